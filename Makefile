@@ -1,0 +1,25 @@
+# Task runner. The C is built by Meson into build/; `build/radiograph` runs
+# from the source tree.
+PYTHON ?= python3
+BUILD ?= build
+
+.PHONY: build demo test test-c test-py bench clean
+
+build:
+	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) >/dev/null
+	ninja -C $(BUILD)
+
+demo: build
+	@rm -rf demo-report
+	./$(BUILD)/radiograph run -o demo-report examples/demo_job.py
+	@echo "open demo-report/index.html"
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs
+	$(PYTHON) -m pytest -q tests
+
+bench: build
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf $(BUILD) demo-report

@@ -1,0 +1,102 @@
+/* agent.c — the preloaded agent's life cycle.
+ *
+ * Loaded into every process of a profiled job through LD_PRELOAD. In a
+ * process that is not a CPython of the version the agent was built for —
+ * bash, a pyenv shim, gcc, another Python — it does nothing at all: no
+ * thread, no file, no output (a version mismatch is noted once in the raw
+ * directory so the report can say why that process is missing). In a
+ * matching CPython it starts the sampler from its constructor; the sampler
+ * waits for the interpreter to be initialised before it opens its raw file.
+ *
+ * The agent links against no Python symbol: it finds _PyRuntime, Py_Version
+ * and PyCode_Type with dlsym, so it can be preloaded into anything. It exits
+ * through the destructor (exit) or the _exit interposer (os._exit, used by
+ * multiprocessing's forked workers), writing its final record either way. */
+#include "memread.h"
+#include "pyread.h"
+#include "rawfmt.h"
+#include "rawwrite.h"
+#include "sampler.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define AGENT_EXPORT __attribute__((visibility("default")))
+
+static int agent_active;
+static pid_t agent_pid;    /* the process the sampler belongs to */
+
+static void agent_note_mismatch(const char *dir, uint32_t have) {
+    /* One small file per process saying why it was not profiled. */
+    if (rawwrite_open(dir, have, 0, 0, 0) != 0) return;
+    char msg[256];
+    uint32_t want = pyread_built_version();
+    int n = snprintf(msg, sizeof msg,
+                     "process %d runs Python %u.%u, radiograph's agent was built for %u.%u: not profiled",
+                     (int)getpid(), have >> 24, (have >> 16) & 255, want >> 24, (want >> 16) & 255);
+    if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+    rawwrite_close();
+}
+
+/* A vfork()ed child shares our memory but is not us: it must never touch
+ * the sampler. */
+static int agent_is_ours(void) {
+    return agent_active && (pid_t)syscall(SYS_getpid) == agent_pid;
+}
+
+static void agent_fork_child(void) {
+    if (!agent_active) return;
+    agent_pid = (pid_t)syscall(SYS_getpid);
+    sampler_fork_child();
+}
+
+static void agent_stop(void) {
+    if (!agent_is_ours()) return;
+    agent_active = 0;
+    sampler_stop();
+}
+
+__attribute__((constructor)) static void agent_init(void) {
+    int saved = errno;
+    const char *dir = getenv("RADIOGRAPH_RAW_DIR");
+    void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
+    void *code_type = dlsym(RTLD_DEFAULT, "PyCode_Type");
+    if (!dir || !*dir || !runtime || !version || !code_type) goto out;   /* not Python: inert */
+    if (memread_init() != 0) goto out;
+    uint32_t have = (uint32_t)*version;
+    if ((have & 0xFFFF0000u) != pyread_built_version()) {
+        agent_note_mismatch(dir, have);
+        goto out;
+    }
+    const char *rate = getenv("RADIOGRAPH_INTERVAL_US");
+    long interval = rate ? strtol(rate, NULL, 10) : 10000;
+    if (interval < 100 || interval > 10000000) interval = 10000;
+    pyread_init((uintptr_t)runtime, (uintptr_t)code_type);
+    sampler_config_t cfg = {dir, (uint32_t)interval, have};
+    if (sampler_start(&cfg) != 0) goto out;
+    agent_pid = (pid_t)syscall(SYS_getpid);
+    agent_active = 1;
+    pthread_atfork(sampler_fork_prepare, sampler_fork_parent, agent_fork_child);
+out:
+    errno = saved;
+}
+
+__attribute__((destructor)) static void agent_fini(void) {
+    int saved = errno;
+    agent_stop();
+    errno = saved;
+}
+
+/* os._exit() and multiprocessing's forked workers leave through _exit, which
+ * runs no destructor: write the final record first. */
+AGENT_EXPORT void _exit(int status) {
+    agent_stop();
+    for (;;) syscall(SYS_exit_group, status);   /* what glibc's _exit does */
+}

@@ -1,0 +1,24 @@
+/* memread.h — fault-tolerant reads of this process's own memory.
+ *
+ * The sampler reads other threads' interpreter state while they run, without
+ * the GIL: any pointer may be stale by the time it is followed. Reads go
+ * through process_vm_readv on our own pid, which returns an error instead of
+ * faulting on an unmapped address. */
+#ifndef RADIOGRAPH_MEMREAD_H
+#define RADIOGRAPH_MEMREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prepares the reader (caches the pid; call again after fork). Returns 0, or
+ * -1 if process_vm_readv is unusable here. */
+int memread_init(void);
+
+/* Copies LEN bytes at ADDR into BUF. Returns 0 on a complete read, -1 if any
+ * byte could not be read (BUF contents then undefined). */
+int memread_copy(void *buf, uintptr_t addr, size_t len);
+
+/* Reads one pointer-sized word. Returns 0 or -1. */
+int memread_word(uintptr_t addr, uintptr_t *out);
+
+#endif

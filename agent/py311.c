@@ -1,0 +1,175 @@
+/* py311.c — pyread for CPython 3.11: the frame chain is
+ * tstate->cframe->current_frame, a list of _PyInterpreterFrame linked by
+ * `previous`; the current instruction is prev_instr relative to the code
+ * object's inline bytecode (co_code_adaptive). Layouts come from CPython's own
+ * internal headers (built with Py_BUILD_CORE), so offsets are never guessed. */
+#include "pyread.h"
+
+#include "memread.h"
+
+#include <Python.h>
+#include <internal/pycore_frame.h>
+#include <internal/pycore_runtime.h>
+#include <internal/pycore_interp.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
+#error "py311.c is for CPython 3.11 headers"
+#endif
+
+static uintptr_t py_runtime, py_code_type;
+
+uint32_t pyread_built_version(void) {
+    return PY_VERSION_HEX & 0xFFFF0000u;
+}
+
+int pyread_init(uintptr_t runtime, uintptr_t code_type) {
+    py_runtime = runtime;
+    py_code_type = code_type;
+    return 0;
+}
+
+void pyread_gil_range(uintptr_t *lo, uintptr_t *hi) {
+    *lo = py_runtime + offsetof(_PyRuntimeState, ceval.gil);
+    *hi = *lo + sizeof(struct _gil_runtime_state);
+}
+
+static uintptr_t pyread_main_interp(void) {
+    uintptr_t interp = 0;
+    if (memread_word(py_runtime + offsetof(_PyRuntimeState, interpreters.main), &interp) != 0)
+        return 0;
+    return interp;
+}
+
+int pyread_ready(void) {
+    int initialized = 0;
+    if (memread_copy(&initialized, py_runtime + offsetof(_PyRuntimeState, initialized),
+                     sizeof initialized) != 0)
+        return 0;
+    return initialized && pyread_main_interp() != 0;
+}
+
+int pyread_threads(pyread_thread_t *out, int max) {
+    uintptr_t interp = pyread_main_interp(), ts = 0;
+    if (!interp) return 0;
+    if (memread_word(interp + offsetof(PyInterpreterState, threads.head), &ts) != 0) return -1;
+    int n = 0;
+    while (ts && n < max) {
+        PyThreadState t;
+        _PyCFrame cf;
+        if (memread_copy(&t, ts, sizeof t) != 0) return -1;
+        uintptr_t frame = 0;
+        if (t.cframe) {
+            if (memread_copy(&cf, (uintptr_t)t.cframe, sizeof cf) != 0) return -1;
+            frame = (uintptr_t)cf.current_frame;
+        }
+        out[n].tstate = ts;
+        out[n].frame = frame;
+        out[n].tid = (uint32_t)t.native_thread_id;
+        n++;
+        if ((uintptr_t)t.next == ts) return -1;
+        ts = (uintptr_t)t.next;
+    }
+    return n;
+}
+
+int pyread_stack(uintptr_t frame, pyread_frame_t *out, int max, int *more) {
+    int n = 0;
+    *more = 0;
+    while (frame) {
+        _PyInterpreterFrame f;
+        if (memread_copy(&f, frame, offsetof(_PyInterpreterFrame, localsplus)) != 0) return -1;
+        if (!f.f_code) return -1;
+        if (n == max) {
+            *more = 1;
+            return n;
+        }
+        out[n].code = (uintptr_t)f.f_code;
+        out[n].instr = (uintptr_t)f.prev_instr;
+        out[n].generator = f.owner == FRAME_OWNED_BY_GENERATOR;
+        n++;
+        if ((uintptr_t)f.previous == frame) return -1;
+        frame = (uintptr_t)f.previous;
+    }
+    return n;
+}
+
+int pyread_index(const pyread_frame_t *f, const pyread_code_t *c) {
+    intptr_t index = ((intptr_t)f->instr - (intptr_t)c->code_start) / (intptr_t)sizeof(_Py_CODEUNIT);
+    /* A frame that has not started yet (CPython's _PyFrame_IsIncomplete). */
+    if (!f->generator && index < c->firsttraceable) return -1;
+    if (index < 0) return 0;
+    return index > (1 << 28) ? 0 : (int)index;
+}
+
+int pyread_code(uintptr_t code, pyread_code_t *out) {
+    PyCodeObject c;
+    if (memread_copy(&c, code, offsetof(PyCodeObject, co_code_adaptive)) != 0) return -1;
+    if ((uintptr_t)Py_TYPE((PyObject *)&c) != py_code_type) return -1;
+    out->firstlineno = c.co_firstlineno;
+    out->firsttraceable = c._co_firsttraceable;
+    out->code_start = code + offsetof(PyCodeObject, co_code_adaptive);
+    out->qualname = (uintptr_t)c.co_qualname;
+    out->filename = (uintptr_t)c.co_filename;
+    out->linetable = (uintptr_t)c.co_linetable;
+    return 0;
+}
+
+static size_t pyread_put_utf8(char *buf, size_t cap, size_t n, uint32_t ch) {
+    char tmp[4];
+    size_t k;
+    if (ch < 0x80) {
+        tmp[0] = (char)ch;
+        k = 1;
+    } else if (ch < 0x800) {
+        tmp[0] = (char)(0xC0 | (ch >> 6));
+        tmp[1] = (char)(0x80 | (ch & 63));
+        k = 2;
+    } else if (ch < 0x10000) {
+        tmp[0] = (char)(0xE0 | (ch >> 12));
+        tmp[1] = (char)(0x80 | ((ch >> 6) & 63));
+        tmp[2] = (char)(0x80 | (ch & 63));
+        k = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (ch >> 18));
+        tmp[1] = (char)(0x80 | ((ch >> 12) & 63));
+        tmp[2] = (char)(0x80 | ((ch >> 6) & 63));
+        tmp[3] = (char)(0x80 | (ch & 63));
+        k = 4;
+    }
+    if (n + k + 1 > cap) return 0;
+    memcpy(buf + n, tmp, k);
+    return k;
+}
+
+int pyread_string(uintptr_t str, char *buf, size_t cap) {
+    PyCompactUnicodeObject u;
+    if (cap == 0 || memread_copy(&u, str, sizeof u) != 0) return -1;
+    PyASCIIObject *a = &u._base;
+    if (!a->state.compact || !a->state.ready || a->length < 0) return -1;
+    unsigned kind = a->state.kind;
+    if (kind != 1 && kind != 2 && kind != 4) return -1;
+    uintptr_t data = str + (a->state.ascii ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject));
+    size_t len = (size_t)a->length, chars = len < 512 ? len : 512;
+    uint8_t raw[512 * 4];
+    if (chars && memread_copy(raw, data, chars * kind) != 0) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < chars; i++) {
+        uint32_t ch = kind == 1 ? raw[i] : kind == 2 ? ((uint16_t *)raw)[i] : ((uint32_t *)raw)[i];
+        if (ch > 0x10FFFF || (ch >= 0xD800 && ch < 0xE000)) ch = 0xFFFD;
+        size_t k = pyread_put_utf8(buf, cap, n, ch);
+        if (!k) break;
+        n += k;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap) {
+    PyBytesObject b;
+    if (memread_copy(&b, bytes, offsetof(PyBytesObject, ob_sval)) != 0) return -1;
+    if (Py_SIZE((PyObject *)&b) < 0 || (size_t)Py_SIZE((PyObject *)&b) > cap) return -1;
+    size_t len = (size_t)Py_SIZE((PyObject *)&b);
+    if (len && memread_copy(buf, bytes + offsetof(PyBytesObject, ob_sval), len) != 0) return -1;
+    return (int)len;
+}

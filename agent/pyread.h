@@ -1,0 +1,77 @@
+/* pyread.h — reading a running CPython's threads and frames from the
+ * outside, without the GIL. The one interface over the version-specific
+ * layouts: py311.c implements it for CPython 3.11 (a 3.12 or 3.13 file
+ * implements the same functions, and meson picks the one matching the
+ * headers the agent is built against).
+ *
+ * Every function reads through memread, so a stale pointer yields an error,
+ * never a fault. Nothing here allocates. */
+#ifndef RADIOGRAPH_PYREAD_H
+#define RADIOGRAPH_PYREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PYREAD_MAX_THREADS 1024
+
+typedef struct pyread_thread {
+    uintptr_t tstate;
+    uintptr_t frame;          /* the innermost _PyInterpreterFrame, 0 if none */
+    uint32_t tid;             /* native thread id */
+} pyread_thread_t;
+
+typedef struct pyread_frame {
+    uintptr_t code;           /* code object address */
+    uintptr_t instr;          /* the interpreter's instruction pointer */
+    int generator;            /* owned by a generator/coroutine */
+} pyread_frame_t;
+
+typedef struct pyread_code {
+    int firstlineno;
+    int firsttraceable;       /* index of the first traceable instruction */
+    uintptr_t code_start;     /* address of the first code unit */
+    uintptr_t qualname;       /* str object */
+    uintptr_t filename;       /* str object */
+    uintptr_t linetable;      /* bytes object */
+} pyread_code_t;
+
+/* The PY_VERSION_HEX major.minor this reader was built for. */
+uint32_t pyread_built_version(void);
+
+/* Prepares the reader for the interpreter whose _PyRuntime is at RUNTIME and
+ * whose code type object is at CODE_TYPE. Returns 0. */
+int pyread_init(uintptr_t runtime, uintptr_t code_type);
+
+/* The address range of the GIL's state (its mutex and condition variables):
+ * a futex wait inside it is a wait for the GIL. */
+void pyread_gil_range(uintptr_t *lo, uintptr_t *hi);
+
+/* 1 once the runtime has an initialised main interpreter. */
+int pyread_ready(void);
+
+/* Lists the main interpreter's thread states into OUT (at most MAX).
+ * Returns the count, or -1 on a torn read. */
+int pyread_threads(pyread_thread_t *out, int max);
+
+/* Walks the frame chain from FRAME, innermost first, into OUT (at most MAX).
+ * Returns the depth read; *MORE is set to 1 if the chain went on past MAX.
+ * Returns -1 on a torn read (a stale pointer, a cycle). */
+int pyread_stack(uintptr_t frame, pyread_frame_t *out, int max, int *more);
+
+/* Reads the fields of a code object needed to name a frame. Returns 0 or -1
+ * (not a code object, unreadable). */
+int pyread_code(uintptr_t code, pyread_code_t *out);
+
+/* The code unit index of frame F's current instruction given its code C, or
+ * -1 if the frame has not started executing yet (skip it). */
+int pyread_index(const pyread_frame_t *f, const pyread_code_t *c);
+
+/* Copies a str object as UTF-8 into BUF (CAP bytes, NUL-terminated,
+ * truncated at a character boundary). Returns the length, or -1. */
+int pyread_string(uintptr_t str, char *buf, size_t cap);
+
+/* Copies a bytes object's contents into BUF (at most CAP bytes). Returns the
+ * length copied, or -1 (unreadable or longer than CAP). */
+int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap);
+
+#endif

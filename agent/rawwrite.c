@@ -1,0 +1,174 @@
+/* rawwrite.c — see rawwrite.h. */
+#include "rawwrite.h"
+
+#include "rawfmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RAWWRITE_BUF (1u << 20)   /* flushed when full, so records ≤ 1 MiB fit */
+
+static struct {
+    int fd;
+    int failed;
+    dev_t dev;
+    ino_t ino;
+    char path[4096];
+    unsigned char *buf;
+    size_t used;
+    atomic_flag lock;
+} rw = {.fd = -1, .lock = ATOMIC_FLAG_INIT};
+
+static void rawwrite_lock(void) {
+    while (atomic_flag_test_and_set_explicit(&rw.lock, memory_order_acquire)) {
+    }
+}
+
+static void rawwrite_unlock(void) {
+    atomic_flag_clear_explicit(&rw.lock, memory_order_release);
+}
+
+/* Our descriptor is ours only while it still names the file we created. */
+static int rawwrite_check_fd(void) {
+    struct stat st;
+    if (rw.fd >= 0 && fstat(rw.fd, &st) == 0 && st.st_dev == rw.dev && st.st_ino == rw.ino)
+        return 0;
+    int fd = open(rw.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || st.st_dev != rw.dev || st.st_ino != rw.ino) {
+        close(fd);
+        return -1;
+    }
+    rw.fd = fd;
+    return 0;
+}
+
+static int rawwrite_out(const unsigned char *p, size_t n) {
+    if (rawwrite_check_fd() != 0) return -1;
+    while (n > 0) {
+        ssize_t w = write(rw.fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int rawwrite_flush_locked(void) {
+    if (rw.failed || rw.fd < 0) return -1;
+    if (rw.used && rawwrite_out(rw.buf, rw.used) != 0) {
+        rw.failed = 1;
+        return -1;
+    }
+    rw.used = 0;
+    return 0;
+}
+
+int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
+                  uint64_t start_mono_ns, uint64_t start_real_ns) {
+    int saved = errno;
+    if (!rw.buf) {
+        void *p = mmap(NULL, RAWWRITE_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return -1;
+        rw.buf = p;
+    }
+    rw.used = 0;
+    rw.failed = 0;
+    int n = snprintf(rw.path, sizeof rw.path, "%s/%d.rgd", dir, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof rw.path) return -1;
+    int fd = open(rw.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    /* Keep clear of the low descriptors a program may expect to be free. */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    rw.fd = fd;
+    rw.dev = st.st_dev;
+    rw.ino = st.st_ino;
+    raw_header_t h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, RAW_MAGIC, 8);
+    h.format_version = RAW_FORMAT_VERSION;
+    h.header_size = RAW_HEADER_SIZE;
+    h.pid = (uint32_t)getpid();
+    h.ppid = (uint32_t)getppid();
+    h.start_mono_ns = start_mono_ns;
+    h.start_real_ns = start_real_ns;
+    h.py_version = py_version;
+    h.sample_interval_us = interval_us;
+    memcpy(rw.buf, &h, sizeof h);
+    rw.used = sizeof h;
+    int rc = rawwrite_flush_locked();
+    errno = saved;
+    return rc;
+}
+
+int rawwrite_record(uint16_t type, const void *a, size_t alen, const void *b, size_t blen) {
+    size_t len = alen + (b ? blen : 0);
+    if (len > RAW_RECORD_MAX) return -1;
+    int saved = errno, rc = -1;
+    rawwrite_lock();
+    if (rw.fd >= 0 && !rw.failed && rw.buf) {
+        if (rw.used + sizeof(raw_record_head_t) + len > RAWWRITE_BUF) rawwrite_flush_locked();
+        if (!rw.failed) {
+            raw_record_head_t head = {type, 0, (uint32_t)len};
+            memcpy(rw.buf + rw.used, &head, sizeof head);
+            rw.used += sizeof head;
+            if (alen) memcpy(rw.buf + rw.used, a, alen);
+            rw.used += alen;
+            if (b && blen) memcpy(rw.buf + rw.used, b, blen);
+            rw.used += b ? blen : 0;
+            rc = 0;
+        }
+    }
+    rawwrite_unlock();
+    errno = saved;
+    return rc;
+}
+
+int rawwrite_flush(void) {
+    int saved = errno;
+    rawwrite_lock();
+    int rc = rawwrite_flush_locked();
+    rawwrite_unlock();
+    errno = saved;
+    return rc;
+}
+
+void rawwrite_close(void) {
+    int saved = errno;
+    rawwrite_lock();
+    if (rw.fd >= 0) {
+        rawwrite_flush_locked();
+        close(rw.fd);
+    }
+    rw.fd = -1;
+    rawwrite_unlock();
+    errno = saved;
+}
+
+void rawwrite_forget(void) {
+    if (rw.fd >= 0) close(rw.fd);
+    rw.fd = -1;
+    rw.used = 0;
+    rw.failed = 0;
+    atomic_flag_clear(&rw.lock);
+}
+
+int rawwrite_ok(void) {
+    return rw.fd >= 0 && !rw.failed;
+}

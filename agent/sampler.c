@@ -1,0 +1,371 @@
+/* sampler.c — see sampler.h.
+ *
+ * Timeline points are kept per thread with a stride that doubles every
+ * SAMPLER_EPOCH points: every sample of the first 2048, every second one of
+ * the next 2048, and so on. A thread sampled N times thus writes about
+ * 2048·log2(N/2048) points — evenly spread within each epoch, dense enough
+ * for a timeline of any length, and the raw file grows only with the
+ * logarithm of the job's length. Counts are exact for every sample.
+ *
+ * The interval between samples is drawn uniformly from [0.5, 1.5]× the mean,
+ * so that sampling does not alias with periodic work in the program. */
+#include "sampler.h"
+
+#include "memread.h"
+#include "pyread.h"
+#include "rawfmt.h"
+#include "rawwrite.h"
+#include "stacks.h"
+#include "tasks.h"
+#include "htab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SAMPLER_EPOCH 2048u
+#define SAMPLER_POINTS 2048u       /* buffered timeline points per record */
+#define SAMPLER_FLUSH_NS 1000000000ull
+
+typedef struct sampler_thread {
+    uint32_t tid;
+    uint32_t flags;                /* RAW_THREAD_* already announced */
+    uint64_t last_tick;            /* tick the thread was last seen */
+    uint32_t stride, skip, in_epoch;
+} sampler_thread_t;
+
+static struct {
+    sampler_config_t cfg;
+    char raw_dir[4096];
+    pthread_t thread;
+    int running;                   /* a sampler thread exists */
+    _Atomic uint32_t stop;         /* futex word: 1 = stop now */
+    _Atomic int pause_req, busy;
+    int opened;
+    uint32_t self_tid;
+    uint64_t tick;
+    uint64_t samples, dropped;
+    uint64_t last_flush;
+    uint64_t rss_peak;
+    uintptr_t gil_lo, gil_hi;
+    uint64_t rng;
+    htab_t counts;                 /* (tid<<32 | stack, state+1) -> count */
+    raw_point_t points[SAMPLER_POINTS];
+    uint32_t npoints;
+    sampler_thread_t threads[TASKS_MAX];
+    uint32_t nthreads;
+    uint64_t start_mono, start_real;
+} sp;
+
+static uint64_t sampler_clock(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t sampler_random(void) {
+    sp.rng ^= sp.rng << 13;
+    sp.rng ^= sp.rng >> 7;
+    sp.rng ^= sp.rng << 17;
+    return sp.rng;
+}
+
+static void sampler_write_cmdline(void) {
+    char buf[8192];
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    if (n > 0) rawwrite_record(RAW_CMDLINE, buf, (size_t)n, NULL, 0);
+}
+
+static int sampler_open(void) {
+    if (sp.opened) return rawwrite_ok() ? 0 : -1;
+    sp.opened = 1;
+    if (rawwrite_open(sp.raw_dir, sp.cfg.py_version, sp.cfg.interval_us, sp.start_mono,
+                      sp.start_real) != 0)
+        return -1;
+    sampler_write_cmdline();
+    return 0;
+}
+
+static sampler_thread_t *sampler_thread_of(uint32_t tid) {
+    for (uint32_t i = 0; i < sp.nthreads; i++)
+        if (sp.threads[i].tid == tid) return &sp.threads[i];
+    /* Reuse the slot of a thread that has not been seen for a while. */
+    for (uint32_t i = 0; i < sp.nthreads; i++) {
+        if (sp.threads[i].last_tick + 2 < sp.tick) {
+            memset(&sp.threads[i], 0, sizeof sp.threads[i]);
+            sp.threads[i].tid = tid;
+            return &sp.threads[i];
+        }
+    }
+    if (sp.nthreads == TASKS_MAX) return NULL;
+    sampler_thread_t *t = &sp.threads[sp.nthreads++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    return t;
+}
+
+static void sampler_announce(sampler_thread_t *t, uint32_t flags, uint64_t now) {
+    if ((t->flags | flags) == t->flags && t->stride) return;
+    t->flags |= flags;
+    if (!t->stride) t->stride = 1;
+    char name[64];
+    int n = tasks_name(t->tid, name, sizeof name);
+    if (t->flags & RAW_THREAD_MAIN) n = snprintf(name, sizeof name, "MainThread");
+    else if (n < 0) n = 0;
+    raw_thread_t rec = {t->tid, t->flags, now};
+    rawwrite_record(RAW_THREAD, &rec, sizeof rec, name, (size_t)n);
+}
+
+static void sampler_flush_points(void) {
+    if (sp.npoints)
+        rawwrite_record(RAW_TIMELINE, sp.points, sp.npoints * sizeof(raw_point_t), NULL, 0);
+    sp.npoints = 0;
+}
+
+typedef struct sampler_counts_out {
+    raw_count_t buf[4096];
+    uint32_t n;
+} sampler_counts_out_t;
+
+static void sampler_emit_count(const htab_entry_t *e, void *arg) {
+    sampler_counts_out_t *out = arg;
+    raw_count_t *c = &out->buf[out->n++];
+    memset(c, 0, sizeof *c);
+    c->stack = (uint32_t)e->a;
+    c->tid = (uint32_t)(e->a >> 32);
+    c->state = (uint8_t)(e->b - 1);
+    c->count = (uint32_t)e->value;
+    if (out->n == 4096) {
+        rawwrite_record(RAW_COUNTS, out->buf, out->n * sizeof(raw_count_t), NULL, 0);
+        out->n = 0;
+    }
+}
+
+static void sampler_write_stats(uint64_t now) {
+    raw_stats_t s;
+    memset(&s, 0, sizeof s);
+    s.t_ns = now;
+    s.samples = sp.samples;
+    s.dropped = sp.dropped;
+    s.cpu_ns = sampler_clock(CLOCK_PROCESS_CPUTIME_ID);
+    long pages = 0;
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            sscanf(buf, "%*d %ld", &pages);
+        }
+    }
+    s.rss_bytes = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    if (s.rss_bytes > sp.rss_peak) sp.rss_peak = s.rss_bytes;
+    s.rss_peak_bytes = sp.rss_peak;
+    rawwrite_record(RAW_STATS, &s, sizeof s, NULL, 0);
+}
+
+/* Writes everything aggregated since the last flush. */
+static void sampler_flush(uint64_t now) {
+    if (!sp.opened || !rawwrite_ok()) return;
+    static sampler_counts_out_t out;
+    out.n = 0;
+    htab_each(&sp.counts, sampler_emit_count, &out);
+    if (out.n) rawwrite_record(RAW_COUNTS, out.buf, out.n * sizeof(raw_count_t), NULL, 0);
+    htab_clear(&sp.counts);
+    sampler_flush_points();
+    sampler_write_stats(now);
+    rawwrite_flush();
+    sp.last_flush = now;
+}
+
+static void sampler_record(uint32_t tid, uint32_t flags, uint32_t stack, int state, uint64_t now) {
+    sampler_thread_t *t = sampler_thread_of(tid);
+    if (!t) return;
+    t->last_tick = sp.tick;
+    sampler_announce(t, flags, now);
+    int created;
+    uint64_t *c = htab_upsert(&sp.counts, (uint64_t)tid << 32 | stack, (uint64_t)state + 1, &created);
+    if (c) (*c)++;
+    else sp.dropped++;
+    if (++t->skip >= t->stride) {
+        t->skip = 0;
+        raw_point_t *p = &sp.points[sp.npoints++];
+        memset(p, 0, sizeof *p);
+        p->t_ns = now;
+        p->tid = tid;
+        p->stack = stack;
+        p->state = (uint8_t)state;
+        if (sp.npoints == SAMPLER_POINTS) sampler_flush_points();
+        if (++t->in_epoch == SAMPLER_EPOCH) {
+            t->in_epoch = 0;
+            t->stride *= 2;
+        }
+    }
+}
+
+static void sampler_tick(uint64_t now) {
+    static pyread_thread_t py[PYREAD_MAX_THREADS];
+    static pyread_frame_t frames[STACKS_MAX_DEPTH];
+    static uint32_t tids[TASKS_MAX];
+    if (!pyread_ready()) return;
+    if (sampler_open() != 0) return;
+    sp.tick++;
+    sp.samples++;
+    int np = pyread_threads(py, PYREAD_MAX_THREADS);
+    if (np < 0) {
+        sp.dropped++;
+        np = 0;
+    }
+    int nt = tasks_list(tids, TASKS_MAX);
+    uint32_t pid = (uint32_t)getpid();
+    for (int i = 0; i < nt; i++) {
+        uint32_t tid = tids[i];
+        if (tid == sp.self_tid) continue;
+        int state = tasks_state(tid, sp.gil_lo, sp.gil_hi);
+        if (state < 0) continue;
+        uint32_t flags = tid == pid ? RAW_THREAD_MAIN : 0;
+        int64_t stack = 0;
+        for (int j = 0; j < np; j++) {
+            if (py[j].tid != tid) continue;
+            flags |= RAW_THREAD_PYTHON;
+            if (py[j].frame) {
+                int more = 0;
+                int n = pyread_stack(py[j].frame, frames, STACKS_MAX_DEPTH, &more);
+                stack = n < 0 ? -1 : stacks_intern(frames, n, more);
+            }
+            break;
+        }
+        if (stack < 0) {
+            sp.dropped++;
+            continue;
+        }
+        sampler_record(tid, flags, (uint32_t)stack, state, now);
+    }
+    if (now - sp.last_flush >= SAMPLER_FLUSH_NS) sampler_flush(now);
+}
+
+/* Sleeps until DEADLINE (CLOCK_MONOTONIC) or until sampler_stop wakes us. */
+static void sampler_sleep(uint64_t deadline) {
+    struct timespec ts = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
+    while (!atomic_load(&sp.stop)) {
+        long rc = syscall(SYS_futex, &sp.stop, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0, &ts,
+                          NULL, FUTEX_BITSET_MATCH_ANY);
+        if (rc != 0 && errno == ETIMEDOUT) return;
+        if (sampler_clock(CLOCK_MONOTONIC) >= deadline) return;
+    }
+}
+
+static void *sampler_main(void *arg) {
+    (void)arg;
+    int saved = errno;
+    sp.self_tid = (uint32_t)syscall(SYS_gettid);
+    uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
+    uint64_t next = sampler_clock(CLOCK_MONOTONIC);
+    sp.last_flush = next;
+    while (!atomic_load(&sp.stop)) {
+        next += mean / 2 + sampler_random() % (mean + 1);
+        uint64_t now = sampler_clock(CLOCK_MONOTONIC);
+        if (next < now) next = now + mean / 4;
+        sampler_sleep(next);
+        if (atomic_load(&sp.stop)) break;
+        atomic_store(&sp.busy, 1);
+        if (!atomic_load(&sp.pause_req)) sampler_tick(sampler_clock(CLOCK_MONOTONIC));
+        atomic_store(&sp.busy, 0);
+    }
+    errno = saved;
+    return NULL;
+}
+
+static int sampler_spawn(void) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1u << 20);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the new thread inherits this mask */
+    int rc = pthread_create(&sp.thread, &attr, sampler_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return -1;
+    sp.running = 1;
+    return 0;
+}
+
+static void sampler_reset_state(void) {
+    sp.opened = 0;
+    sp.tick = sp.samples = sp.dropped = 0;
+    sp.npoints = 0;
+    sp.nthreads = 0;
+    sp.rss_peak = 0;
+    htab_free(&sp.counts);
+    htab_init(&sp.counts, 1u << 22);
+    stacks_reset();
+    sp.start_mono = sampler_clock(CLOCK_MONOTONIC);
+    sp.start_real = sampler_clock(CLOCK_REALTIME);
+    sp.rng = sp.start_mono ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
+    if (!sp.rng) sp.rng = 1;
+    atomic_store(&sp.stop, 0);
+    atomic_store(&sp.pause_req, 0);
+    atomic_store(&sp.busy, 0);
+}
+
+int sampler_start(const sampler_config_t *cfg) {
+    sp.cfg = *cfg;
+    snprintf(sp.raw_dir, sizeof sp.raw_dir, "%s", cfg->raw_dir);
+    sp.cfg.raw_dir = sp.raw_dir;
+    if (sp.cfg.interval_us < 100) sp.cfg.interval_us = 100;
+    pyread_gil_range(&sp.gil_lo, &sp.gil_hi);
+    sampler_reset_state();
+    return sampler_spawn();
+}
+
+void sampler_stop(void) {
+    if (!sp.running) return;
+    sp.running = 0;
+    atomic_store(&sp.stop, 1);
+    syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    pthread_join(sp.thread, NULL);
+    if (sp.opened && rawwrite_ok()) {
+        uint64_t now = sampler_clock(CLOCK_MONOTONIC);
+        sampler_flush(now);
+        raw_end_t end = {now, sampler_clock(CLOCK_PROCESS_CPUTIME_ID)};
+        rawwrite_record(RAW_END, &end, sizeof end, NULL, 0);
+        rawwrite_close();
+    }
+}
+
+void sampler_fork_prepare(void) {
+    if (!sp.running) return;
+    atomic_store(&sp.pause_req, 1);
+    /* Wait for the sampler to finish the sample in progress (bounded). */
+    for (int i = 0; i < 2000 && atomic_load(&sp.busy); i++) {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void sampler_fork_parent(void) {
+    atomic_store(&sp.pause_req, 0);
+}
+
+void sampler_fork_child(void) {
+    if (!sp.running) return;
+    sp.running = 0;
+    rawwrite_forget();
+    memread_init();
+    sampler_reset_state();
+    sampler_spawn();
+}

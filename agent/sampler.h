@@ -1,0 +1,36 @@
+/* sampler.h — the native sampling thread.
+ *
+ * Wakes at randomised intervals around the configured mean, and for every
+ * thread of the process records its Python stack (read without the GIL
+ * through pyread) and its state (running, or waiting and why, from tasks).
+ * Counts per (stack, thread, state) are aggregated in memory and written
+ * with a bounded subset of timeline points at least once a second. The
+ * thread blocks every signal, so signals always reach the program's threads. */
+#ifndef RADIOGRAPH_SAMPLER_H
+#define RADIOGRAPH_SAMPLER_H
+
+#include <stdint.h>
+
+typedef struct sampler_config {
+    const char *raw_dir;       /* where <pid>.rgd is created */
+    uint32_t interval_us;      /* mean sampling interval */
+    uint32_t py_version;       /* Py_Version of the running interpreter */
+} sampler_config_t;
+
+/* Starts the sampling thread. The raw file is created on the first sample
+ * that finds an initialised interpreter. Returns 0 or -1. */
+int sampler_start(const sampler_config_t *cfg);
+
+/* Stops the thread (waking it at once), then writes the final counts, the
+ * statistics and the end record, and closes the raw file. Safe to call more
+ * than once and from any thread but the sampler's. */
+void sampler_stop(void);
+
+/* Fork handling: before fork the sampler is parked between two samples, so
+ * the child inherits consistent tables; the parent resumes it; the child
+ * forgets the parent's file and tables and starts its own sampler. */
+void sampler_fork_prepare(void);
+void sampler_fork_parent(void);
+void sampler_fork_child(void);
+
+#endif

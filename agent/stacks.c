@@ -1,0 +1,167 @@
+/* stacks.c — see stacks.h. */
+#include "stacks.h"
+
+#include "arena.h"
+#include "htab.h"
+#include "linetable.h"
+#include "rawfmt.h"
+#include "rawwrite.h"
+
+#include <string.h>
+
+#define STACKS_MAX_STRINGS (1u << 20)
+#define STACKS_MAX_CODES (1u << 20)
+#define STACKS_MAX_FRAMES (1u << 21)
+#define STACKS_MAX_NODES (1u << 22)
+#define STACKS_MAX_LINETABLE (1u << 16)
+
+typedef struct stacks_code {
+    pyread_code_t snap;        /* fields as they were when first seen */
+    uint32_t name, file;       /* string ids */
+    uint32_t table_len;
+    uint8_t *table;            /* copy of co_linetable */
+} stacks_code_t;
+
+static struct {
+    htab_t strings;            /* (hash, len) -> string id */
+    htab_t codes;              /* (address, 1) -> stacks_code_t * */
+    htab_t frames;             /* (name<<32 | file, line) -> frame id */
+    htab_t nodes;              /* (parent, frame) -> stack id */
+    uint32_t next_string, next_frame, next_stack;
+    uint32_t truncated_frame;
+} st;
+
+void stacks_reset(void) {
+    htab_free(&st.strings);
+    htab_free(&st.codes);
+    htab_free(&st.frames);
+    htab_free(&st.nodes);
+    arena_reset();
+    memset(&st, 0, sizeof st);
+    htab_init(&st.strings, STACKS_MAX_STRINGS);
+    htab_init(&st.codes, STACKS_MAX_CODES);
+    htab_init(&st.frames, STACKS_MAX_FRAMES);
+    htab_init(&st.nodes, STACKS_MAX_NODES);
+}
+
+static uint32_t stacks_string(const char *s, size_t len) {
+    int created;
+    uint64_t *v = htab_upsert(&st.strings, htab_hash_bytes(s, len), len, &created);
+    if (!v) return 0;
+    if (created) {
+        uint32_t id = ++st.next_string;
+        if (rawwrite_record(RAW_STRING, &id, sizeof id, s, len) != 0) {
+            st.next_string--;
+            *v = 0;
+            return 0;
+        }
+        *v = id;
+    }
+    return (uint32_t)*v;
+}
+
+static uint32_t stacks_frame(uint32_t name, uint32_t file, uint32_t line) {
+    int created;
+    uint64_t *v = htab_upsert(&st.frames, (uint64_t)name << 32 | file, line, &created);
+    if (!v) return 0;
+    if (created) {
+        raw_frame_t f = {++st.next_frame, name, file, line};
+        rawwrite_record(RAW_FRAME, &f, sizeof f, NULL, 0);
+        *v = f.id;
+    }
+    return (uint32_t)*v;
+}
+
+uint32_t stacks_label_frame(const char *label) {
+    uint32_t name = stacks_string(label, strlen(label));
+    return name ? stacks_frame(name, 0, 0) : 0;
+}
+
+static int stacks_same_code(const pyread_code_t *a, const pyread_code_t *b) {
+    return a->firstlineno == b->firstlineno && a->qualname == b->qualname &&
+           a->filename == b->filename && a->linetable == b->linetable &&
+           a->code_start == b->code_start;
+}
+
+static uint32_t stacks_string_of(uintptr_t obj) {
+    char buf[1024];
+    int n = pyread_string(obj, buf, sizeof buf);
+    if (n < 0) return 0;
+    return stacks_string(buf, (size_t)n);
+}
+
+/* The cached description of the code object at ADDR, or NULL if it cannot
+ * be read (the sample is torn). */
+static stacks_code_t *stacks_code(uintptr_t addr) {
+    pyread_code_t now;
+    if (pyread_code(addr, &now) != 0) return NULL;
+    int created;
+    uint64_t *v = htab_upsert(&st.codes, addr, 1, &created);
+    if (!v) return NULL;
+    stacks_code_t *c = (stacks_code_t *)(uintptr_t)*v;
+    if (c && stacks_same_code(&c->snap, &now)) return c;
+    /* New, or a different code object now lives at this address. */
+    stacks_code_t fresh;
+    memset(&fresh, 0, sizeof fresh);
+    fresh.snap = now;
+    fresh.name = stacks_string_of(now.qualname);
+    fresh.file = stacks_string_of(now.filename);
+    if (!fresh.name || !fresh.file) return NULL;
+    static uint8_t table[STACKS_MAX_LINETABLE];
+    int len = pyread_bytes(now.linetable, table, sizeof table);
+    if (len > 0) {
+        fresh.table = arena_alloc((size_t)len);
+        if (fresh.table) {
+            memcpy(fresh.table, table, (size_t)len);
+            fresh.table_len = (uint32_t)len;
+        }
+    }
+    if (!c) {
+        c = arena_alloc(sizeof *c);
+        if (!c) return NULL;
+        *v = (uint64_t)(uintptr_t)c;
+    }
+    *c = fresh;
+    return c;
+}
+
+static int64_t stacks_push(uint32_t parent, uint32_t frame) {
+    int created;
+    uint64_t *v = htab_upsert(&st.nodes, parent, frame, &created);
+    if (!v) return -1;
+    if (created) {
+        raw_stack_t s = {++st.next_stack, parent, frame};
+        rawwrite_record(RAW_STACK, &s, sizeof s, NULL, 0);
+        *v = s.id;
+    }
+    return (int64_t)*v;
+}
+
+int64_t stacks_intern(const pyread_frame_t *frames, int n, int truncated) {
+    uint32_t ids[STACKS_MAX_DEPTH];
+    int depth = 0;
+    if (n > STACKS_MAX_DEPTH) n = STACKS_MAX_DEPTH;
+    for (int i = 0; i < n; i++) {
+        stacks_code_t *c = stacks_code(frames[i].code);
+        if (!c) return -1;
+        int index = pyread_index(&frames[i], &c->snap);
+        if (index < 0) continue;        /* not started yet */
+        int line = linetable_line(c->table, c->table_len, c->snap.firstlineno, index);
+        uint32_t f = stacks_frame(c->name, c->file, line > 0 ? (uint32_t)line : 0);
+        if (!f) return -1;
+        ids[depth++] = f;
+    }
+    uint32_t parent = 0;
+    if (truncated) {
+        if (!st.truncated_frame) st.truncated_frame = stacks_label_frame("[truncated]");
+        int64_t s = stacks_push(0, st.truncated_frame);
+        if (s < 0) return -1;
+        parent = (uint32_t)s;
+    }
+    for (int i = depth - 1; i >= 0; i--) {
+        int64_t s = stacks_push(parent, ids[i]);
+        if (s < 0) return -1;
+        parent = (uint32_t)s;
+    }
+    return parent;
+}

@@ -1,0 +1,33 @@
+/* stacks.h — interning of Python call stacks into the raw file's ids.
+ *
+ * A stack is a path in a trie of frames: (parent stack, frame) -> stack id.
+ * A frame is (qualified name, file, line). Code objects are cached by
+ * address together with a snapshot of the fields that name them, re-checked
+ * on every use, so a code object freed and replaced at the same address is
+ * never mistaken for the old one. New strings, frames and stacks are written
+ * to the raw file as they are first seen, before any record that uses them.
+ * Only the sampler thread calls these functions. */
+#ifndef RADIOGRAPH_STACKS_H
+#define RADIOGRAPH_STACKS_H
+
+#include "pyread.h"
+
+#include <stdint.h>
+
+#define STACKS_MAX_DEPTH 2048
+
+/* Starts with empty tables (also after fork, in the child). */
+void stacks_reset(void);
+
+/* Interns the stack FRAMES[0..N) (innermost first, as pyread_stack returns
+ * it); TRUNCATED says the real stack was deeper, in which case a
+ * "[truncated]" frame stands in for the missing outer frames. Returns the
+ * stack id (0 for an empty stack), or -1 if a read was torn or a table is
+ * full (the caller drops the sample). */
+int64_t stacks_intern(const pyread_frame_t *frames, int n, int truncated);
+
+/* Interns a frame with no code object (a label such as "[truncated]").
+ * Returns the frame id, or 0 on failure. */
+uint32_t stacks_label_frame(const char *label);
+
+#endif

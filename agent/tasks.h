@@ -1,0 +1,28 @@
+/* tasks.h — the threads of this process as the kernel sees them: their ids
+ * (/proc/self/task), names (comm) and, at one instant, whether each is
+ * running or waiting and for what (/proc/self/task/TID/syscall). */
+#ifndef RADIOGRAPH_TASKS_H
+#define RADIOGRAPH_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TASKS_MAX 1024
+
+/* Lists the thread ids of this process into TIDS (at most MAX). Returns the
+ * count, or -1 if /proc is unavailable. */
+int tasks_list(uint32_t *tids, int max);
+
+/* The state of thread TID now, a raw_state_t: running, or waiting and (where
+ * the blocking system call tells) why. A futex wait on an address inside
+ * [GIL_LO, GIL_HI) is a wait for the GIL. Returns -1 if the thread is gone. */
+int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi);
+
+/* Copies the thread's name (comm) into BUF. Returns its length or -1. */
+int tasks_name(uint32_t tid, char *buf, size_t cap);
+
+/* Classifies a blocking system call: NR and its first two arguments.
+ * Exposed for unit tests. */
+int tasks_classify(long nr, uintptr_t arg0, uintptr_t arg1, uintptr_t gil_lo, uintptr_t gil_hi);
+
+#endif

@@ -1,0 +1,125 @@
+/* args.c — see args.h. Options come before the program; everything after
+ * the script name, the module name or `--` belongs to the program. */
+#include "args.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char args_usage_text[] =
+    "usage: radiograph run [options] script.py [args...]\n"
+    "       radiograph run [options] -m module [args...]\n"
+    "       radiograph run [options] -- command [args...]\n"
+    "       radiograph report DIR\n"
+    "       radiograph --version\n"
+    "\n"
+    "Profiles a Python job: where the time went (computing or waiting, and why)\n"
+    "in every thread and process, and writes a report directory.\n"
+    "\n"
+    "run options:\n"
+    "  -o, --output DIR   write the report to DIR\n"
+    "                     (default: radiograph-report/<date>T<time>/)\n"
+    "  --rate HZ          samples per second (default 100, 1 to 10000)\n"
+    "  -q, --quiet        print only the report's path\n"
+    "\n"
+    "report DIR           render DIR's report again from DIR/raw/\n"
+    "\n"
+    "The program's exit status becomes radiograph's (128+N if it died from\n"
+    "signal N); radiograph's own usage errors exit with status 2.\n";
+
+const char *args_usage(void) {
+    return args_usage_text;
+}
+
+static int args_fail(char *err, size_t errlen, const char *fmt, const char *what) {
+    snprintf(err, errlen, fmt, what);
+    return -1;
+}
+
+/* Copies ARGV[from..argc) behind PREFIX (NPREFIX words) into OUT->argv. */
+static int args_take(args_t *out, const char *const *prefix, int nprefix, int argc, char **argv,
+                     int from) {
+    int n = nprefix + (argc - from);
+    out->argv = calloc((size_t)n + 1, sizeof(char *));
+    if (!out->argv) return -1;
+    for (int i = 0; i < nprefix; i++) out->argv[i] = (char *)prefix[i];
+    for (int i = from; i < argc; i++) out->argv[nprefix + i - from] = argv[i];
+    out->argc = n;
+    return 0;
+}
+
+static int args_parse_run(int argc, char **argv, int i, args_t *out, char *err, size_t errlen) {
+    static const char *const python[] = {"python3"};
+    static const char *const python_m[] = {"python3", "-m"};
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc) return args_fail(err, errlen, "radiograph: %s needs a directory", a);
+            out->output = argv[++i];
+        } else if (!strncmp(a, "--output=", 9)) {
+            out->output = a + 9;
+        } else if (!strcmp(a, "--rate") || !strncmp(a, "--rate=", 7)) {
+            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) return args_fail(err, errlen, "radiograph: %s needs a number of samples per second", "--rate");
+            char *end;
+            double hz = strtod(v, &end);
+            if (end == v || *end || !(hz >= 1 && hz <= 10000))
+                return args_fail(err, errlen,
+                                 "radiograph: --rate '%s' is not a rate: give samples per second from 1 to 10000", v);
+            out->rate_hz = hz;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            out->quiet = 1;
+        } else if (!strcmp(a, "-m")) {
+            if (i + 1 >= argc) return args_fail(err, errlen, "radiograph: %s needs a module name", "-m");
+            out->target = ARGS_MODULE;
+            return args_take(out, python_m, 2, argc, argv, i + 1);
+        } else if (!strcmp(a, "--")) {
+            if (i + 1 >= argc)
+                return args_fail(err, errlen, "radiograph: no program after '%s': give a command to run", "--");
+            out->target = ARGS_COMMAND;
+            return args_take(out, NULL, 0, argc, argv, i + 1);
+        } else if (a[0] == '-' && a[1]) {
+            return args_fail(err, errlen, "radiograph: unknown option '%s' (see radiograph -h)", a);
+        } else {
+            out->target = ARGS_SCRIPT;
+            return args_take(out, python, 1, argc, argv, i);
+        }
+    }
+    return args_fail(err, errlen, "radiograph: %s", "no program to profile: give a script, -m module, or -- command");
+}
+
+int args_parse(int argc, char **argv, args_t *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->rate_hz = 100;
+    if (argc < 2) return args_fail(err, errlen, "radiograph: %s", "no command given: try 'radiograph run job.py' (see radiograph -h)");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        out->command = ARGS_HELP;
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        out->command = ARGS_VERSION;
+        return 0;
+    }
+    if (!strcmp(cmd, "run")) {
+        out->command = ARGS_RUN;
+        if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+            out->command = ARGS_HELP;
+            return 0;
+        }
+        return args_parse_run(argc, argv, 2, out, err, errlen);
+    }
+    if (!strcmp(cmd, "report")) {
+        out->command = ARGS_REPORT;
+        if (argc != 3 || argv[2][0] == '-')
+            return args_fail(err, errlen, "radiograph: %s", "usage: radiograph report DIR");
+        out->report_dir = argv[2];
+        return 0;
+    }
+    return args_fail(err, errlen, "radiograph: unknown command '%s': use run or report (see radiograph -h)", cmd);
+}
+
+void args_free(args_t *a) {
+    free(a->argv);
+    a->argv = NULL;
+}

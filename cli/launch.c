@@ -1,0 +1,302 @@
+/* launch.c — see launch.h.
+ *
+ * Signals: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR1/2 sent to radiograph
+ * by another process are forwarded to the program. Those the terminal sends
+ * (Ctrl-C) already reach the whole foreground process group, program
+ * included, so they are not sent twice (the rule sudo follows: forward only
+ * what a process sent, si_code <= 0). radiograph itself outlives the program
+ * to write the report. */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t launch_child;
+
+static uint64_t launch_clock(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Finds NAME on PATH (or as given, if it has a slash). Returns 0 and the
+ * path in OUT, or -1. */
+static int launch_which(const char *name, char *out, size_t outlen) {
+    if (strchr(name, '/')) {
+        snprintf(out, outlen, "%s", name);
+        struct stat st;
+        return stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0 ? 0 : -1;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+        int n = snprintf(out, outlen, "%.*s/%s", (int)len, len ? path : ".", name);
+        struct stat st;
+        if (n > 0 && (size_t)n < outlen && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+            access(out, X_OK) == 0)
+            return 0;
+        if (!colon) break;
+        path = colon + 1;
+    }
+    return -1;
+}
+
+static int launch_mkdirs(const char *dir) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(buf, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static int launch_agent_path(char *out, size_t outlen) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = '\0';
+    if (snprintf(out, outlen, "%s/libradiograph_agent.so", exe) >= (int)outlen) return -1;
+    return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+/* Asks the interpreter, without the agent, whether MODULE can be found. */
+static int launch_module_exists(const char *python, const char *module) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
+        unsetenv("LD_PRELOAD");
+        execl(python, python, "-c",
+              "import importlib.util, sys\n"
+              "try:\n    found = importlib.util.find_spec(sys.argv[1]) is not None\n"
+              "except Exception:\n    found = False\n"
+              "sys.exit(0 if found else 3)\n",
+              module, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return 0;
+    return -1;
+}
+
+static void launch_default_dir(char *dir, size_t dirlen) {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[64];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
+    snprintf(dir, dirlen, "radiograph-report/%s", stamp);
+    for (int i = 2; i < 1000 && access(dir, F_OK) == 0; i++)
+        snprintf(dir, dirlen, "radiograph-report/%s-%d", stamp, i);
+}
+
+static int launch_dir_has_raw(const char *dir) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/raw/run.info", dir);
+    return access(path, F_OK) == 0;
+}
+
+int launch_prepare(const args_t *a, char *dir, size_t dirlen, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    if (a->target != ARGS_COMMAND && launch_which(a->argv[0], path, sizeof path) != 0) {
+        snprintf(err, errlen, "radiograph: %s not found on PATH: install Python 3 or use -- /path/to/python", a->argv[0]);
+        return -1;
+    }
+    if (a->target == ARGS_SCRIPT) {
+        const char *script = a->argv[1];
+        struct stat st;
+        if (stat(script, &st) != 0) {
+            snprintf(err, errlen, "radiograph: cannot open script '%s': %s", script, strerror(errno));
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            char main_py[PATH_MAX];
+            snprintf(main_py, sizeof main_py, "%s/__main__.py", script);
+            if (access(main_py, R_OK) != 0) {
+                snprintf(err, errlen, "radiograph: '%s' is a directory without __main__.py: give a Python script", script);
+                return -1;
+            }
+        } else if (access(script, R_OK) != 0) {
+            snprintf(err, errlen, "radiograph: cannot read script '%s': %s", script, strerror(errno));
+            return -1;
+        }
+    } else if (a->target == ARGS_MODULE) {
+        int found = launch_module_exists(path, a->argv[2]);
+        if (found == 0) {
+            snprintf(err, errlen, "radiograph: no module named '%s' for %s: check the name and the current directory", a->argv[2], path);
+            return -1;
+        }
+        if (found < 0) {
+            snprintf(err, errlen, "radiograph: could not run %s to look for module '%s'", path, a->argv[2]);
+            return -1;
+        }
+    } else if (launch_which(a->argv[0], path, sizeof path) != 0) {
+        snprintf(err, errlen, "radiograph: command '%s' not found or not executable", a->argv[0]);
+        return -1;
+    }
+    char agent[PATH_MAX];
+    if (launch_agent_path(agent, sizeof agent) != 0) {
+        snprintf(err, errlen, "radiograph: the agent libradiograph_agent.so is missing next to the radiograph binary: %s", "rebuild or reinstall radiograph");
+        return -1;
+    }
+    if (a->output) snprintf(dir, dirlen, "%s", a->output);
+    else launch_default_dir(dir, dirlen);
+    if (launch_dir_has_raw(dir)) {
+        snprintf(err, errlen, "radiograph: '%s' already holds a report: choose another directory with -o, or remove it", dir);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/raw", dir);
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/raw/.probe", dir);
+    int fd = -1;
+    if (launch_mkdirs(path) != 0 || (fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        snprintf(err, errlen, "radiograph: cannot write the report to '%s': %s; choose another directory with -o", dir, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
+static void launch_forward(int sig, siginfo_t *info, void *ctx) {
+    (void)ctx;
+    if (launch_child > 0 && info && info->si_code <= 0 && info->si_pid != launch_child)
+        kill(launch_child, sig);
+}
+
+static const int launch_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static void launch_set_env(const char *agent, const char *rawdir, double rate_hz) {
+    const char *old = getenv("LD_PRELOAD");
+    size_t len = strlen(agent) + (old ? strlen(old) + 2 : 1);
+    char *preload = malloc(len);
+    if (preload) {
+        snprintf(preload, len, old && *old ? "%s %s" : "%s", agent, old);
+        setenv("LD_PRELOAD", preload, 1);
+        free(preload);
+    }
+    setenv("RADIOGRAPH_RAW_DIR", rawdir, 1);
+    char interval[32];
+    snprintf(interval, sizeof interval, "%ld", (long)(1e6 / rate_hz + 0.5));
+    setenv("RADIOGRAPH_INTERVAL_US", interval, 1);
+}
+
+int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    char agent[PATH_MAX], rawdir[PATH_MAX + 8], abs[PATH_MAX];
+    if (launch_agent_path(agent, sizeof agent) != 0 || !realpath(dir, abs)) {
+        snprintf(err, errlen, "radiograph: cannot prepare '%s'", dir);
+        return -1;
+    }
+    snprintf(rawdir, sizeof rawdir, "%s/raw", abs);
+    /* A pipe closed on exec tells the parent whether exec succeeded. */
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "radiograph: cannot start the program: %s", strerror(errno));
+        return -1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = launch_forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof launch_signals / sizeof launch_signals[0]; i++)
+        sigaction(launch_signals[i], &sa, NULL);
+    out->start_real_ns = launch_clock(CLOCK_REALTIME);
+    out->start_mono_ns = launch_clock(CLOCK_MONOTONIC);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "radiograph: cannot start the program: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (size_t i = 0; i < sizeof launch_signals / sizeof launch_signals[0]; i++)
+            sigaction(launch_signals[i], &dfl, NULL);
+        close(pfd[0]);
+        launch_set_env(agent, rawdir, a->rate_hz);
+        execvp(a->argv[0], a->argv);
+        int e = errno;
+        ssize_t w = write(pfd[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    launch_child = pid;
+    close(pfd[1]);
+    int exec_errno = 0;
+    ssize_t got;
+    do got = read(pfd[0], &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    close(pfd[0]);
+    if (got == (ssize_t)sizeof exec_errno) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        launch_child = 0;
+        snprintf(err, errlen, "radiograph: cannot run '%s': %s", a->argv[0], strerror(exec_errno));
+        return -1;
+    }
+    return 0;
+}
+
+int launch_wait(launch_result_t *out) {
+    pid_t pid = launch_child;
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &status, 0, &ru) < 0) {
+        if (errno != EINTR) {
+            status = 0;
+            break;
+        }
+    }
+    launch_child = 0;
+    out->end_mono_ns = launch_clock(CLOCK_MONOTONIC);
+    out->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+                  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+    if (WIFSIGNALED(status)) {
+        out->signal = WTERMSIG(status);
+        out->exit_code = 128 + out->signal;
+    } else {
+        out->exit_code = WEXITSTATUS(status);
+    }
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* main.c — the `radiograph` command: dispatches run, report, --version, -h.
+ * Usage errors exit 2 with one line on stderr before anything runs; `run`
+ * otherwise exits with the program's own status. */
+#include "../report/report.h"
+#include "args.h"
+#include "launch.h"
+#include "runinfo.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int main_report(const char *dir, int quiet) {
+    char err[1024] = "";
+    int rc = report_build(dir, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "%s\n", err[0] ? err : "radiograph: the report could not be written");
+        return -1;
+    }
+    if (rc > 0 && !quiet)
+        fprintf(stderr, "radiograph: some profile data was missing or damaged; the report is partial\n");
+    fprintf(stderr, "radiograph: report written to %s/index.html\n", dir);
+    return 0;
+}
+
+static int main_run(const args_t *a) {
+    char dir[PATH_MAX], err[1024];
+    if (launch_prepare(a, dir, sizeof dir, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    launch_result_t res;
+    memset(&res, 0, sizeof res);
+    if (!a->quiet) fprintf(stderr, "radiograph: profiling; the report goes to %s\n", dir);
+    if (launch_start(a, dir, &res, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    /* Written now so a report can be rebuilt even if radiograph is killed. */
+    runinfo_write(dir, a->argv, a->rate_hz, &res, NULL);
+    launch_wait(&res);
+    if (runinfo_write(dir, a->argv, a->rate_hz, &res, &res) != 0)
+        fprintf(stderr, "radiograph: could not write %s/raw/run.info\n", dir);
+    main_report(dir, a->quiet);
+    return res.exit_code;
+}
+
+int main(int argc, char **argv) {
+    args_t a;
+    char err[1024];
+    if (args_parse(argc, argv, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    int rc = 0;
+    switch (a.command) {
+    case ARGS_HELP:
+        fputs(args_usage(), stdout);
+        break;
+    case ARGS_VERSION:
+        printf("radiograph %s\n", RADIOGRAPH_VERSION);
+        break;
+    case ARGS_REPORT:
+        rc = main_report(a.report_dir, 0) == 0 ? 0 : 2;
+        break;
+    case ARGS_RUN:
+        rc = main_run(&a);
+        break;
+    }
+    args_free(&a);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/* rawfmt.h — the raw data format written by the agent and read by the report.
+ *
+ * One file per profiled process, raw/<pid>.rgd: a fixed 64-byte header
+ * followed by records, appended in chunks and flushed at least once a second
+ * so that a process killed by SIGKILL still leaves everything up to its last
+ * flush. The reader treats every byte as untrusted: a record may be cut short
+ * at the end of the file, ids may point nowhere, counts may be absurd.
+ *
+ * All integers are little-endian, fixed width, naturally aligned inside the
+ * record payload. Ids are assigned by the writer, start at 1, are unique per
+ * file and per kind, and are always defined (STRING/FRAME/STACK record) before
+ * a record that uses them. Id 0 means "none": a STACK with parent 0 is a root
+ * frame, a sample with stack 0 has no Python frames (a native thread).
+ */
+#ifndef RADIOGRAPH_RAWFMT_H
+#define RADIOGRAPH_RAWFMT_H
+
+#include <stdint.h>
+
+#define RAW_MAGIC "RGRAW01\n"          /* 8 bytes, no NUL needed */
+#define RAW_FORMAT_VERSION 1u
+#define RAW_HEADER_SIZE 64u
+#define RAW_RECORD_MAX (1u << 20)      /* a longer record is corrupt */
+
+typedef struct raw_header {
+    char magic[8];
+    uint32_t format_version;
+    uint32_t header_size;              /* RAW_HEADER_SIZE */
+    uint32_t pid;
+    uint32_t ppid;
+    uint64_t start_mono_ns;            /* CLOCK_MONOTONIC when the agent started */
+    uint64_t start_real_ns;            /* CLOCK_REALTIME at the same moment */
+    uint32_t py_version;               /* Py_Version (PY_VERSION_HEX), 0 if unknown */
+    uint32_t sample_interval_us;       /* mean sampling interval */
+    uint64_t reserved[2];
+} raw_header_t;
+
+/* Every record: an 8-byte head, then `len` bytes of payload. */
+typedef struct raw_record_head {
+    uint16_t type;                     /* raw_type_t */
+    uint16_t flags;                    /* 0 */
+    uint32_t len;                      /* payload bytes, <= RAW_RECORD_MAX */
+} raw_record_head_t;
+
+typedef enum raw_type {
+    RAW_STRING = 1,    /* u32 id; utf-8 bytes (len - 4), not NUL-terminated */
+    RAW_FRAME = 2,     /* raw_frame_t */
+    RAW_STACK = 3,     /* raw_stack_t */
+    RAW_THREAD = 4,    /* raw_thread_t; then the thread name, utf-8 */
+    RAW_COUNTS = 5,    /* array of raw_count_t: sample counts since the last COUNTS */
+    RAW_TIMELINE = 6,  /* array of raw_point_t: a bounded subset of samples */
+    RAW_STATS = 7,     /* raw_stats_t, cumulative; the last one counts */
+    RAW_NOTE = 8,      /* utf-8 message for the report ("not profiled: ...") */
+    RAW_END = 9,       /* raw_end_t: the process ended normally (exit) */
+    RAW_CMDLINE = 10,  /* argv, each NUL-terminated */
+    /* 20..39 reserved for memory records */
+} raw_type_t;
+
+/* Thread state of one sample. The report writes these as the last frame of
+ * every performance stack. */
+typedef enum raw_state {
+    RAW_ST_RUNNING = 0,
+    RAW_ST_WAITING = 1,   /* waiting, reason unknown */
+    RAW_ST_GIL = 2,
+    RAW_ST_LOCK = 3,
+    RAW_ST_SLEEP = 4,
+    RAW_ST_DISK = 5,
+    RAW_ST_NETWORK = 6,
+    RAW_ST_POLL = 7,
+    RAW_ST_CHILD = 8,
+    RAW_ST_COUNT
+} raw_state_t;
+
+typedef struct raw_frame {
+    uint32_t id;
+    uint32_t name;        /* STRING id: qualified name */
+    uint32_t file;        /* STRING id: file name, 0 if none */
+    uint32_t line;        /* 0 if unknown */
+} raw_frame_t;
+
+typedef struct raw_stack {
+    uint32_t id;
+    uint32_t parent;      /* STACK id of the caller, 0 at the root */
+    uint32_t frame;       /* FRAME id */
+} raw_stack_t;
+
+#define RAW_THREAD_PYTHON 1u   /* the thread ran Python code */
+#define RAW_THREAD_MAIN 2u     /* the process's main thread */
+
+typedef struct raw_thread {
+    uint32_t tid;
+    uint32_t flags;
+    uint64_t first_seen_ns;    /* CLOCK_MONOTONIC */
+} raw_thread_t;
+
+typedef struct raw_count {
+    uint32_t stack;       /* STACK id, 0 = no Python frames */
+    uint32_t tid;
+    uint8_t state;        /* raw_state_t */
+    uint8_t pad[3];
+    uint32_t count;       /* samples */
+} raw_count_t;
+
+typedef struct raw_point {
+    uint64_t t_ns;        /* CLOCK_MONOTONIC */
+    uint32_t tid;
+    uint32_t stack;
+    uint8_t state;
+    uint8_t pad[7];
+} raw_point_t;
+
+typedef struct raw_stats {
+    uint64_t t_ns;        /* CLOCK_MONOTONIC when written */
+    uint64_t samples;     /* sampler ticks taken */
+    uint64_t dropped;     /* thread samples dropped (torn reads) */
+    uint64_t cpu_ns;      /* process CPU time so far */
+    uint64_t rss_bytes;   /* resident set size now */
+    uint64_t rss_peak_bytes;
+} raw_stats_t;
+
+typedef struct raw_end {
+    uint64_t t_ns;        /* CLOCK_MONOTONIC at exit */
+    uint64_t cpu_ns;
+} raw_end_t;
+
+_Static_assert(sizeof(raw_header_t) == RAW_HEADER_SIZE, "raw header size");
+_Static_assert(sizeof(raw_record_head_t) == 8, "record head size");
+_Static_assert(sizeof(raw_count_t) == 16, "count size");
+_Static_assert(sizeof(raw_point_t) == 24, "point size");
+
+#endif

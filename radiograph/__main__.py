@@ -1,0 +1,5 @@
+import sys
+
+from radiograph import main
+
+sys.exit(main())
