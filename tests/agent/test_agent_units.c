@@ -1,0 +1,148 @@
+/* Unit tests for the agent's pure modules: the line-table decoder (against
+ * vectors taken from real CPython 3.11 code objects), the hash table, the
+ * classification of blocking system calls, and reading a live thread's state. */
+#include "htab.h"
+#include "linetable.h"
+#include "rawfmt.h"
+#include "tasks.h"
+#include "memread.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linetable_vectors.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                     \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            failures++;                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fputc('\n', stderr);                                             \
+        }                                                                    \
+    } while (0)
+
+static void test_linetable(void) {
+    for (size_t v = 0; v < sizeof vectors / sizeof vectors[0]; v++) {
+        for (int i = 0; i < vectors[v].n; i++) {
+            int got = linetable_line(vectors[v].tab, vectors[v].len, vectors[v].first, i);
+            CHECK(got == vectors[v].lines[i], "vector %zu index %d: got %d, want %d", v, i, got,
+                  vectors[v].lines[i]);
+        }
+        /* Past the end, and negative indexes, have no line. */
+        CHECK(linetable_line(vectors[v].tab, vectors[v].len, vectors[v].first, vectors[v].n + 100) == -1,
+              "vector %zu past the end", v);
+        CHECK(linetable_line(vectors[v].tab, vectors[v].len, vectors[v].first, -1) == -1, "negative");
+        /* Every truncation of a table is handled without reading past it. */
+        for (size_t cut = 0; cut < vectors[v].len; cut++)
+            (void)linetable_line(vectors[v].tab, cut, vectors[v].first, vectors[v].n - 1);
+    }
+    static const uint8_t junk[] = {0x01, 0x02, 0x03};
+    CHECK(linetable_line(junk, sizeof junk, 1, 0) == -1, "a table not starting with an entry head");
+    static const uint8_t unterminated[] = {0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    CHECK(linetable_line(unterminated, sizeof unterminated, 1, 0) == -1, "an endless varint");
+}
+
+static void test_htab(void) {
+    htab_t t;
+    htab_init(&t, 100000);
+    int created;
+    for (uint64_t i = 1; i <= 50000; i++) {
+        uint64_t *v = htab_upsert(&t, i, i * 7, &created);
+        CHECK(v && created, "insert %llu", (unsigned long long)i);
+        if (v) *v = i + 1;
+    }
+    CHECK(t.len == 50000, "len %zu", t.len);
+    for (uint64_t i = 1; i <= 50000; i++) {
+        uint64_t *v = htab_find(&t, i, i * 7);
+        CHECK(v && *v == i + 1, "find %llu", (unsigned long long)i);
+    }
+    CHECK(htab_find(&t, 3, 3) == NULL, "absent key");
+    uint64_t *v = htab_upsert(&t, 5, 35, &created);
+    CHECK(v && !created && *v == 6, "upsert of an existing key");
+    CHECK(htab_upsert(&t, 0, 0, &created) == NULL, "the empty key is refused");
+    htab_clear(&t);
+    CHECK(t.len == 0 && htab_find(&t, 1, 7) == NULL, "clear");
+    htab_free(&t);
+    htab_t small;
+    htab_init(&small, 3);
+    for (uint64_t i = 1; i <= 3; i++) CHECK(htab_upsert(&small, i, 0, &created), "fits");
+    CHECK(htab_upsert(&small, 4, 0, &created) == NULL, "bounded: a full table refuses new keys");
+    CHECK(htab_upsert(&small, 2, 0, &created) != NULL, "a full table still finds old keys");
+    htab_free(&small);
+    CHECK(htab_hash_bytes("abc", 3) != htab_hash_bytes("abd", 3), "hash distinguishes");
+}
+
+static void test_classify(void) {
+    uintptr_t lo = 0x1000, hi = 0x1100;
+    CHECK(tasks_classify(SYS_futex, 0x1010, 0, lo, hi) == RAW_ST_GIL, "futex in the GIL");
+    CHECK(tasks_classify(SYS_futex, 0x2000, 0, lo, hi) == RAW_ST_LOCK, "futex elsewhere");
+    CHECK(tasks_classify(SYS_clock_nanosleep, 0, 0, lo, hi) == RAW_ST_SLEEP, "sleep");
+    CHECK(tasks_classify(SYS_wait4, 0, 0, lo, hi) == RAW_ST_CHILD, "wait4");
+    CHECK(tasks_classify(SYS_fsync, 3, 0, lo, hi) == RAW_ST_DISK, "fsync");
+    CHECK(tasks_classify(SYS_recvfrom, 3, 0, lo, hi) == RAW_ST_NETWORK, "recvfrom");
+    CHECK(tasks_classify(SYS_epoll_wait, 3, 0, lo, hi) == RAW_ST_POLL, "epoll_wait");
+    CHECK(tasks_classify(SYS_getpid, 0, 0, lo, hi) == RAW_ST_WAITING, "other");
+    /* read() is judged by what the descriptor is. */
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    CHECK(tasks_classify(SYS_read, (uintptr_t)p[0], 0, lo, hi) == RAW_ST_WAITING, "read on a pipe");
+    FILE *f = tmpfile();
+    CHECK(tasks_classify(SYS_read, (uintptr_t)fileno(f), 0, lo, hi) == RAW_ST_DISK, "read on a file");
+    fclose(f);
+    close(p[0]);
+    close(p[1]);
+}
+
+static volatile int sleeper_tid;
+
+static void *sleeper(void *arg) {
+    (void)arg;
+    sleeper_tid = (int)syscall(SYS_gettid);
+    struct timespec ts = {2, 0};
+    nanosleep(&ts, NULL);
+    return NULL;
+}
+
+static void test_live_state(void) {
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    struct timespec ts = {0, 200000000};
+    nanosleep(&ts, NULL);
+    uint32_t tids[64];
+    int n = tasks_list(tids, 64), found = 0;
+    for (int i = 0; i < n; i++) found |= tids[i] == (uint32_t)sleeper_tid;
+    CHECK(found, "the thread is listed");
+    int st = tasks_state((uint32_t)sleeper_tid, 0, 0);
+    CHECK(st == RAW_ST_SLEEP, "a sleeping thread sleeps (got %d)", st);
+    CHECK(tasks_state(0x7FFFFFF0u, 0, 0) == -1, "a thread that does not exist");
+    char name[64];
+    CHECK(tasks_name((uint32_t)getpid(), name, sizeof name) > 0, "main thread name");
+    pthread_cancel(t);
+    pthread_join(t, NULL);
+}
+
+static void test_memread(void) {
+    CHECK(memread_init() == 0, "init");
+    uintptr_t word = 0, value = 0x1234;
+    CHECK(memread_word((uintptr_t)&value, &word) == 0 && word == 0x1234, "read a word");
+    CHECK(memread_word(8, &word) == -1, "an unmapped address is an error, not a fault");
+    CHECK(memread_word((uintptr_t)-4096, &word) == -1, "the top of the address space");
+}
+
+int main(void) {
+    test_linetable();
+    test_htab();
+    test_classify();
+    test_live_state();
+    test_memread();
+    if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
+    else printf("agent units: all checks passed\n");
+    return failures != 0;
+}
