@@ -24,6 +24,13 @@ int memread_copy(void *buf, uintptr_t addr, size_t len) {
     return n == (ssize_t)len ? 0 : -1;
 }
 
+long memread_vector(const struct iovec *local, const struct iovec *remote, int n) {
+    int saved = errno;
+    ssize_t got = process_vm_readv(memread_pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+    errno = saved;
+    return (long)got;
+}
+
 int memread_word(uintptr_t addr, uintptr_t *out) {
     return memread_copy(out, addr, sizeof *out);
 }

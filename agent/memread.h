@@ -18,6 +18,12 @@ int memread_init(void);
  * byte could not be read (BUF contents then undefined). */
 int memread_copy(void *buf, uintptr_t addr, size_t len);
 
+/* Scatter read: N remote ranges into N local buffers, in one system call.
+ * Returns the bytes read; a range that cannot be read ends the transfer
+ * there (so the count tells which ranges are complete), -1 if none. */
+struct iovec;
+long memread_vector(const struct iovec *local, const struct iovec *remote, int n);
+
 /* Reads one pointer-sized word. Returns 0 or -1. */
 int memread_word(uintptr_t addr, uintptr_t *out);
 

@@ -12,6 +12,7 @@
 #include <internal/pycore_runtime.h>
 #include <internal/pycore_interp.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
 #error "py311.c is for CPython 3.11 headers"
@@ -49,36 +50,75 @@ int pyread_ready(void) {
     return initialized && pyread_main_interp() != 0;
 }
 
-int pyread_threads(pyread_thread_t *out, int max) {
+static void pyread_thread_fill(pyread_thread_t *o, uintptr_t ts, const PyThreadState *t) {
+    o->tstate = ts;
+    o->cframe = (uintptr_t)t->cframe;
+    o->stack_lo = (uintptr_t)t->datastack_chunk;
+    o->stack_hi = (uintptr_t)t->datastack_top;
+    o->tid = (uint32_t)t->native_thread_id;
+}
+
+/* Re-reads the thread states found last time, all in one system call, and
+ * checks that they still form the whole chain from HEAD. */
+static int pyread_threads_again(uintptr_t head, pyread_thread_t *out, int n) {
+    enum { BATCH = 64 };
+    static PyThreadState states[BATCH];
+    struct iovec local[BATCH], remote[BATCH];
+    if (n <= 0 || n > BATCH || out[0].tstate != head) return -1;
+    for (int i = 0; i < n; i++) {
+        local[i] = (struct iovec){&states[i], sizeof states[i]};
+        remote[i] = (struct iovec){(void *)out[i].tstate, sizeof states[i]};
+    }
+    if (memread_vector(local, remote, n) != (long)(n * sizeof states[0])) return -1;
+    for (int i = 0; i < n; i++) {
+        uintptr_t next = i + 1 < n ? out[i + 1].tstate : 0;
+        if ((uintptr_t)states[i].next != next) return -1;
+    }
+    for (int i = 0; i < n; i++) pyread_thread_fill(&out[i], out[i].tstate, &states[i]);
+    return n;
+}
+
+int pyread_threads(pyread_thread_t *out, int n_prev, int max) {
     uintptr_t interp = pyread_main_interp(), ts = 0;
     if (!interp) return 0;
     if (memread_word(interp + offsetof(PyInterpreterState, threads.head), &ts) != 0) return -1;
+    int again = pyread_threads_again(ts, out, n_prev);
+    if (again >= 0) return again;
     int n = 0;
     while (ts && n < max) {
         PyThreadState t;
-        _PyCFrame cf;
         if (memread_copy(&t, ts, sizeof t) != 0) return -1;
-        uintptr_t frame = 0;
-        if (t.cframe) {
-            if (memread_copy(&cf, (uintptr_t)t.cframe, sizeof cf) != 0) return -1;
-            frame = (uintptr_t)cf.current_frame;
-        }
-        out[n].tstate = ts;
-        out[n].frame = frame;
-        out[n].tid = (uint32_t)t.native_thread_id;
-        n++;
+        pyread_thread_fill(&out[n++], ts, &t);
         if ((uintptr_t)t.next == ts) return -1;
         ts = (uintptr_t)t.next;
     }
     return n;
 }
 
-int pyread_stack(uintptr_t frame, pyread_frame_t *out, int max, int *more) {
+/* The thread's current stack chunk, copied whole: most frames live there. */
+#define PYREAD_CHUNK_MAX (512u * 1024u)
+static uint8_t pyread_chunk[PYREAD_CHUNK_MAX];
+
+int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *more) {
+    const size_t fsize = offsetof(_PyInterpreterFrame, localsplus);
+    uintptr_t lo = t->stack_lo, hi = t->stack_hi, frame = 0;
+    _PyCFrame cf;
+    *more = 0;
+    if (!t->cframe) return 0;
+    /* The innermost frame's pointer and the frame stack, in one read. */
+    struct iovec local[2] = {{&cf, sizeof cf}, {pyread_chunk, hi - lo}};
+    struct iovec remote[2] = {{(void *)t->cframe, sizeof cf}, {(void *)lo, hi - lo}};
+    int parts = hi > lo && hi - lo <= PYREAD_CHUNK_MAX ? 2 : 1;
+    long got = memread_vector(local, remote, parts);
+    if (got < (long)sizeof cf) return -1;
+    if (parts == 1 || got != (long)(sizeof cf + (hi - lo))) hi = lo = 0;
+    frame = (uintptr_t)cf.current_frame;
     int n = 0;
     *more = 0;
     while (frame) {
         _PyInterpreterFrame f;
-        if (memread_copy(&f, frame, offsetof(_PyInterpreterFrame, localsplus)) != 0) return -1;
+        if (frame >= lo && frame + fsize <= hi) memcpy(&f, pyread_chunk + (frame - lo), fsize);
+        else if (memread_copy(&f, frame, fsize) != 0) return -1;
         if (!f.f_code) return -1;
         if (n == max) {
             *more = 1;
@@ -102,17 +142,48 @@ int pyread_index(const pyread_frame_t *f, const pyread_code_t *c) {
     return index > (1 << 28) ? 0 : (int)index;
 }
 
+#define PYREAD_CODE_HEAD offsetof(PyCodeObject, co_code_adaptive)
+
+static int pyread_code_fill(uintptr_t code, const PyCodeObject *c, pyread_code_t *out) {
+    if ((uintptr_t)Py_TYPE((PyObject *)c) != py_code_type) return -1;
+    out->firstlineno = c->co_firstlineno;
+    out->firsttraceable = c->_co_firsttraceable;
+    out->code_start = code + offsetof(PyCodeObject, co_code_adaptive);
+    out->qualname = (uintptr_t)c->co_qualname;
+    out->filename = (uintptr_t)c->co_filename;
+    out->linetable = (uintptr_t)c->co_linetable;
+    return 0;
+}
+
 int pyread_code(uintptr_t code, pyread_code_t *out) {
     PyCodeObject c;
-    if (memread_copy(&c, code, offsetof(PyCodeObject, co_code_adaptive)) != 0) return -1;
-    if ((uintptr_t)Py_TYPE((PyObject *)&c) != py_code_type) return -1;
-    out->firstlineno = c.co_firstlineno;
-    out->firsttraceable = c._co_firsttraceable;
-    out->code_start = code + offsetof(PyCodeObject, co_code_adaptive);
-    out->qualname = (uintptr_t)c.co_qualname;
-    out->filename = (uintptr_t)c.co_filename;
-    out->linetable = (uintptr_t)c.co_linetable;
-    return 0;
+    if (memread_copy(&c, code, PYREAD_CODE_HEAD) != 0) return -1;
+    return pyread_code_fill(code, &c, out);
+}
+
+int pyread_codes(const uintptr_t *codes, int n, pyread_code_t *out, uint8_t *ok) {
+    enum { BATCH = 64 };
+    static PyCodeObject heads[BATCH];
+    struct iovec local[BATCH], remote[BATCH];
+    int good = 0;
+    for (int i = 0; i < n; i++) ok[i] = 0;
+    for (int base = 0; base < n;) {
+        int k = n - base < BATCH ? n - base : BATCH;
+        for (int j = 0; j < k; j++) {
+            local[j] = (struct iovec){&heads[j], PYREAD_CODE_HEAD};
+            remote[j] = (struct iovec){(void *)codes[base + j], PYREAD_CODE_HEAD};
+        }
+        long got = memread_vector(local, remote, k);
+        int whole = got > 0 ? (int)((size_t)got / PYREAD_CODE_HEAD) : 0;
+        for (int j = 0; j < whole; j++)
+            if (pyread_code_fill(codes[base + j], &heads[j], &out[base + j]) == 0) {
+                ok[base + j] = 1;
+                good++;
+            }
+        /* A failed element stops the call: skip it and go on after it. */
+        base += whole < k ? whole + 1 : k;
+    }
+    return good;
 }
 
 static size_t pyread_put_utf8(char *buf, size_t cap, size_t n, uint32_t ch) {

@@ -16,7 +16,8 @@
 
 typedef struct pyread_thread {
     uintptr_t tstate;
-    uintptr_t frame;          /* the innermost _PyInterpreterFrame, 0 if none */
+    uintptr_t cframe;         /* where the innermost frame's pointer lives */
+    uintptr_t stack_lo, stack_hi;  /* the thread's frame stack in use */
     uint32_t tid;             /* native thread id */
 } pyread_thread_t;
 
@@ -50,17 +51,25 @@ void pyread_gil_range(uintptr_t *lo, uintptr_t *hi);
 int pyread_ready(void);
 
 /* Lists the main interpreter's thread states into OUT (at most MAX).
+ * OUT/N_PREV may hold the previous call's answer: if the chain is unchanged
+ * it is re-validated with a single read of all thread states at once.
  * Returns the count, or -1 on a torn read. */
-int pyread_threads(pyread_thread_t *out, int max);
+int pyread_threads(pyread_thread_t *out, int n_prev, int max);
 
-/* Walks the frame chain from FRAME, innermost first, into OUT (at most MAX).
- * Returns the depth read; *MORE is set to 1 if the chain went on past MAX.
- * Returns -1 on a torn read (a stale pointer, a cycle). */
-int pyread_stack(uintptr_t frame, pyread_frame_t *out, int max, int *more);
+/* Walks thread T's frame chain, innermost first, into OUT (at most MAX).
+ * The frames in the thread's current stack chunk are copied with one read;
+ * others (generators, older chunks) one read each. Returns the depth read;
+ * *MORE is set to 1 if the chain went on past MAX. Returns -1 on a torn read
+ * (a stale pointer). */
+int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *more);
 
 /* Reads the fields of a code object needed to name a frame. Returns 0 or -1
  * (not a code object, unreadable). */
 int pyread_code(uintptr_t code, pyread_code_t *out);
+
+/* Reads N code objects at once (one system call for all). OK[i] is set to 1
+ * where OUT[i] was read and is a code object. Returns the number read. */
+int pyread_codes(const uintptr_t *codes, int n, pyread_code_t *out, uint8_t *ok);
 
 /* The code unit index of frame F's current instruction given its code C, or
  * -1 if the frame has not started executing yet (skip it). */

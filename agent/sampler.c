@@ -41,6 +41,12 @@ typedef struct sampler_thread {
     uint32_t flags;                /* RAW_THREAD_* already announced */
     uint64_t last_tick;            /* tick the thread was last seen */
     uint32_t stride, skip, in_epoch;
+    /* What the last sample found, reused while the thread uses no CPU. */
+    uint64_t last_cpu, last_wall;
+    uintptr_t last_tstate;
+    uint32_t last_stack;
+    int last_state;
+    int valid;
 } sampler_thread_t;
 
 static struct {
@@ -51,11 +57,13 @@ static struct {
     _Atomic uint32_t stop;         /* futex word: 1 = stop now */
     _Atomic int pause_req, busy;
     int opened;
+    int ready;                     /* the interpreter was seen initialised */
     uint32_t self_tid;
     uint64_t tick;
     uint64_t samples, dropped;
     uint64_t last_flush;
     uint64_t rss_peak;
+    uint64_t agent_cpu;            /* the sampler thread's CPU time */
     uintptr_t gil_lo, gil_hi;
     uint64_t rng;
     htab_t counts;                 /* (tid<<32 | stack, state+1) -> count */
@@ -174,6 +182,7 @@ static void sampler_write_stats(uint64_t now) {
     s.rss_bytes = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
     if (s.rss_bytes > sp.rss_peak) sp.rss_peak = s.rss_bytes;
     s.rss_peak_bytes = sp.rss_peak;
+    s.agent_cpu_ns = sp.agent_cpu;
     rawwrite_record(RAW_STATS, &s, sizeof s, NULL, 0);
 }
 
@@ -191,13 +200,12 @@ static void sampler_flush(uint64_t now) {
     sp.last_flush = now;
 }
 
-static void sampler_record(uint32_t tid, uint32_t flags, uint32_t stack, int state, uint64_t now) {
-    sampler_thread_t *t = sampler_thread_of(tid);
-    if (!t) return;
+static void sampler_record(sampler_thread_t *t, uint32_t flags, uint32_t stack, int state,
+                           uint64_t now) {
     t->last_tick = sp.tick;
     sampler_announce(t, flags, now);
     int created;
-    uint64_t *c = htab_upsert(&sp.counts, (uint64_t)tid << 32 | stack, (uint64_t)state + 1, &created);
+    uint64_t *c = htab_upsert(&sp.counts, (uint64_t)t->tid << 32 | stack, (uint64_t)state + 1, &created);
     if (c) (*c)++;
     else sp.dropped++;
     if (++t->skip >= t->stride) {
@@ -205,7 +213,7 @@ static void sampler_record(uint32_t tid, uint32_t flags, uint32_t stack, int sta
         raw_point_t *p = &sp.points[sp.npoints++];
         memset(p, 0, sizeof *p);
         p->t_ns = now;
-        p->tid = tid;
+        p->tid = t->tid;
         p->stack = stack;
         p->state = (uint8_t)state;
         if (sp.npoints == SAMPLER_POINTS) sampler_flush_points();
@@ -216,43 +224,83 @@ static void sampler_record(uint32_t tid, uint32_t flags, uint32_t stack, int sta
     }
 }
 
+/* Samples one thread. A thread that has used no CPU since its last sample
+ * cannot have changed its stack or left its wait, so the last answer is
+ * reused at the cost of one clock read (most threads of a job are idle most
+ * of the time). A thread that ran for at least 90% of the interval is
+ * counted as running without asking the kernel what it is blocked in. */
+static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint64_t now) {
+    static pyread_frame_t frames[STACKS_MAX_DEPTH];
+    sampler_thread_t *t = sampler_thread_of(tid);
+    if (!t) return;
+    uint32_t flags = (tid == (uint32_t)getpid() ? RAW_THREAD_MAIN : 0) | (py ? RAW_THREAD_PYTHON : 0);
+    uint64_t cpu = tasks_cputime(tid);
+    uintptr_t tstate = py ? py->tstate : 0;
+    if (t->valid && cpu && cpu == t->last_cpu && tstate == t->last_tstate) {
+        t->last_wall = now;
+        sampler_record(t, flags, t->last_stack, t->last_state, now);
+        return;
+    }
+    int state;
+    if (t->valid && cpu > t->last_cpu && now > t->last_wall &&
+        (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9)
+        state = RAW_ST_RUNNING;
+    else
+        state = tasks_state(tid, sp.gil_lo, sp.gil_hi);
+    if (state < 0) return;
+    int64_t stack = 0;
+    if (py && py->cframe) {
+        int more = 0;
+        int n = pyread_stack(py, frames, STACKS_MAX_DEPTH, &more);
+        stack = n < 0 ? -1 : stacks_intern(frames, n, more);
+    }
+    if (stack < 0) {
+        sp.dropped++;
+        t->valid = 0;
+        return;
+    }
+    t->valid = cpu != 0;
+    t->last_cpu = cpu;
+    t->last_wall = now;
+    t->last_tstate = tstate;
+    t->last_stack = (uint32_t)stack;
+    t->last_state = state;
+    sampler_record(t, flags, (uint32_t)stack, state, now);
+}
+
+/* Threads that never run Python are found by listing /proc/self/task, which
+ * costs more than the rest of a sample; they are looked for every
+ * SAMPLER_LIST_EVERY ticks (and Python threads are known from the
+ * interpreter at every tick). */
+#define SAMPLER_LIST_EVERY 16
+
 static void sampler_tick(uint64_t now) {
     static pyread_thread_t py[PYREAD_MAX_THREADS];
-    static pyread_frame_t frames[STACKS_MAX_DEPTH];
+    static int np;
     static uint32_t tids[TASKS_MAX];
-    if (!pyread_ready()) return;
+    static int nt;
+    if (!sp.ready) {
+        if (!pyread_ready()) return;
+        sp.ready = 1;
+    }
     if (sampler_open() != 0) return;
     sp.tick++;
     sp.samples++;
-    int np = pyread_threads(py, PYREAD_MAX_THREADS);
+    np = pyread_threads(py, np, PYREAD_MAX_THREADS);
     if (np < 0) {
         sp.dropped++;
         np = 0;
     }
-    int nt = tasks_list(tids, TASKS_MAX);
-    uint32_t pid = (uint32_t)getpid();
+    if (sp.tick % SAMPLER_LIST_EVERY == 1) {
+        nt = tasks_list(tids, TASKS_MAX);
+        if (nt < 0) nt = 0;
+    }
+    for (int j = 0; j < np; j++)
+        if (py[j].tid != sp.self_tid) sampler_sample_thread(py[j].tid, &py[j], now);
     for (int i = 0; i < nt; i++) {
-        uint32_t tid = tids[i];
-        if (tid == sp.self_tid) continue;
-        int state = tasks_state(tid, sp.gil_lo, sp.gil_hi);
-        if (state < 0) continue;
-        uint32_t flags = tid == pid ? RAW_THREAD_MAIN : 0;
-        int64_t stack = 0;
-        for (int j = 0; j < np; j++) {
-            if (py[j].tid != tid) continue;
-            flags |= RAW_THREAD_PYTHON;
-            if (py[j].frame) {
-                int more = 0;
-                int n = pyread_stack(py[j].frame, frames, STACKS_MAX_DEPTH, &more);
-                stack = n < 0 ? -1 : stacks_intern(frames, n, more);
-            }
-            break;
-        }
-        if (stack < 0) {
-            sp.dropped++;
-            continue;
-        }
-        sampler_record(tid, flags, (uint32_t)stack, state, now);
+        int python = tids[i] == sp.self_tid;
+        for (int j = 0; j < np && !python; j++) python = py[j].tid == tids[i];
+        if (!python) sampler_sample_thread(tids[i], NULL, now);
     }
     if (now - sp.last_flush >= SAMPLER_FLUSH_NS) sampler_flush(now);
 }
@@ -283,6 +331,7 @@ static void *sampler_main(void *arg) {
         if (atomic_load(&sp.stop)) break;
         atomic_store(&sp.busy, 1);
         if (!atomic_load(&sp.pause_req)) sampler_tick(sampler_clock(CLOCK_MONOTONIC));
+        sp.agent_cpu = sampler_clock(CLOCK_THREAD_CPUTIME_ID);
         atomic_store(&sp.busy, 0);
     }
     errno = saved;
@@ -306,10 +355,12 @@ static int sampler_spawn(void) {
 
 static void sampler_reset_state(void) {
     sp.opened = 0;
+    sp.ready = 0;
     sp.tick = sp.samples = sp.dropped = 0;
     sp.npoints = 0;
     sp.nthreads = 0;
     sp.rss_peak = 0;
+    sp.agent_cpu = 0;
     htab_free(&sp.counts);
     htab_init(&sp.counts, 1u << 22);
     stacks_reset();

@@ -92,9 +92,8 @@ static uint32_t stacks_string_of(uintptr_t obj) {
 
 /* The cached description of the code object at ADDR, or NULL if it cannot
  * be read (the sample is torn). */
-static stacks_code_t *stacks_code(uintptr_t addr) {
-    pyread_code_t now;
-    if (pyread_code(addr, &now) != 0) return NULL;
+static stacks_code_t *stacks_code(uintptr_t addr, const pyread_code_t *nowp) {
+    pyread_code_t now = *nowp;
     int created;
     uint64_t *v = htab_upsert(&st.codes, addr, 1, &created);
     if (!v) return NULL;
@@ -138,11 +137,18 @@ static int64_t stacks_push(uint32_t parent, uint32_t frame) {
 }
 
 int64_t stacks_intern(const pyread_frame_t *frames, int n, int truncated) {
-    uint32_t ids[STACKS_MAX_DEPTH];
+    static uint32_t ids[STACKS_MAX_DEPTH];
+    static uintptr_t addrs[STACKS_MAX_DEPTH];
+    static pyread_code_t now[STACKS_MAX_DEPTH];
+    static uint8_t ok[STACKS_MAX_DEPTH];
     int depth = 0;
     if (n > STACKS_MAX_DEPTH) n = STACKS_MAX_DEPTH;
+    /* Every code object is re-read (one system call for the whole stack) and
+     * checked against its cached snapshot. */
+    for (int i = 0; i < n; i++) addrs[i] = frames[i].code;
+    if (pyread_codes(addrs, n, now, ok) != n) return -1;
     for (int i = 0; i < n; i++) {
-        stacks_code_t *c = stacks_code(frames[i].code);
+        stacks_code_t *c = stacks_code(frames[i].code, &now[i]);
         if (!c) return -1;
         int index = pyread_index(&frames[i], &c->snap);
         if (index < 0) continue;        /* not started yet */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 int tasks_list(uint32_t *tids, int max) {
@@ -160,4 +161,13 @@ int tasks_name(uint32_t tid, char *buf, size_t cap) {
     if (n <= 0) return -1;
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0')) buf[--n] = '\0';
     return n;
+}
+
+uint64_t tasks_cputime(uint32_t tid) {
+    /* The clock id the kernel gives a thread's CPU clock (what glibc's
+     * pthread_getcpuclockid computes): per-thread, scheduler-accurate. */
+    clockid_t id = (clockid_t)((~(unsigned)tid << 3) | 6);
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0) return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

@@ -18,6 +18,10 @@ int tasks_list(uint32_t *tids, int max);
  * [GIL_LO, GIL_HI) is a wait for the GIL. Returns -1 if the thread is gone. */
 int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi);
 
+/* CPU time thread TID has used, in nanoseconds (its per-thread CPU clock,
+ * which counts every nanosecond it ran). Returns 0 if it is gone. */
+uint64_t tasks_cputime(uint32_t tid);
+
 /* Copies the thread's name (comm) into BUF. Returns its length or -1. */
 int tasks_name(uint32_t tid, char *buf, size_t cap);
 

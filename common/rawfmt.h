@@ -116,6 +116,7 @@ typedef struct raw_stats {
     uint64_t cpu_ns;      /* process CPU time so far */
     uint64_t rss_bytes;   /* resident set size now */
     uint64_t rss_peak_bytes;
+    uint64_t agent_cpu_ns;  /* CPU time the sampler thread itself used */
 } raw_stats_t;
 
 typedef struct raw_end {
