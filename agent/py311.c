@@ -124,6 +124,7 @@ int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *mo
             *more = 1;
             return n;
         }
+        out[n].addr = frame;
         out[n].code = (uintptr_t)f.f_code;
         out[n].instr = (uintptr_t)f.prev_instr;
         out[n].generator = f.owner == FRAME_OWNED_BY_GENERATOR;

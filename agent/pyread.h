@@ -22,6 +22,7 @@ typedef struct pyread_thread {
 } pyread_thread_t;
 
 typedef struct pyread_frame {
+    uintptr_t addr;           /* the frame's own address */
     uintptr_t code;           /* code object address */
     uintptr_t instr;          /* the interpreter's instruction pointer */
     int generator;            /* owned by a generator/coroutine */

@@ -44,6 +44,7 @@ typedef struct sampler_thread {
     /* What the last sample found, reused while the thread uses no CPU. */
     uint64_t last_cpu, last_wall;
     uintptr_t last_tstate;
+    stacks_cache_t cache;          /* the thread's last stack, for reuse */
     uint32_t last_stack;
     int last_state;
     int valid;
@@ -112,8 +113,11 @@ static sampler_thread_t *sampler_thread_of(uint32_t tid) {
     /* Reuse the slot of a thread that has not been seen for a while. */
     for (uint32_t i = 0; i < sp.nthreads; i++) {
         if (sp.threads[i].last_tick + 2 < sp.tick) {
+            stacks_cache_t keep = sp.threads[i].cache;   /* arena memory, reused */
             memset(&sp.threads[i], 0, sizeof sp.threads[i]);
             sp.threads[i].tid = tid;
+            sp.threads[i].cache = keep;
+            sp.threads[i].cache.n = 0;
             return &sp.threads[i];
         }
     }
@@ -252,7 +256,7 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     if (py && py->cframe) {
         int more = 0;
         int n = pyread_stack(py, frames, STACKS_MAX_DEPTH, &more);
-        stack = n < 0 ? -1 : stacks_intern(frames, n, more);
+        stack = n < 0 ? -1 : stacks_intern(&t->cache, frames, n, more);
     }
     if (stack < 0) {
         sp.dropped++;

@@ -27,6 +27,7 @@ static struct {
     htab_t codes;              /* (address, 1) -> stacks_code_t * */
     htab_t frames;             /* (name<<32 | file, line) -> frame id */
     htab_t nodes;              /* (parent, frame) -> stack id */
+    htab_t sites;              /* (stacks_code_t *, code unit) -> frame id */
     uint32_t next_string, next_frame, next_stack;
     uint32_t truncated_frame;
 } st;
@@ -36,12 +37,14 @@ void stacks_reset(void) {
     htab_free(&st.codes);
     htab_free(&st.frames);
     htab_free(&st.nodes);
+    htab_free(&st.sites);
     arena_reset();
     memset(&st, 0, sizeof st);
     htab_init(&st.strings, STACKS_MAX_STRINGS);
     htab_init(&st.codes, STACKS_MAX_CODES);
     htab_init(&st.frames, STACKS_MAX_FRAMES);
     htab_init(&st.nodes, STACKS_MAX_NODES);
+    htab_init(&st.sites, STACKS_MAX_FRAMES);
 }
 
 static uint32_t stacks_string(const char *s, size_t len) {
@@ -115,11 +118,10 @@ static stacks_code_t *stacks_code(uintptr_t addr, const pyread_code_t *nowp) {
             fresh.table_len = (uint32_t)len;
         }
     }
-    if (!c) {
-        c = arena_alloc(sizeof *c);
-        if (!c) return NULL;
-        *v = (uint64_t)(uintptr_t)c;
-    }
+    /* Always a new entry: the sites table holds pointers to the old one. */
+    c = arena_alloc(sizeof *c);
+    if (!c) return NULL;
+    *v = (uint64_t)(uintptr_t)c;
     *c = fresh;
     return c;
 }
@@ -136,38 +138,84 @@ static int64_t stacks_push(uint32_t parent, uint32_t frame) {
     return (int64_t)*v;
 }
 
-int64_t stacks_intern(const pyread_frame_t *frames, int n, int truncated) {
-    static uint32_t ids[STACKS_MAX_DEPTH];
+/* The frame id of code C at code unit INDEX (line table decoded once). */
+static uint32_t stacks_site(stacks_code_t *c, int index) {
+    int created;
+    uint64_t *v = htab_upsert(&st.sites, (uint64_t)(uintptr_t)c, (uint64_t)index + 1, &created);
+    if (v && !created) return (uint32_t)*v;
+    int line = linetable_line(c->table, c->table_len, c->snap.firstlineno, index);
+    uint32_t f = stacks_frame(c->name, c->file, line > 0 ? (uint32_t)line : 0);
+    if (v) *v = f;
+    return f;
+}
+
+static int stacks_same_frame(const pyread_frame_t *a, const pyread_frame_t *b) {
+    return a->addr == b->addr && a->code == b->code && a->instr == b->instr;
+}
+
+static void stacks_remember(stacks_cache_t *cache, const pyread_frame_t *frames, int n,
+                            const uint32_t *ids, int depth_ok) {
+    if (!cache) return;
+    if (n > cache->cap) {
+        int cap = n < 64 ? 64 : n;
+        pyread_frame_t *f = arena_alloc((size_t)cap * sizeof *f);
+        uint32_t *i = arena_alloc((size_t)cap * sizeof *i);
+        if (!f || !i) {
+            cache->n = 0;
+            return;
+        }
+        cache->frames = f;
+        cache->ids = i;
+        cache->cap = cap;
+    }
+    for (int k = 0; k < n; k++) {
+        cache->frames[k] = frames[n - 1 - k];
+        cache->ids[k] = ids[k];
+    }
+    cache->n = depth_ok ? n : 0;
+}
+
+int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated) {
+    static uint32_t ids[STACKS_MAX_DEPTH];      /* root first: stack id per depth */
     static uintptr_t addrs[STACKS_MAX_DEPTH];
     static pyread_code_t now[STACKS_MAX_DEPTH];
     static uint8_t ok[STACKS_MAX_DEPTH];
-    int depth = 0;
     if (n > STACKS_MAX_DEPTH) n = STACKS_MAX_DEPTH;
-    /* Every code object is re-read (one system call for the whole stack) and
-     * checked against its cached snapshot. */
-    for (int i = 0; i < n; i++) addrs[i] = frames[i].code;
-    if (pyread_codes(addrs, n, now, ok) != n) return -1;
-    for (int i = 0; i < n; i++) {
-        stacks_code_t *c = stacks_code(frames[i].code, &now[i]);
-        if (!c) return -1;
-        int index = pyread_index(&frames[i], &c->snap);
-        if (index < 0) continue;        /* not started yet */
-        int line = linetable_line(c->table, c->table_len, c->snap.firstlineno, index);
-        uint32_t f = stacks_frame(c->name, c->file, line > 0 ? (uint32_t)line : 0);
-        if (!f) return -1;
-        ids[depth++] = f;
+    /* The outer frames this thread had at its last sample keep their ids. */
+    int same = 0;
+    if (cache && !truncated) {
+        while (same < n && same < cache->n && stacks_same_frame(&frames[n - 1 - same], &cache->frames[same]))
+            same++;
+        for (int k = 0; k < same; k++) ids[k] = cache->ids[k];
     }
-    uint32_t parent = 0;
-    if (truncated) {
+    /* The other code objects are re-read (one system call for all) and
+     * checked against their cached snapshots. */
+    int fresh = n - same;
+    for (int i = 0; i < fresh; i++) addrs[i] = frames[i].code;
+    if (fresh && pyread_codes(addrs, fresh, now, ok) != fresh) return -1;
+    uint32_t parent = same ? ids[same - 1] : 0;
+    if (truncated && !same) {
         if (!st.truncated_frame) st.truncated_frame = stacks_label_frame("[truncated]");
         int64_t s = stacks_push(0, st.truncated_frame);
         if (s < 0) return -1;
         parent = (uint32_t)s;
     }
-    for (int i = depth - 1; i >= 0; i--) {
-        int64_t s = stacks_push(parent, ids[i]);
-        if (s < 0) return -1;
-        parent = (uint32_t)s;
+    /* Frames that have not started yet are skipped: they keep their
+     * parent's id, so ids[] stays one per frame. */
+    for (int i = fresh - 1; i >= 0; i--) {
+        int depth = n - 1 - i;
+        stacks_code_t *c = stacks_code(frames[i].code, &now[i]);
+        if (!c) return -1;
+        int index = pyread_index(&frames[i], &c->snap);
+        if (index >= 0) {
+            uint32_t f = stacks_site(c, index);
+            if (!f) return -1;
+            int64_t s = stacks_push(parent, f);
+            if (s < 0) return -1;
+            parent = (uint32_t)s;
+        }
+        ids[depth] = parent;
     }
+    stacks_remember(cache, frames, n, ids, !truncated);
     return parent;
 }

@@ -16,15 +16,26 @@
 
 #define STACKS_MAX_DEPTH 2048
 
+/* One thread's previous stack: consecutive samples of a thread share most
+ * of their frames (all but the innermost few), and the shared outer part is
+ * not interned again. Zero-initialise; the cache allocates on first use. */
+typedef struct stacks_cache {
+    pyread_frame_t *frames;    /* root first */
+    uint32_t *ids;             /* ids[i]: stack id of frames[0..i] */
+    int n, cap;
+} stacks_cache_t;
+
 /* Starts with empty tables (also after fork, in the child). */
 void stacks_reset(void);
 
 /* Interns the stack FRAMES[0..N) (innermost first, as pyread_stack returns
  * it); TRUNCATED says the real stack was deeper, in which case a
- * "[truncated]" frame stands in for the missing outer frames. Returns the
+ * "[truncated]" frame stands in for the missing outer frames. CACHE (may be
+ * NULL) is the thread's previous stack: frames identical to it (same frame,
+ * code object and instruction) from the root on keep their ids. Returns the
  * stack id (0 for an empty stack), or -1 if a read was torn or a table is
  * full (the caller drops the sample). */
-int64_t stacks_intern(const pyread_frame_t *frames, int n, int truncated);
+int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated);
 
 /* Interns a frame with no code object (a label such as "[truncated]").
  * Returns the frame id, or 0 on failure. */
