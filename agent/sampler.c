@@ -34,6 +34,9 @@
 
 #define SAMPLER_EPOCH 2048u
 #define SAMPLER_POINTS 2048u       /* buffered timeline points per record */
+/* Flushes come every 100 ms at first, doubling up to once a second, so a
+ * short job killed early still leaves its samples. */
+#define SAMPLER_FLUSH_FIRST_NS 100000000ull
 #define SAMPLER_FLUSH_NS 1000000000ull
 
 typedef struct sampler_thread {
@@ -62,7 +65,7 @@ static struct {
     uint32_t self_tid;
     uint64_t tick;
     uint64_t samples, dropped;
-    uint64_t last_flush;
+    uint64_t last_flush, flush_every;
     uint64_t rss_peak;
     uint64_t agent_cpu;            /* the sampler thread's CPU time */
     uintptr_t gil_lo, gil_hi;
@@ -306,7 +309,10 @@ static void sampler_tick(uint64_t now) {
         for (int j = 0; j < np && !python; j++) python = py[j].tid == tids[i];
         if (!python) sampler_sample_thread(tids[i], NULL, now);
     }
-    if (now - sp.last_flush >= SAMPLER_FLUSH_NS) sampler_flush(now);
+    if (now - sp.last_flush >= sp.flush_every) {
+        sampler_flush(now);
+        sp.flush_every = sp.flush_every * 2 > SAMPLER_FLUSH_NS ? SAMPLER_FLUSH_NS : sp.flush_every * 2;
+    }
 }
 
 /* Sleeps until DEADLINE (CLOCK_MONOTONIC) or until sampler_stop wakes us. */
@@ -365,6 +371,7 @@ static void sampler_reset_state(void) {
     sp.nthreads = 0;
     sp.rss_peak = 0;
     sp.agent_cpu = 0;
+    sp.flush_every = SAMPLER_FLUSH_FIRST_NS;
     htab_free(&sp.counts);
     htab_init(&sp.counts, 1u << 22);
     stacks_reset();

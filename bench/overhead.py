@@ -1,0 +1,73 @@
+"""Wall-clock overhead of `radiograph run` against plain python3.
+
+Runs each workload plain and under radiograph, interleaved (the order
+alternates every round so drift on a noisy machine hits both alike), and
+reports the median wall time of each and their ratio, plus the spread of
+the per-round ratios. The radiograph figure is the whole command as a user
+sees it: start-up, profiling, and writing the report.
+
+    python3 bench/overhead.py [--rounds N] [--quick] [--json OUT]
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RADIOGRAPH = ROOT / "build" / "radiograph"
+WORKLOADS = ROOT / "bench" / "workloads"
+
+
+def timed(cmd, cwd):
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+
+
+def measure(workload, args, rounds, python="python3"):
+    plain, profiled, ratios = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            out = Path(tmp) / f"rep{r}"
+            a = lambda: timed([python, str(workload), *args], tmp)
+            b = lambda: timed([str(RADIOGRAPH), "run", "-q", "-o", str(out), str(workload), *args], tmp)
+            if r % 2 == 0:
+                p, q = a(), b()
+            else:
+                q, p = b(), a()
+            plain.append(p)
+            profiled.append(q)
+            ratios.append(q / p)
+            shutil.rmtree(out, ignore_errors=True)
+    mp, mq = statistics.median(plain), statistics.median(profiled)
+    return {"plain_s": mp, "radiograph_s": mq, "ratio": mq / mp,
+            "ratio_min": min(ratios), "ratio_max": max(ratios), "rounds": rounds}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    rounds = 3 if a.quick else a.rounds
+    scale = "0.5" if a.quick else "2.5"
+    results = {}
+    for name in ("cpu_single", "cpu_threads"):
+        res = measure(WORKLOADS / f"{name}.py", [scale], rounds)
+        results[name] = res
+        print(f"{name:12s} plain {res['plain_s']:.3f}s  radiograph {res['radiograph_s']:.3f}s  "
+              f"ratio {res['ratio']:.3f} (rounds {res['ratio_min']:.3f}..{res['ratio_max']:.3f})",
+              flush=True)
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

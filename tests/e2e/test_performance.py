@@ -1,0 +1,188 @@
+"""What the performance profile says about programs built to spend their
+time in known ways."""
+import json
+import re
+
+from conftest import in_function, leaf
+
+STATES = {"[running]", "[waiting]"} | {f"[waiting: {r}]" for r in
+                                       ("gil", "lock", "sleep", "disk", "network", "poll", "child")}
+FRAME = re.compile(r"^.+ \(.*:\d+\)$")
+
+
+def test_folded_format_and_summary(run):
+    r = run("""
+        def work():
+            s = 0
+            for i in range(3_000_000):
+                s += i
+        work()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    folded = r.folded
+    assert folded, "no samples"
+    for stack in folded:
+        assert leaf(stack) in STATES, stack
+        assert all(FRAME.match(f) or f in ("[truncated]",) for f in stack[:-1]), stack
+    s = r.summary
+    for key in ("command", "exit_code", "elapsed_seconds", "cpu_seconds", "peak_memory_bytes",
+                "processes", "threads", "samples", "sample_interval_seconds", "python_version",
+                "radiograph_version", "dropped_samples"):
+        assert key in s, key
+    assert s["command"][-1].endswith("job.py")
+    assert s["exit_code"] == 0
+    assert s["processes"] == 1
+    assert s["python_version"].startswith("3.11")
+    assert abs(s["sample_interval_seconds"] - 0.01) < 1e-9
+    assert s["samples"] >= 10
+    assert s["elapsed_seconds"] > 0 and s["cpu_seconds"] > 0
+    # Line numbers point at the loop body.
+    assert any(f.endswith("job.py:5)") for st in folded for f in st), list(folded)[:5]
+
+
+def test_time_shares_match_the_program(run):
+    # f burns twice what g burns; the flamegraph must say ~2/3 vs ~1/3.
+    r = run("""
+        import time
+        def burn(seconds):
+            end = time.process_time() + seconds
+            while time.process_time() < end:
+                pass
+        def f():
+            burn(1.2)
+        def g():
+            burn(0.6)
+        f(); g()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    f = r.share(in_function("f"))
+    g = r.share(in_function("g"))
+    assert abs(f - 2 / 3) < 0.07, (f, g)
+    assert abs(g - 1 / 3) < 0.07, (f, g)
+    running = r.share(lambda s: leaf(s) == "[running]")
+    assert running > 0.9, running
+
+
+def test_each_wait_has_its_reason(run):
+    r = run("""
+        import os, select, socket, subprocess, tempfile, threading, time
+        def lockwait():
+            l = threading.Lock(); l.acquire()
+            threading.Timer(0.5, l.release).start()
+            l.acquire()
+        def netwait():
+            a, b = socket.socketpair()
+            threading.Timer(0.5, lambda: b.send(b"x")).start()
+            a.recv(1)
+        def pollwait():
+            r, w = os.pipe()
+            threading.Timer(0.5, lambda: os.write(w, b"x")).start()
+            select.select([r], [], [])
+        def childwait():
+            subprocess.run(["sleep", "0.5"])
+        def sleepwait():
+            time.sleep(0.5)
+        def spin():
+            s = 0
+            for i in range(4_000_000):
+                s += i
+        def gilwait():
+            ts = [threading.Thread(target=spin) for _ in range(3)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+        for f in (lockwait, netwait, pollwait, childwait, sleepwait, gilwait):
+            f()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    folded = r.folded
+    expect = {"lockwait": "[waiting: lock]", "netwait": "[waiting: network]",
+              "pollwait": "[waiting: poll]", "childwait": "[waiting: child]",
+              "sleepwait": "[waiting: sleep]"}
+    for fn, state in expect.items():
+        mine = {s: c for s, c in folded.items() if in_function(fn)(s)}
+        total = sum(mine.values())
+        assert total >= 20, (fn, total)
+        right = sum(c for s, c in mine.items() if leaf(s) == state)
+        assert right / total > 0.8, (fn, state, mine)
+    spin = {s: c for s, c in folded.items() if in_function("spin")(s)}
+    gil = sum(c for s, c in spin.items() if leaf(s) == "[waiting: gil]")
+    assert gil / sum(spin.values()) > 0.3, spin
+
+
+def test_disk_wait(run):
+    r = run("""
+        import os
+        def write_and_sync(path):
+            with open(path, "wb") as f:
+                for _ in range(20):
+                    f.write(os.urandom(1 << 20))
+                    f.flush()
+                    os.fsync(f.fileno())
+        write_and_sync("data.bin")
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    disk = r.share(lambda s: in_function("write_and_sync")(s) and leaf(s) == "[waiting: disk]")
+    assert disk > 0.0, r.folded
+
+
+def test_threads_are_all_sampled(run):
+    r = run("""
+        import threading
+        def worker():
+            s = 0
+            for i in range(2_000_000):
+                s += i
+        ts = [threading.Thread(target=worker) for _ in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.summary["threads"] >= 5
+    assert r.share(in_function("worker")) > 0.5
+    tl = json.loads((r.report / "timeline.json").read_text())
+    events = tl["traceEvents"] if isinstance(tl, dict) else tl
+    tids = {e["tid"] for e in events if e.get("ph") == "X"}
+    assert len(tids) >= 5, tids
+
+
+def test_rate_option(run):
+    r = run("import time\ntime.sleep(0.5)\n", options=["--rate", "50"])
+    assert r.proc.returncode == 0
+    assert abs(r.summary["sample_interval_seconds"] - 0.02) < 1e-9
+    assert 10 <= r.summary["samples"] <= 40, r.summary["samples"]
+
+
+def test_deep_recursion_and_exotic_names(run):
+    r = run("""
+        import sys
+        sys.setrecursionlimit(20000)
+        def deep(n):
+            if n == 0:
+                s = 0
+                for i in range(3_000_000):
+                    s += i
+                return s
+            return deep(n - 1)
+        deep(5000)
+        def ünïcødé_λ():
+            s = 0
+            for i in range(2_000_000):
+                s += i
+        ünïcødé_λ()
+        def evil(): 
+            s = 0
+            for i in range(2_000_000):
+                s += i
+        evil.__code__ = evil.__code__.replace(co_qualname="a;b\\nc </script><img src=x onerror=alert(1)>")
+        evil()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    text = (r.report / "performance.folded").read_text(encoding="utf-8")
+    assert "ünïcødé_λ" in text
+    assert "[truncated]" in text or "deep" in text
+    for line in text.splitlines():
+        assert line.rpartition(" ")[2].isdigit()
+    assert any("onerror" in line for line in text.splitlines())
+    html = (r.report / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html
+    assert "</script><img" not in html
