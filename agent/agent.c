@@ -12,7 +12,9 @@
  * and PyCode_Type with dlsym, so it can be preloaded into anything. It exits
  * through the destructor (exit) or the _exit interposer (os._exit, used by
  * multiprocessing's forked workers), writing its final record either way. */
+#include "memhooks.h"
 #include "memread.h"
+#include "memtrack.h"
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
@@ -28,6 +30,11 @@
 #include <unistd.h>
 
 #define AGENT_EXPORT __attribute__((visibility("default")))
+
+/* Mean bytes between sampled allocations, chosen by measurement
+ * (docs/benchmarks.md): attribution within 5% for stacks of 100 MB, and no
+ * measurable cost on allocation-heavy jobs. */
+#define AGENT_DEFAULT_SAMPLE_BYTES (256 * 1024)
 
 static int agent_active;
 static pid_t agent_pid;    /* the process the sampler belongs to */
@@ -53,6 +60,7 @@ static int agent_is_ours(void) {
 static void agent_fork_child(void) {
     if (!agent_active) return;
     agent_pid = (pid_t)syscall(SYS_getpid);
+    memtrack_fork_child();
     sampler_fork_child();
 }
 
@@ -60,10 +68,12 @@ static void agent_stop(void) {
     if (!agent_is_ours()) return;
     agent_active = 0;
     sampler_stop();
+    memtrack_active = 0;
 }
 
 __attribute__((constructor)) static void agent_init(void) {
     int saved = errno;
+    memhooks_resolve();
     const char *dir = getenv("RADIOGRAPH_RAW_DIR");
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
@@ -79,8 +89,17 @@ __attribute__((constructor)) static void agent_init(void) {
     long interval = rate ? strtol(rate, NULL, 10) : 10000;
     if (interval < 100 || interval > 10000000) interval = 10000;
     pyread_init((uintptr_t)runtime, (uintptr_t)code_type);
+    const char *mem = getenv("RADIOGRAPH_MEMORY_SAMPLE_BYTES");   /* "0": no memory profile */
+    long long sample_bytes = mem ? strtoll(mem, NULL, 10) : AGENT_DEFAULT_SAMPLE_BYTES;
+    if (sample_bytes > 0) {
+        void *(*tstate_of)(void) = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
+        memtrack_start((uint64_t)sample_bytes, tstate_of);
+    }
     sampler_config_t cfg = {dir, (uint32_t)interval, have};
-    if (sampler_start(&cfg) != 0) goto out;
+    if (sampler_start(&cfg) != 0) {
+        memtrack_active = 0;
+        goto out;
+    }
     agent_pid = (pid_t)syscall(SYS_getpid);
     agent_active = 1;
     pthread_atfork(sampler_fork_prepare, sampler_fork_parent, agent_fork_child);

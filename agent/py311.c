@@ -58,6 +58,13 @@ static void pyread_thread_fill(pyread_thread_t *o, uintptr_t ts, const PyThreadS
     o->tid = (uint32_t)t->native_thread_id;
 }
 
+int pyread_thread_of(uintptr_t tstate, pyread_thread_t *out) {
+    PyThreadState t;
+    if (!tstate || memread_copy(&t, tstate, sizeof t) != 0) return -1;
+    pyread_thread_fill(out, tstate, &t);
+    return 0;
+}
+
 /* Re-reads the thread states found last time, all in one system call, and
  * checks that they still form the whole chain from HEAD. */
 static int pyread_threads_again(uintptr_t head, pyread_thread_t *out, int n) {

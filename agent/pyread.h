@@ -57,6 +57,13 @@ int pyread_ready(void);
  * Returns the count, or -1 on a torn read. */
 int pyread_threads(pyread_thread_t *out, int n_prev, int max);
 
+/* Reads the thread state at TSTATE (e.g. the calling thread's own) into
+ * OUT. Returns 0 or -1. */
+int pyread_thread_of(uintptr_t tstate, pyread_thread_t *out);
+
+/* Not thread-safe: pyread_stack and pyread_codes share buffers; callers
+ * hold stacks_lock. */
+
 /* Walks thread T's frame chain, innermost first, into OUT (at most MAX).
  * The frames in the thread's current stack chunk are copied with one read;
  * others (generators, older chunks) one read each. Returns the depth read;

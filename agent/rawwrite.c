@@ -62,7 +62,8 @@ static int rawwrite_out(const unsigned char *p, size_t n) {
 }
 
 static int rawwrite_flush_locked(void) {
-    if (rw.failed || rw.fd < 0) return -1;
+    if (rw.failed) return -1;
+    if (rw.fd < 0) return 0;    /* not opened yet: keep buffering */
     if (rw.used && rawwrite_out(rw.buf, rw.used) != 0) {
         rw.failed = 1;
         return -1;
@@ -71,20 +72,24 @@ static int rawwrite_flush_locked(void) {
     return 0;
 }
 
+int rawwrite_init(void) {
+    if (rw.buf) return 0;
+    void *p = mmap(NULL, RAWWRITE_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    rw.buf = p;
+    return 0;
+}
+
 int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
                   uint64_t start_mono_ns, uint64_t start_real_ns) {
     int saved = errno;
-    if (!rw.buf) {
-        void *p = mmap(NULL, RAWWRITE_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) return -1;
-        rw.buf = p;
-    }
-    rw.used = 0;
-    rw.failed = 0;
+    if (rawwrite_init() != 0) return -1;
+    rawwrite_lock();
+    int rc = -1;
     int n = snprintf(rw.path, sizeof rw.path, "%s/%d.rgd", dir, (int)getpid());
-    if (n < 0 || (size_t)n >= sizeof rw.path) return -1;
+    if (n < 0 || (size_t)n >= sizeof rw.path) goto out;
     int fd = open(rw.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
+    if (fd < 0) goto out;
     /* Keep clear of the low descriptors a program may expect to be free. */
     int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
     if (high >= 0) {
@@ -94,7 +99,7 @@ int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
-        return -1;
+        goto out;
     }
     rw.fd = fd;
     rw.dev = st.st_dev;
@@ -110,9 +115,13 @@ int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
     h.start_real_ns = start_real_ns;
     h.py_version = py_version;
     h.sample_interval_us = interval_us;
-    memcpy(rw.buf, &h, sizeof h);
-    rw.used = sizeof h;
-    int rc = rawwrite_flush_locked();
+    if (rawwrite_out((const unsigned char *)&h, sizeof h) != 0) {
+        rw.failed = 1;
+        goto out;
+    }
+    rc = rawwrite_flush_locked();
+out:
+    rawwrite_unlock();
     errno = saved;
     return rc;
 }
@@ -122,9 +131,9 @@ int rawwrite_record(uint16_t type, const void *a, size_t alen, const void *b, si
     if (len > RAW_RECORD_MAX) return -1;
     int saved = errno, rc = -1;
     rawwrite_lock();
-    if (rw.fd >= 0 && !rw.failed && rw.buf) {
+    if (!rw.failed && rw.buf) {
         if (rw.used + sizeof(raw_record_head_t) + len > RAWWRITE_BUF) rawwrite_flush_locked();
-        if (!rw.failed) {
+        if (!rw.failed && rw.used + sizeof(raw_record_head_t) + len <= RAWWRITE_BUF) {
             raw_record_head_t head = {type, 0, (uint32_t)len};
             memcpy(rw.buf + rw.used, &head, sizeof head);
             rw.used += sizeof head;
@@ -170,5 +179,5 @@ void rawwrite_forget(void) {
 }
 
 int rawwrite_ok(void) {
-    return rw.fd >= 0 && !rw.failed;
+    return rw.buf && !rw.failed;
 }

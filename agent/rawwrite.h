@@ -13,7 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Creates DIR/<pid>.rgd and writes its header. Returns 0 or -1 (errno set). */
+/* Prepares the buffer. Records appended before rawwrite_open are kept
+ * (up to the buffer's size) and written after the header when the file is
+ * opened — or never, if it is not. Returns 0 or -1. */
+int rawwrite_init(void);
+
+/* Creates DIR/<pid>.rgd, writes its header and whatever was appended so far.
+ * Returns 0 or -1 (errno set). */
 int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
                   uint64_t start_mono_ns, uint64_t start_real_ns);
 
@@ -28,8 +34,8 @@ int rawwrite_flush(void);
 /* Flushes and closes the file. */
 void rawwrite_close(void);
 
-/* Forgets the parent's file after fork() without touching it: the child
- * must open its own. */
+/* Forgets the parent's file and buffered records after fork() without
+ * touching the file: the child opens its own. */
 void rawwrite_forget(void);
 
 /* 1 if a file is open and healthy. */

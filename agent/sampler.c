@@ -12,6 +12,7 @@
 #include "sampler.h"
 
 #include "memread.h"
+#include "memtrack.h"
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
@@ -62,6 +63,7 @@ static struct {
     _Atomic int pause_req, busy;
     int opened;
     int ready;                     /* the interpreter was seen initialised */
+    int final;                     /* the last flush, at exit */
     uint32_t self_tid;
     uint64_t tick;
     uint64_t samples, dropped;
@@ -202,6 +204,7 @@ static void sampler_flush(uint64_t now) {
     if (out.n) rawwrite_record(RAW_COUNTS, out.buf, out.n * sizeof(raw_count_t), NULL, 0);
     htab_clear(&sp.counts);
     sampler_flush_points();
+    memtrack_flush(now, sp.final);
     sampler_write_stats(now);
     rawwrite_flush();
     sp.last_flush = now;
@@ -257,9 +260,13 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     if (state < 0) return;
     int64_t stack = 0;
     if (py && py->cframe) {
+        /* pyread's buffers and the tables are shared with the allocation
+         * hooks of every thread. */
         int more = 0;
+        stacks_lock();
         int n = pyread_stack(py, frames, STACKS_MAX_DEPTH, &more);
         stack = n < 0 ? -1 : stacks_intern(&t->cache, frames, n, more);
+        stacks_unlock();
     }
     if (stack < 0) {
         sp.dropped++;
@@ -298,6 +305,7 @@ static void sampler_tick(uint64_t now) {
         sp.dropped++;
         np = 0;
     }
+    memtrack_tick(now, sp.tick % 10 == 1);
     if (sp.tick % SAMPLER_LIST_EVERY == 1) {
         nt = tasks_list(tids, TASKS_MAX);
         if (nt < 0) nt = 0;
@@ -329,6 +337,7 @@ static void sampler_sleep(uint64_t deadline) {
 static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
+    memtrack_ignore_thread();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
     uint64_t next = sampler_clock(CLOCK_MONOTONIC);
@@ -366,6 +375,7 @@ static int sampler_spawn(void) {
 static void sampler_reset_state(void) {
     sp.opened = 0;
     sp.ready = 0;
+    sp.final = 0;
     sp.tick = sp.samples = sp.dropped = 0;
     sp.npoints = 0;
     sp.nthreads = 0;
@@ -390,6 +400,7 @@ int sampler_start(const sampler_config_t *cfg) {
     sp.cfg.raw_dir = sp.raw_dir;
     if (sp.cfg.interval_us < 100) sp.cfg.interval_us = 100;
     pyread_gil_range(&sp.gil_lo, &sp.gil_hi);
+    if (rawwrite_init() != 0) return -1;
     sampler_reset_state();
     return sampler_spawn();
 }
@@ -400,8 +411,11 @@ void sampler_stop(void) {
     atomic_store(&sp.stop, 1);
     syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
     pthread_join(sp.thread, NULL);
+    /* A process that ended before its first sample still leaves its file. */
+    if (!sp.opened && (sp.ready || pyread_ready())) sampler_open();
     if (sp.opened && rawwrite_ok()) {
         uint64_t now = sampler_clock(CLOCK_MONOTONIC);
+        sp.final = 1;
         sampler_flush(now);
         raw_end_t end = {now, sampler_clock(CLOCK_PROCESS_CPUTIME_ID)};
         rawwrite_record(RAW_END, &end, sizeof end, NULL, 0);

@@ -7,6 +7,7 @@
 #include "rawfmt.h"
 #include "rawwrite.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define STACKS_MAX_STRINGS (1u << 20)
@@ -32,7 +33,18 @@ static struct {
     uint32_t truncated_frame;
 } st;
 
+static pthread_mutex_t stacks_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void stacks_lock(void) {
+    pthread_mutex_lock(&stacks_mutex);
+}
+
+void stacks_unlock(void) {
+    pthread_mutex_unlock(&stacks_mutex);
+}
+
 void stacks_reset(void) {
+    pthread_mutex_init(&stacks_mutex, NULL);
     htab_free(&st.strings);
     htab_free(&st.codes);
     htab_free(&st.frames);
@@ -51,15 +63,13 @@ static uint32_t stacks_string(const char *s, size_t len) {
     int created;
     uint64_t *v = htab_upsert(&st.strings, htab_hash_bytes(s, len), len, &created);
     if (!v) return 0;
-    if (created) {
-        uint32_t id = ++st.next_string;
-        if (rawwrite_record(RAW_STRING, &id, sizeof id, s, len) != 0) {
-            st.next_string--;
-            *v = 0;
-            return 0;
-        }
+    if (created || !*v) {           /* 0: an earlier write failed, try again */
+        uint32_t id = st.next_string + 1;
+        if (rawwrite_record(RAW_STRING, &id, sizeof id, s, len) != 0) return 0;
+        st.next_string = id;
         *v = id;
     }
+    (void)created;
     return (uint32_t)*v;
 }
 
@@ -67,9 +77,10 @@ static uint32_t stacks_frame(uint32_t name, uint32_t file, uint32_t line) {
     int created;
     uint64_t *v = htab_upsert(&st.frames, (uint64_t)name << 32 | file, line, &created);
     if (!v) return 0;
-    if (created) {
-        raw_frame_t f = {++st.next_frame, name, file, line};
-        rawwrite_record(RAW_FRAME, &f, sizeof f, NULL, 0);
+    if (created || !*v) {
+        raw_frame_t f = {st.next_frame + 1, name, file, line};
+        if (rawwrite_record(RAW_FRAME, &f, sizeof f, NULL, 0) != 0) return 0;
+        st.next_frame = f.id;
         *v = f.id;
     }
     return (uint32_t)*v;
@@ -130,9 +141,10 @@ static int64_t stacks_push(uint32_t parent, uint32_t frame) {
     int created;
     uint64_t *v = htab_upsert(&st.nodes, parent, frame, &created);
     if (!v) return -1;
-    if (created) {
-        raw_stack_t s = {++st.next_stack, parent, frame};
-        rawwrite_record(RAW_STACK, &s, sizeof s, NULL, 0);
+    if (created || !*v) {
+        raw_stack_t s = {st.next_stack + 1, parent, frame};
+        if (rawwrite_record(RAW_STACK, &s, sizeof s, NULL, 0) != 0) return -1;
+        st.next_stack = s.id;
         *v = s.id;
     }
     return (int64_t)*v;
@@ -142,7 +154,7 @@ static int64_t stacks_push(uint32_t parent, uint32_t frame) {
 static uint32_t stacks_site(stacks_code_t *c, int index) {
     int created;
     uint64_t *v = htab_upsert(&st.sites, (uint64_t)(uintptr_t)c, (uint64_t)index + 1, &created);
-    if (v && !created) return (uint32_t)*v;
+    if (v && !created && *v) return (uint32_t)*v;
     int line = linetable_line(c->table, c->table_len, c->snap.firstlineno, index);
     uint32_t f = stacks_frame(c->name, c->file, line > 0 ? (uint32_t)line : 0);
     if (v) *v = f;

@@ -25,8 +25,14 @@ typedef struct stacks_cache {
     int n, cap;
 } stacks_cache_t;
 
-/* Starts with empty tables (also after fork, in the child). */
+/* Starts with empty tables (also after fork, in the child, where the lock
+ * is re-initialised too). */
 void stacks_reset(void);
+
+/* The tables are shared by the sampler thread and the allocation hooks of
+ * every thread: hold this lock around stacks_intern and stacks_label_frame. */
+void stacks_lock(void);
+void stacks_unlock(void);
 
 /* Interns the stack FRAMES[0..N) (innermost first, as pyread_stack returns
  * it); TRUNCATED says the real stack was deeper, in which case a

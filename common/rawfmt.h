@@ -53,7 +53,12 @@ typedef enum raw_type {
     RAW_NOTE = 8,      /* utf-8 message for the report ("not profiled: ...") */
     RAW_END = 9,       /* raw_end_t: the process ended normally (exit) */
     RAW_CMDLINE = 10,  /* argv, each NUL-terminated */
-    /* 20..39 reserved for memory records */
+    /* Memory (20..39) */
+    RAW_MEM_INFO = 20,   /* raw_mem_info_t: how allocations are sampled */
+    RAW_MEM_SERIES = 21, /* array of raw_mem_point_t: tracked bytes and RSS over time */
+    RAW_MEM_PEAK = 22,   /* raw_mem_peak_t, then npeak raw_mem_stack_t: the
+                          * callstacks live at this process's peak; the last
+                          * MEM_PEAK of a file supersedes earlier ones */
 } raw_type_t;
 
 /* Thread state of one sample. The report writes these as the last frame of
@@ -124,6 +129,33 @@ typedef struct raw_end {
     uint64_t cpu_ns;
 } raw_end_t;
 
+typedef struct raw_mem_info {
+    uint64_t sample_bytes;   /* mean bytes between sampled allocations (R) */
+    uint64_t flags;          /* 0 */
+} raw_mem_info_t;
+
+typedef struct raw_mem_point {
+    uint64_t t_ns;           /* CLOCK_MONOTONIC */
+    uint64_t tracked_bytes;  /* live bytes from malloc & co and anonymous mmap */
+    uint64_t rss_bytes;      /* resident set size, 0 if not read at this point */
+} raw_mem_point_t;
+
+typedef struct raw_mem_peak {
+    uint64_t t_ns;           /* when the peak was reached */
+    uint64_t peak_bytes;     /* exact tracked bytes at the peak */
+    uint64_t npeak;          /* raw_mem_stack_t entries that follow */
+    uint64_t oom;            /* 1 if written because memory was running out */
+} raw_mem_peak_t;
+
+typedef struct raw_mem_stack {
+    uint32_t stack;          /* STACK id, 0 = allocations with no Python frames */
+    uint32_t pad;
+    uint64_t bytes;          /* estimated live bytes (sampling weights) */
+} raw_mem_stack_t;
+
+_Static_assert(sizeof(raw_mem_point_t) == 24, "mem point size");
+_Static_assert(sizeof(raw_mem_peak_t) == 32, "mem peak size");
+_Static_assert(sizeof(raw_mem_stack_t) == 16, "mem stack size");
 _Static_assert(sizeof(raw_header_t) == RAW_HEADER_SIZE, "raw header size");
 _Static_assert(sizeof(raw_record_head_t) == 8, "record head size");
 _Static_assert(sizeof(raw_count_t) == 16, "count size");

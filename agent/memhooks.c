@@ -1,0 +1,211 @@
+/* memhooks.c — the interposed allocation functions.
+ *
+ * Preloaded, these definitions of malloc & co. and of mmap/munmap/mremap come
+ * before the C library's in every process of the job. Each forwards to the
+ * next definition (normally glibc's) and, while memtrack is active in a
+ * profiled Python process, tells memtrack what appeared or went away. In any
+ * other process (bash, gcc, the pyenv shim) memtrack is never activated and
+ * a hook is one branch and a call. errno is what the real function left.
+ *
+ * Bootstrap: until the next definitions are found with dlsym — which may
+ * itself allocate — the hooks call glibc's __libc_* entry points. Anonymous
+ * mmap is issued as a raw system call, so it needs no lookup at all. */
+/* Both mmap and mmap64 are defined here, so the header must not rename one
+ * to the other. */
+#undef _FILE_OFFSET_BITS
+
+#include "memhooks.h"
+#include "memtrack.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define HOOK __attribute__((visibility("default")))
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+
+static struct {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    void *(*memalign)(size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*usable)(void *);
+} real;
+
+void memhooks_resolve(void) {
+    real.malloc = dlsym(RTLD_NEXT, "malloc");
+    real.calloc = dlsym(RTLD_NEXT, "calloc");
+    real.realloc = dlsym(RTLD_NEXT, "realloc");
+    real.free = dlsym(RTLD_NEXT, "free");
+    real.memalign = dlsym(RTLD_NEXT, "memalign");
+    real.posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+    real.aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+    real.valloc = dlsym(RTLD_NEXT, "valloc");
+    real.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+    real.usable = dlsym(RTLD_NEXT, "malloc_usable_size");
+}
+
+static size_t hook_size(void *p) {
+    return real.usable ? real.usable(p) : malloc_usable_size(p);
+}
+
+HOOK void *malloc(size_t n) {
+    void *p = real.malloc ? real.malloc(n) : __libc_malloc(n);
+    if (memtrack_active) {
+        int e = errno;
+        if (p) memtrack_alloc(p, hook_size(p));
+        else if (n) memtrack_failed(n);
+        errno = e;
+    }
+    return p;
+}
+
+HOOK void *calloc(size_t n, size_t size) {
+    void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
+    if (memtrack_active) {
+        int e = errno;
+        if (p) memtrack_alloc(p, hook_size(p));
+        else if (n && size) memtrack_failed(n * size);
+        errno = e;
+    }
+    return p;
+}
+
+HOOK void free(void *p) {
+    if (memtrack_active && p) {
+        int e = errno;
+        memtrack_free(p, hook_size(p));
+        errno = e;
+    }
+    if (real.free) real.free(p);
+    else __libc_free(p);
+}
+
+HOOK void *realloc(void *old, size_t n) {
+    if (!memtrack_active) return real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);
+    int e = errno;
+    size_t old_size = old ? hook_size(old) : 0;
+    errno = e;
+    void *p = real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);
+    e = errno;
+    if (p) {
+        /* The old block is gone (moved or resized): count it out, the new in. */
+        if (old) memtrack_free(old, old_size);
+        memtrack_alloc(p, hook_size(p));
+    } else if (n) {
+        memtrack_failed(n);             /* the old block is still there */
+    } else if (old) {
+        memtrack_free(old, old_size);   /* realloc(p, 0) freed it */
+    }
+    errno = e;
+    return p;
+}
+
+static void *hook_aligned(void *p, size_t n) {
+    if (memtrack_active) {
+        int e = errno;
+        if (p) memtrack_alloc(p, hook_size(p));
+        else if (n) memtrack_failed(n);
+        errno = e;
+    }
+    return p;
+}
+
+HOOK void *memalign(size_t align, size_t n) {
+    return hook_aligned(real.memalign ? real.memalign(align, n) : __libc_memalign(align, n), n);
+}
+
+HOOK void *aligned_alloc(size_t align, size_t n) {
+    return hook_aligned(real.aligned_alloc ? real.aligned_alloc(align, n) : __libc_memalign(align, n), n);
+}
+
+HOOK void *valloc(size_t n) {
+    return hook_aligned(real.valloc ? real.valloc(n) : __libc_memalign((size_t)sysconf(_SC_PAGESIZE), n), n);
+}
+
+HOOK void *pvalloc(size_t n) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return hook_aligned(real.pvalloc ? real.pvalloc(n) : __libc_memalign(page, (n + page - 1) & ~(page - 1)), n);
+}
+
+HOOK int posix_memalign(void **out, size_t align, size_t n) {
+    int rc;
+    if (real.posix_memalign) {
+        rc = real.posix_memalign(out, align, n);
+    } else {
+        if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
+        void *p = __libc_memalign(align, n);
+        if (!p) return ENOMEM;
+        *out = p;
+        rc = 0;
+    }
+    if (memtrack_active) {
+        int e = errno;
+        if (rc == 0) memtrack_alloc(*out, hook_size(*out));
+        else if (rc == ENOMEM) memtrack_failed(n);
+        errno = e;
+    }
+    return rc;
+}
+
+/* Mappings: only anonymous ones are memory the program allocated; a file
+ * mapping is tracked by nothing here (it is not in memtrack's table, so its
+ * munmap is ignored too). */
+HOOK void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (r == -1) return MAP_FAILED;   /* errno set by syscall() */
+    void *p = (void *)r;
+    if (memtrack_active && (flags & MAP_ANONYMOUS)) {
+        int e = errno;
+        memtrack_map(p, len);
+        errno = e;
+    }
+    return p;
+}
+
+HOOK void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off) {
+    return mmap(addr, len, prot, flags, fd, (off_t)off);
+}
+
+HOOK int munmap(void *addr, size_t len) {
+    if (memtrack_active) {
+        int e = errno;
+        memtrack_unmap(addr, len);
+        errno = e;
+    }
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+HOOK void *mremap(void *old, size_t old_len, size_t len, int flags, ...) {
+    void *want = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    long r = syscall(SYS_mremap, old, old_len, len, flags, want);
+    if (r == -1) return MAP_FAILED;
+    if (memtrack_active) {
+        int e = errno;
+        memtrack_remap(old, old_len, (void *)r, len);
+        errno = e;
+    }
+    return (void *)r;
+}

@@ -1,0 +1,432 @@
+/* memtrack.c — see memtrack.h.
+ *
+ * Why the weight s / (1 - exp(-s/R)): with an exponential countdown of mean
+ * R, a block of s bytes is sampled with probability p = 1 - exp(-s/R) (the
+ * process is memoryless); weighting a sampled block by s/p makes the expected
+ * recorded bytes exactly s, for every s (Horvitz-Thompson).
+ *
+ * Locks: the exact total is one atomic counter. Everything about sampled
+ * blocks (the live map, the per-stack table, the frozen peak) is under
+ * mt_lock, taken only for sampled blocks, frees that the filter cannot rule
+ * out, mappings, and peak freezes. Stack interning takes stacks_lock, never
+ * while mt_lock is held. */
+#include "memtrack.h"
+
+#include "arena.h"
+#include "htab.h"
+#include "livemap.h"
+#include "pyread.h"
+#include "rawfmt.h"
+#include "rawwrite.h"
+#include "stacks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MT_FILTER_BITS 20                     /* 1 Mi counters */
+#define MT_SERIES_MAX 4096                    /* buffered series points */
+#define MT_SERIES_EPOCH 1024u
+#define MT_PEAK_WRITE_NS 5000000000ull
+#define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t))
+
+int memtrack_active;
+
+static __thread int mt_busy __attribute__((tls_model("initial-exec")));
+static __thread int64_t mt_countdown __attribute__((tls_model("initial-exec")));
+static __thread uint64_t mt_rng __attribute__((tls_model("initial-exec")));
+static __thread uint32_t mt_gen_seen __attribute__((tls_model("initial-exec")));
+static __thread stacks_cache_t *mt_cache __attribute__((tls_model("initial-exec")));
+
+static struct {
+    uint64_t R;
+    void *(*tstate_of)(void);
+    _Atomic int64_t total;            /* exact live bytes */
+    _Atomic int64_t peak;             /* the highest total so far */
+    _Atomic uint64_t peak_t;
+    _Atomic int at_peak;              /* no free since the total reached peak */
+    uint8_t *filter;                  /* counting filter of sampled addresses */
+    _Atomic uint32_t gen;             /* bumped at fork: thread caches reset */
+    pthread_mutex_t lock;
+    livemap_t blocks;                 /* sampled blocks: addr -> weight, stack */
+    livemap_t maps;                   /* anonymous mappings: addr -> length */
+    htab_t live;                      /* (stack, 1) -> live weighted bytes */
+    /* The frozen peak. */
+    raw_mem_stack_t *snap;
+    size_t nsnap, snap_cap;
+    int64_t snap_peak;
+    uint64_t snap_t;
+    int snap_dirty, snap_oom;
+    uint64_t last_peak_write;
+    /* Series (sampler thread only). */
+    raw_mem_point_t series[MT_SERIES_MAX];
+    uint32_t nseries, stride, skip, in_epoch;
+} mt = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t mt_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mt_random(void) {
+    if (!mt_rng) mt_rng = (uint64_t)(uintptr_t)&mt_rng ^ mt_clock() ^ 0x9E3779B97F4A7C15ull;
+    mt_rng ^= mt_rng << 13;
+    mt_rng ^= mt_rng >> 7;
+    mt_rng ^= mt_rng << 17;
+    return mt_rng;
+}
+
+/* An exponential draw of mean R: the distance to the next sampled byte. */
+static int64_t mt_draw(void) {
+    double u = ((double)(mt_random() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double d = -log(u) * (double)mt.R;
+    return d < 1 ? 1 : (int64_t)d;
+}
+
+static size_t mt_slot(uintptr_t p) {
+    return (size_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS));
+}
+
+int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void)) {
+    mt.R = sample_bytes ? sample_bytes : 1;
+    mt.tstate_of = tstate_of;
+    void *f = mmap(NULL, (size_t)1 << MT_FILTER_BITS, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f == MAP_FAILED) return -1;
+    mt.filter = f;
+    htab_init(&mt.live, 1u << 22);
+    mt.stride = 1;
+    memtrack_active = 1;
+    return 0;
+}
+
+void memtrack_ignore_thread(void) {
+    mt_busy = 1;
+}
+
+/* The calling thread's Python stack, interned; 0 if it has none. */
+static uint32_t mt_stack_here(void) {
+    static __thread pyread_frame_t *frames;
+    void *ts = mt.tstate_of ? mt.tstate_of() : NULL;
+    if (!ts) return 0;
+    pyread_thread_t t;
+    if (pyread_thread_of((uintptr_t)ts, &t) != 0) return 0;
+    stacks_lock();
+    uint32_t gen = atomic_load(&mt.gen);
+    if (mt_gen_seen != gen || !mt_cache) {
+        /* The arena is shared by all threads and reset at fork: allocate
+         * this thread's buffers there, under the lock. */
+        mt_cache = NULL;
+        frames = NULL;
+        mt_gen_seen = gen;
+    }
+    if (!frames) {
+        frames = arena_alloc(STACKS_MAX_DEPTH * sizeof *frames);
+        mt_cache = arena_alloc(sizeof *mt_cache);
+        if (mt_cache) memset(mt_cache, 0, sizeof *mt_cache);
+    }
+    int64_t id = 0;
+    if (frames) {
+        int more = 0;
+        int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more);
+        id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more);
+    }
+    stacks_unlock();
+    return id > 0 ? (uint32_t)id : 0;
+}
+
+static void mt_live_add(uint32_t stack, int64_t bytes) {
+    int created;
+    uint64_t *v = htab_upsert(&mt.live, stack, 1, &created);
+    if (v) *v = (uint64_t)((int64_t)*v + bytes);
+}
+
+static void mt_live_one(const htab_entry_t *e, void *arg) {
+    (void)arg;
+    if ((int64_t)e->value <= 0 || mt.nsnap >= MT_SNAPSHOT_MAX) return;
+    if (mt.nsnap == mt.snap_cap) {
+        size_t cap = mt.snap_cap ? mt.snap_cap * 2 : 1024;
+        raw_mem_stack_t *s = mmap(NULL, cap * sizeof *s, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (s == MAP_FAILED) return;
+        if (mt.snap) {
+            memcpy(s, mt.snap, mt.nsnap * sizeof *s);
+            munmap(mt.snap, mt.snap_cap * sizeof *s);
+        }
+        mt.snap = s;
+        mt.snap_cap = cap;
+    }
+    raw_mem_stack_t *r = &mt.snap[mt.nsnap++];
+    r->stack = (uint32_t)e->a;
+    r->pad = 0;
+    r->bytes = e->value;
+}
+
+/* Copies the per-stack live table as the peak's callstacks. Holds mt.lock. */
+static void mt_freeze_locked(int64_t peak, uint64_t t, int oom) {
+    mt.nsnap = 0;
+    htab_each(&mt.live, mt_live_one, NULL);
+    mt.snap_peak = peak;
+    mt.snap_t = t;
+    mt.snap_oom = oom;
+    mt.snap_dirty = 1;
+}
+
+static void mt_total_add(int64_t bytes) {
+    int64_t now = atomic_fetch_add_explicit(&mt.total, bytes, memory_order_relaxed) + bytes;
+    int64_t peak = atomic_load_explicit(&mt.peak, memory_order_relaxed);
+    while (now > peak) {
+        if (atomic_compare_exchange_weak(&mt.peak, &peak, now)) {
+            atomic_store(&mt.peak_t, mt_clock());
+            atomic_store(&mt.at_peak, 1);
+            break;
+        }
+    }
+}
+
+/* The falling edge: the first free after a new peak freezes the state
+ * before it, if that peak beats the frozen one by more than 1%. */
+static void mt_falling_edge(void) {
+    if (!atomic_load_explicit(&mt.at_peak, memory_order_relaxed)) return;
+    pthread_mutex_lock(&mt.lock);
+    if (atomic_exchange(&mt.at_peak, 0)) {
+        int64_t peak = atomic_load(&mt.peak);
+        if (peak > mt.snap_peak + mt.snap_peak / 100 || !mt.snap_t)
+            mt_freeze_locked(peak, atomic_load(&mt.peak_t), 0);
+    }
+    pthread_mutex_unlock(&mt.lock);
+}
+
+static void mt_record(void *p, size_t size) {
+    if (!mt.filter) return;
+    uint64_t weight;
+    if ((uint64_t)size >= mt.R) {
+        weight = size;
+    } else {
+        if (mt_countdown <= 0) mt_countdown = mt_draw();   /* the thread's first block */
+        mt_countdown -= (int64_t)size;
+        if (mt_countdown > 0) return;
+        mt_countdown = mt_draw();
+        weight = (uint64_t)((double)size / -expm1(-(double)size / (double)mt.R) + 0.5);
+    }
+    uint32_t stack = mt_stack_here();
+    livemap_entry_t e = {(uintptr_t)p, weight, stack, 0};
+    pthread_mutex_lock(&mt.lock);
+    livemap_entry_t old;
+    if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {   /* a stale entry */
+        mt_live_add(old.stack, -(int64_t)old.bytes);
+        __atomic_fetch_sub(&mt.filter[mt_slot(old.addr)], 1, __ATOMIC_RELAXED);
+    }
+    if (livemap_put(&mt.blocks, &e) == 0) {
+        mt_live_add(stack, (int64_t)weight);
+        uint8_t *c = &mt.filter[mt_slot((uintptr_t)p)];
+        if (__atomic_load_n(c, __ATOMIC_RELAXED) < 255) __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&mt.lock);
+}
+
+static void mt_forget(void *p) {
+    if (!mt.filter || !__atomic_load_n(&mt.filter[mt_slot((uintptr_t)p)], __ATOMIC_RELAXED)) return;
+    pthread_mutex_lock(&mt.lock);
+    livemap_entry_t old;
+    if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {
+        mt_live_add(old.stack, -(int64_t)old.bytes);
+        uint8_t *c = &mt.filter[mt_slot(old.addr)];
+        if (__atomic_load_n(c, __ATOMIC_RELAXED) < 255) __atomic_fetch_sub(c, 1, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&mt.lock);
+}
+
+void memtrack_alloc(void *p, size_t size) {
+    if (mt_busy || !p) return;
+    mt_busy = 1;
+    mt_total_add((int64_t)size);
+    mt_record(p, size);
+    mt_busy = 0;
+}
+
+void memtrack_free(void *p, size_t size) {
+    if (mt_busy || !p) return;
+    mt_busy = 1;
+    mt_falling_edge();
+    mt_forget(p);
+    mt_total_add(-(int64_t)size);
+    mt_busy = 0;
+}
+
+void memtrack_map(void *p, size_t len) {
+    if (mt_busy || !p) return;
+    mt_busy = 1;
+    pthread_mutex_lock(&mt.lock);
+    livemap_entry_t e = {(uintptr_t)p, len, 0, 0};
+    int ok = livemap_put(&mt.maps, &e) == 0;
+    pthread_mutex_unlock(&mt.lock);
+    if (ok) {
+        mt_total_add((int64_t)len);
+        mt_record(p, len);
+    }
+    mt_busy = 0;
+}
+
+void memtrack_unmap(void *p, size_t len) {
+    if (mt_busy || !p) return;
+    mt_busy = 1;
+    pthread_mutex_lock(&mt.lock);
+    livemap_entry_t e;
+    int found = livemap_take(&mt.maps, (uintptr_t)p, &e);
+    if (found && len < e.bytes) {
+        /* The head of the mapping went away; the tail stays tracked. */
+        livemap_entry_t rest = {(uintptr_t)p + len, e.bytes - len, 0, 0};
+        livemap_put(&mt.maps, &rest);
+        e.bytes = len;
+    }
+    pthread_mutex_unlock(&mt.lock);
+    if (found) {
+        mt_falling_edge();
+        mt_forget(p);
+        mt_total_add(-(int64_t)e.bytes);
+    }
+    mt_busy = 0;
+}
+
+void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
+    if (mt_busy) return;
+    mt_busy = 1;
+    pthread_mutex_lock(&mt.lock);
+    livemap_entry_t e;
+    int found = livemap_take(&mt.maps, (uintptr_t)old, &e);
+    pthread_mutex_unlock(&mt.lock);
+    mt_busy = 0;
+    if (!found) return;
+    (void)old_len;
+    mt_busy = 1;
+    mt_falling_edge();
+    mt_forget(old);
+    mt_total_add(-(int64_t)e.bytes);
+    mt_busy = 0;
+    memtrack_map(p, len);
+}
+
+static int mt_read_rss(uint64_t *rss) {
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    unsigned long long size = 0, pages = 0;
+    if (sscanf(buf, "%llu %llu", &size, &pages) != 2) return -1;
+    *rss = pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    return 0;
+}
+
+static void mt_write_peak_locked(void) {
+    raw_mem_peak_t h = {mt.snap_t, (uint64_t)(mt.snap_peak > 0 ? mt.snap_peak : 0), mt.nsnap,
+                        (uint64_t)mt.snap_oom};
+    rawwrite_record(RAW_MEM_PEAK, &h, sizeof h, mt.snap, mt.nsnap * sizeof(raw_mem_stack_t));
+    mt.snap_dirty = 0;
+}
+
+void memtrack_failed(size_t size) {
+    if (mt_busy || !memtrack_active) return;
+    mt_busy = 1;
+    pthread_mutex_lock(&mt.lock);
+    mt_freeze_locked(atomic_load(&mt.total), mt_clock(), 1);
+    mt_write_peak_locked();
+    pthread_mutex_unlock(&mt.lock);
+    char msg[160];
+    int n = snprintf(msg, sizeof msg,
+                     "process %d: an allocation of %zu bytes failed (out of memory); the memory "
+                     "profile shows the callstacks live at that moment",
+                     (int)getpid(), size);
+    if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+    rawwrite_flush();
+    mt_busy = 0;
+}
+
+void memtrack_tick(uint64_t now_ns, int with_rss) {
+    if (!memtrack_active) return;
+    if (++mt.skip < mt.stride) return;
+    mt.skip = 0;
+    raw_mem_point_t *p = &mt.series[mt.nseries++];
+    int64_t total = atomic_load_explicit(&mt.total, memory_order_relaxed);
+    p->t_ns = now_ns;
+    p->tracked_bytes = total > 0 ? (uint64_t)total : 0;
+    p->rss_bytes = 0;
+    if (with_rss) mt_read_rss(&p->rss_bytes);
+    if (mt.nseries == MT_SERIES_MAX) {
+        rawwrite_record(RAW_MEM_SERIES, mt.series, mt.nseries * sizeof mt.series[0], NULL, 0);
+        mt.nseries = 0;
+    }
+    if (++mt.in_epoch == MT_SERIES_EPOCH) {
+        mt.in_epoch = 0;
+        mt.stride *= 2;
+    }
+}
+
+void memtrack_flush(uint64_t now_ns, int final) {
+    if (!memtrack_active) return;
+    static int info_written;
+    if (!info_written) {
+        raw_mem_info_t info = {mt.R, 0};
+        rawwrite_record(RAW_MEM_INFO, &info, sizeof info, NULL, 0);
+        info_written = 1;
+    }
+    if (final) {
+        /* The peak itself, as one more point of the series. */
+        int64_t peak = atomic_load(&mt.peak);
+        if (mt.nseries < MT_SERIES_MAX) {
+            raw_mem_point_t *p = &mt.series[mt.nseries++];
+            p->t_ns = atomic_load(&mt.peak_t);
+            p->tracked_bytes = peak > 0 ? (uint64_t)peak : 0;
+            p->rss_bytes = 0;
+        }
+    }
+    if (mt.nseries) {
+        rawwrite_record(RAW_MEM_SERIES, mt.series, mt.nseries * sizeof mt.series[0], NULL, 0);
+        mt.nseries = 0;
+    }
+    pthread_mutex_lock(&mt.lock);
+    if (final && atomic_exchange(&mt.at_peak, 0)) {
+        int64_t peak = atomic_load(&mt.peak);
+        if (peak > mt.snap_peak || !mt.snap_t) mt_freeze_locked(peak, atomic_load(&mt.peak_t), 0);
+    }
+    if (mt.snap_dirty && (final || now_ns - mt.last_peak_write >= MT_PEAK_WRITE_NS)) {
+        mt_write_peak_locked();
+        mt.last_peak_write = now_ns;
+    }
+    pthread_mutex_unlock(&mt.lock);
+}
+
+void memtrack_fork_child(void) {
+    if (!memtrack_active) return;
+    pthread_mutex_init(&mt.lock, NULL);
+    livemap_free(&mt.blocks);
+    livemap_free(&mt.maps);
+    htab_free(&mt.live);
+    htab_init(&mt.live, 1u << 22);
+    if (mt.filter) memset(mt.filter, 0, (size_t)1 << MT_FILTER_BITS);
+    atomic_store(&mt.total, 0);
+    atomic_store(&mt.peak, 0);
+    atomic_store(&mt.peak_t, 0);
+    atomic_store(&mt.at_peak, 0);
+    atomic_fetch_add(&mt.gen, 1);
+    mt.nsnap = 0;
+    mt.snap_peak = 0;
+    mt.snap_t = 0;
+    mt.snap_dirty = 0;
+    mt.last_peak_write = 0;
+    mt.nseries = 0;
+    mt.stride = 1;
+    mt.skip = mt.in_epoch = 0;
+    mt_busy = 0;
+}

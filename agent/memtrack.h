@@ -1,0 +1,58 @@
+/* memtrack.h — what the allocation hooks record: exact live totals, sampled
+ * attribution to Python stacks, and the callstacks live at the peak.
+ *
+ * Exact: every allocation and free moves one live-byte count (sizes from
+ * malloc_usable_size, mapping lengths), so the peak is timed exactly.
+ * Sampled: each allocated byte is sampled with probability 1/R (a Poisson
+ * process: a per-thread countdown drawn from an exponential distribution, as
+ * tcmalloc does); a sampled block walks its own thread's Python stack and is
+ * remembered by address with an unbiased weight. Blocks of R bytes or more are
+ * always recorded, at their exact size. A free of an unsampled block is
+ * answered "not sampled" by a counting filter without taking any lock.
+ * Peak: when the total passes the last peak and then falls (the next free),
+ * the per-stack live table is frozen — before that free is applied — if the
+ * new peak exceeds the frozen one by more than 1%; at exit a peak never
+ * followed by a free is frozen as it stands. */
+#ifndef RADIOGRAPH_MEMTRACK_H
+#define RADIOGRAPH_MEMTRACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts tracking with mean sampling distance SAMPLE_BYTES. TSTATE_OF
+ * returns the calling thread's PyThreadState (PyGILState_GetThisThreadState),
+ * or NULL. Returns 0 or -1. */
+int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void));
+
+/* 1 while allocations are being tracked (read by the hooks). */
+extern int memtrack_active;
+
+/* A block of SIZE bytes appeared at P / is about to disappear. */
+void memtrack_alloc(void *p, size_t size);
+void memtrack_free(void *p, size_t size);
+
+/* An anonymous mapping of LEN bytes appeared at P; a range was unmapped;
+ * a mapping moved or changed size. */
+void memtrack_map(void *p, size_t len);
+void memtrack_unmap(void *p, size_t len);
+void memtrack_remap(void *old, size_t old_len, void *p, size_t len);
+
+/* An allocation of SIZE bytes failed: records the situation at once. */
+void memtrack_failed(size_t size);
+
+/* From the sampler thread: one point of the memory-over-time series (RSS
+ * read when WITH_RSS), written later by memtrack_flush. */
+void memtrack_tick(uint64_t now_ns, int with_rss);
+
+/* From the sampler thread: writes the series so far, and the peak's
+ * callstacks if they changed (at most every 5 s, and always when FINAL). */
+void memtrack_flush(uint64_t now_ns, int final);
+
+/* Re-entrancy guard: a thread inside a hook, or the sampler thread, is not
+ * tracked. */
+void memtrack_ignore_thread(void);
+
+/* In the child after fork: forget the parent's blocks and totals. */
+void memtrack_fork_child(void);
+
+#endif
