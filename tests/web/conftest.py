@@ -1,0 +1,94 @@
+"""Fixtures for the report page tests: the page template built from web/
+(by web/embed.py, no C build needed), synthetic data (gen_data.py), pages
+made from them (make_page.py) and a headless Chromium driven by Playwright.
+
+Set RG_WEB_SHOTS=DIR to keep screenshots of what the tests looked at.
+Set RG_CHROMIUM=PATH to use another Chromium than /usr/bin/chromium.
+"""
+
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import make_page  # noqa: E402
+
+CHROMIUM = os.environ.get("RG_CHROMIUM") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def template():
+    return make_page.build_template()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright)")
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set RG_CHROMIUM)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """An opened report page and everything it complained about."""
+
+    def __init__(self, page, path):
+        self.page = page
+        self.path = path
+        self.errors = []      # console errors and uncaught exceptions
+        self.dialogs = []     # alert/confirm/prompt messages
+        page.on("console", lambda m: m.type in ("error", "assert") and self.errors.append(
+            f"console.{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, d):
+        self.dialogs.append(d.message)
+        d.dismiss()
+
+    def open(self):
+        self.page.goto("file://" + self.path)
+        self.page.wait_for_function("() => window.RG && RG.ready === true", timeout=30000)
+        return self
+
+    def js(self, expr, arg=None):
+        return self.page.evaluate(expr, arg)
+
+    def shot(self, name, full_page=False):
+        d = os.environ.get("RG_WEB_SHOTS")
+        if d:
+            os.makedirs(d, exist_ok=True)
+            self.page.screenshot(path=os.path.join(d, name + ".png"), full_page=full_page)
+
+
+@pytest.fixture
+def open_page(browser, template, tmp_path):
+    """open_page(data) -> Page: writes the page for DATA and loads it."""
+    opened = []
+
+    def _open(data, name="page", title=None, scale=1):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+        path = tmp_path / f"{name}.html"
+        path.write_text(make_page.render(template, data, title), encoding="utf-8")
+        ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale)
+        p = Page(ctx.new_page(), str(path))
+        opened.append(ctx)
+        return p.open()
+
+    yield _open
+    for ctx in opened:
+        ctx.close()
