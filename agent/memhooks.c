@@ -20,6 +20,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ static struct {
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
     size_t (*usable)(void *);
+    int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 } real;
 
 void memhooks_resolve(void) {
@@ -59,6 +61,40 @@ void memhooks_resolve(void) {
     real.valloc = dlsym(RTLD_NEXT, "valloc");
     real.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
     real.usable = dlsym(RTLD_NEXT, "malloc_usable_size");
+    real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+}
+
+/* A thread started from C carries the Python stack that started it. */
+typedef struct hook_start {
+    void *(*fn)(void *);
+    void *arg;
+    uint32_t stack;
+} hook_start_t;
+
+static void *hook_thread_main(void *p) {
+    hook_start_t s = *(hook_start_t *)p;
+    if (real.free) real.free(p);
+    else __libc_free(p);
+    memtrack_inherit(s.stack);
+    return s.fn(s.arg);
+}
+
+HOOK int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+    if (!real.pthread_create) real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+    if (!real.pthread_create) return EAGAIN;
+    uint32_t stack = memtrack_active ? memtrack_creator_stack() : 0;
+    if (!stack) return real.pthread_create(t, attr, fn, arg);
+    hook_start_t *s = real.malloc ? real.malloc(sizeof *s) : __libc_malloc(sizeof *s);
+    if (!s) return real.pthread_create(t, attr, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    s->stack = stack;
+    int rc = real.pthread_create(t, attr, hook_thread_main, s);
+    if (rc != 0) {
+        if (real.free) real.free(s);
+        else __libc_free(s);
+    }
+    return rc;
 }
 
 static size_t hook_size(void *p) {

@@ -38,12 +38,15 @@
 #define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t))
 
 int memtrack_active;
+int memtrack_python_ready;
 
 static __thread int mt_busy __attribute__((tls_model("initial-exec")));
 static __thread int64_t mt_countdown __attribute__((tls_model("initial-exec")));
 static __thread uint64_t mt_rng __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_gen_seen __attribute__((tls_model("initial-exec")));
 static __thread stacks_cache_t *mt_cache __attribute__((tls_model("initial-exec")));
+static __thread uint32_t mt_inherited __attribute__((tls_model("initial-exec")));
+static __thread uint32_t mt_inherited_gen __attribute__((tls_model("initial-exec")));
 
 static struct {
     uint64_t R;
@@ -112,13 +115,22 @@ void memtrack_ignore_thread(void) {
     mt_busy = 1;
 }
 
-/* The calling thread's Python stack, interned; 0 if it has none. */
+/* The stack a thread without Python frames is attributed to. */
+static uint32_t mt_fallback(void) {
+    return mt_inherited_gen == atomic_load(&mt.gen) ? mt_inherited : 0;
+}
+
+/* The calling thread's Python stack, interned; else the stack that started
+ * the thread; else 0. */
 static uint32_t mt_stack_here(void) {
     static __thread pyread_frame_t *frames;
+    /* Before the interpreter is initialised its thread-state key holds
+     * nothing of ours. */
+    if (!memtrack_python_ready) return mt_fallback();
     void *ts = mt.tstate_of ? mt.tstate_of() : NULL;
-    if (!ts) return 0;
+    if (!ts) return mt_fallback();
     pyread_thread_t t;
-    if (pyread_thread_of((uintptr_t)ts, &t) != 0) return 0;
+    if (pyread_thread_of((uintptr_t)ts, &t) != 0) return mt_fallback();
     stacks_lock();
     uint32_t gen = atomic_load(&mt.gen);
     if (mt_gen_seen != gen || !mt_cache) {
@@ -140,7 +152,20 @@ static uint32_t mt_stack_here(void) {
         id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more);
     }
     stacks_unlock();
-    return id > 0 ? (uint32_t)id : 0;
+    return id > 0 ? (uint32_t)id : mt_fallback();
+}
+
+uint32_t memtrack_creator_stack(void) {
+    if (!memtrack_active || mt_busy) return 0;
+    mt_busy = 1;
+    uint32_t s = mt_stack_here();
+    mt_busy = 0;
+    return s;
+}
+
+void memtrack_inherit(uint32_t stack) {
+    mt_inherited = stack;
+    mt_inherited_gen = atomic_load(&mt.gen);
 }
 
 static void mt_live_add(uint32_t stack, int64_t bytes) {

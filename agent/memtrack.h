@@ -27,6 +27,10 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void));
 /* 1 while allocations are being tracked (read by the hooks). */
 extern int memtrack_active;
 
+/* Set by the sampler once the interpreter is initialised: only then are
+ * allocating threads' Python stacks read. */
+extern int memtrack_python_ready;
+
 /* A block of SIZE bytes appeared at P / is about to disappear. */
 void memtrack_alloc(void *p, size_t size);
 void memtrack_free(void *p, size_t size);
@@ -51,6 +55,13 @@ void memtrack_flush(uint64_t now_ns, int final);
 /* Re-entrancy guard: a thread inside a hook, or the sampler thread, is not
  * tracked. */
 void memtrack_ignore_thread(void);
+
+/* Threads started from C have no Python stack of their own: what they
+ * allocate is attributed to the Python stack that started them.
+ * memtrack_creator_stack returns the calling thread's stack id (0 if none);
+ * memtrack_inherit sets the calling (new) thread's fallback stack. */
+uint32_t memtrack_creator_stack(void);
+void memtrack_inherit(uint32_t stack);
 
 /* In the child after fork: forget the parent's blocks and totals. */
 void memtrack_fork_child(void);

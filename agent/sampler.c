@@ -296,6 +296,7 @@ static void sampler_tick(uint64_t now) {
     if (!sp.ready) {
         if (!pyread_ready()) return;
         sp.ready = 1;
+        memtrack_python_ready = 1;
     }
     if (sampler_open() != 0) return;
     sp.tick++;

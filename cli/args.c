@@ -20,6 +20,10 @@ static const char args_usage_text[] =
     "  -o, --output DIR   write the report to DIR\n"
     "                     (default: radiograph-report/<date>T<time>/)\n"
     "  --rate HZ          samples per second (default 100, 1 to 10000)\n"
+    "  --no-memory        do not track allocations (performance profile only)\n"
+    "  --memory-sample-bytes N\n"
+    "                     mean bytes between sampled allocations (default 262144);\n"
+    "                     smaller is more precise for small stacks, and slower\n"
     "  -q, --quiet        print only the report's path\n"
     "\n"
     "report DIR           render DIR's report again from DIR/raw/\n"
@@ -67,6 +71,17 @@ static int args_parse_run(int argc, char **argv, int i, args_t *out, char *err, 
                 return args_fail(err, errlen,
                                  "radiograph: --rate '%s' is not a rate: give samples per second from 1 to 10000", v);
             out->rate_hz = hz;
+        } else if (!strcmp(a, "--no-memory")) {
+            out->no_memory = 1;
+        } else if (!strcmp(a, "--memory-sample-bytes") || !strncmp(a, "--memory-sample-bytes=", 22)) {
+            const char *v = a[21] == '=' ? a + 22 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) return args_fail(err, errlen, "radiograph: %s needs a number of bytes", "--memory-sample-bytes");
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (end == v || *end || n < 1 || n > (1ll << 40))
+                return args_fail(err, errlen,
+                                 "radiograph: --memory-sample-bytes '%s' is not a size: give bytes from 1 to 2^40", v);
+            out->memory_sample_bytes = n;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             out->quiet = 1;
         } else if (!strcmp(a, "-m")) {

@@ -24,6 +24,8 @@ typedef struct args {
     const char *output;       /* -o DIR, or NULL for the default */
     double rate_hz;           /* --rate */
     int quiet;                /* -q: only the report path on stderr */
+    int no_memory;            /* --no-memory */
+    long long memory_sample_bytes;  /* --memory-sample-bytes, 0 = default */
     args_target_t target;
     char **argv;              /* the program's argv, NULL-terminated */
     int argc;

@@ -201,7 +201,8 @@ static void launch_forward(int sig, siginfo_t *info, void *ctx) {
 
 static const int launch_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-static void launch_set_env(const char *agent, const char *rawdir, double rate_hz) {
+static void launch_set_env(const char *agent, const char *rawdir, const args_t *a) {
+    double rate_hz = a->rate_hz;
     const char *old = getenv("LD_PRELOAD");
     size_t len = strlen(agent) + (old ? strlen(old) + 2 : 1);
     char *preload = malloc(len);
@@ -214,6 +215,15 @@ static void launch_set_env(const char *agent, const char *rawdir, double rate_hz
     char interval[32];
     snprintf(interval, sizeof interval, "%ld", (long)(1e6 / rate_hz + 0.5));
     setenv("RADIOGRAPH_INTERVAL_US", interval, 1);
+    if (a->no_memory) {
+        setenv("RADIOGRAPH_MEMORY_SAMPLE_BYTES", "0", 1);
+    } else if (a->memory_sample_bytes) {
+        char bytes[32];
+        snprintf(bytes, sizeof bytes, "%lld", a->memory_sample_bytes);
+        setenv("RADIOGRAPH_MEMORY_SAMPLE_BYTES", bytes, 1);
+    } else {
+        unsetenv("RADIOGRAPH_MEMORY_SAMPLE_BYTES");
+    }
 }
 
 int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *err, size_t errlen) {
@@ -252,7 +262,7 @@ int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *e
         for (size_t i = 0; i < sizeof launch_signals / sizeof launch_signals[0]; i++)
             sigaction(launch_signals[i], &dfl, NULL);
         close(pfd[0]);
-        launch_set_env(agent, rawdir, a->rate_hz);
+        launch_set_env(agent, rawdir, a);
         execvp(a->argv[0], a->argv);
         int e = errno;
         ssize_t w = write(pfd[1], &e, sizeof e);
