@@ -32,6 +32,7 @@ static uint64_t launch_clock(clockid_t id) {
 /* Finds NAME on PATH (or as given, if it has a slash). Returns 0 and the
  * path in OUT, or -1. */
 static int launch_which(const char *name, char *out, size_t outlen) {
+    if (!name || !*name) return -1;
     if (strchr(name, '/')) {
         snprintf(out, outlen, "%s", name);
         struct stat st;
@@ -115,6 +116,7 @@ static int launch_module_exists(const char *python, const char *module) {
 }
 
 static void launch_default_dir(char *dir, size_t dirlen) {
+    if (!dir || !dirlen) return;
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);

@@ -1,0 +1,755 @@
+/* model.c — merging raw files into one model, then finishing it.
+ *
+ * Merging resolves each file's local indices to global ones lazily, with one
+ * memo array per kind: a frame or stack that no sample uses never reaches the
+ * model. A stack maps to a tree node by walking up to the nearest ancestor
+ * already mapped and creating the path down from there, so every stack costs
+ * O(its new frames) once, and a sample costs one array read and one hash
+ * probe (its state leaf).
+ *
+ * Finishing is where order is decided, so that the same raw data always gives
+ * byte-identical outputs: frames get a rank by (name, file, line), siblings
+ * are sorted by it, processes by (start, pid), threads main-first then by
+ * first appearance. */
+#include "model.h"
+#include "grow.h"
+#include "rsspeak.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef RADIOGRAPH_VERSION
+#define RADIOGRAPH_VERSION "unknown"
+#endif
+
+static const char *const model_state_labels[RAW_ST_COUNT] = {
+    "[running]", "[waiting]", "[waiting: gil]", "[waiting: lock]",
+    "[waiting: sleep]", "[waiting: disk]", "[waiting: network]",
+    "[waiting: poll]", "[waiting: child]",
+};
+
+const char *model_state_label(unsigned s)
+{
+    return s < RAW_ST_COUNT ? model_state_labels[s] : "[waiting]";
+}
+
+const char *model_str(const model_t *m, uint32_t id, size_t *len)
+{
+    return strtab_get(&m->strings, id, len);
+}
+
+int model_init(model_t *m)
+{
+    memset(m, 0, sizeof *m);
+    keymap_init(&m->frame_index);
+    keymap_init(&m->thread_index);
+    if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0)
+        return -ENOMEM;
+    for (unsigned s = 0; s < RAW_ST_COUNT; s++) {
+        uint32_t name;
+        if (strtab_intern(&m->strings, model_state_labels[s],
+                          strlen(model_state_labels[s]), &name) < 0)
+            return -ENOMEM;
+        model_frame_t *f = GROW_PUSH(m->frames, m->nframes, m->frames_cap);
+        if (!f)
+            return -ENOMEM;
+        f->name = name;
+        f->file = 0;
+        f->line = 0;
+        f->kind = s == RAW_ST_RUNNING ? MODEL_FRAME_RUNNING : MODEL_FRAME_WAITING;
+    }
+    return 0;
+}
+
+void model_free(model_t *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        free(m->procs[i].argv);
+        free(m->procs[i].rss);
+        free(m->procs[i].threads);
+    }
+    for (size_t i = 0; i < m->nthreads; i++) {
+        free(m->threads[i].points);
+        free(m->threads[i].spans);
+    }
+    free(m->procs);
+    free(m->threads);
+    free(m->frames);
+    free(m->notes);
+    free((void *)m->summary.command);
+    keymap_free(&m->frame_index);
+    keymap_free(&m->thread_index);
+    calltree_free(&m->perf);
+    strtab_free(&m->strings);
+    runinfo_free(&m->runinfo);
+    memset(m, 0, sizeof *m);
+}
+
+int model_note(model_t *m, const char *fmt, ...)
+{
+    if (m->nnotes >= MODEL_NOTES_MAX) {
+        m->notes_more++;
+        return 0;
+    }
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return 0;
+    size_t len = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    uint32_t id;
+    uint32_t *slot;
+    if (strtab_intern(&m->strings, msg, len, &id) < 0 ||
+        !(slot = GROW_PUSH(m->notes, m->nnotes, m->notes_cap)))
+        return -ENOMEM;
+    *slot = id;
+    return 0;
+}
+
+/* ---- merging one file ---------------------------------------------------- */
+
+typedef struct model_merge {
+    model_t *m;
+    const rawread_file_t *f;
+    uint32_t proc;
+    uint32_t *string_of;     /* local string -> strtab id */
+    uint32_t *frame_of;      /* local frame -> model frame */
+    uint32_t *node_of;       /* local stack -> perf node */
+    uint32_t path[RAWREAD_DEPTH_MAX + 1];
+} model_merge_t;
+
+static int model_merge_string(model_merge_t *c, uint32_t s, uint32_t *id)
+{
+    if (s == RAWREAD_NONE) {
+        *id = 0;
+        return 0;
+    }
+    if (c->string_of[s] == MODEL_NONE) {
+        const rawread_slice_t *sl = &c->f->strings[s];
+        int rc = strtab_intern(&c->m->strings, sl->ptr, sl->len, &c->string_of[s]);
+        if (rc < 0)
+            return rc;
+    }
+    *id = c->string_of[s];
+    return 0;
+}
+
+static int model_merge_frame(model_merge_t *c, uint32_t lf, uint32_t *frame)
+{
+    if (c->frame_of[lf] != MODEL_NONE) {
+        *frame = c->frame_of[lf];
+        return 0;
+    }
+    model_t *m = c->m;
+    const rawread_frame_t *rf = &c->f->frames[lf];
+    uint32_t name, file;
+    int rc;
+    if ((rc = model_merge_string(c, rf->name, &name)) < 0 ||
+        (rc = model_merge_string(c, rf->file, &file)) < 0)
+        return rc;
+    if (m->nframes >= MODEL_NONE - 1)
+        return -EINVAL;
+    rc = keymap_intern(&m->frame_index, (uint64_t)name << 32 | file, rf->line,
+                       (uint32_t)m->nframes, frame);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        model_frame_t *f = GROW_PUSH(m->frames, m->nframes, m->frames_cap);
+        if (!f)
+            return -ENOMEM;
+        f->name = name;
+        f->file = file;
+        f->line = rf->line;
+        f->kind = MODEL_FRAME_PYTHON;
+    }
+    c->frame_of[lf] = *frame;
+    return 0;
+}
+
+/* The perf node of local stack S (RAWREAD_NONE: the root). */
+static int model_merge_stack(model_merge_t *c, uint32_t s, uint32_t *node)
+{
+    const rawread_file_t *f = c->f;
+    size_t k = 0;
+    while (s != RAWREAD_NONE && c->node_of[s] == MODEL_NONE && k <= RAWREAD_DEPTH_MAX) {
+        c->path[k++] = s;
+        s = f->stacks[s].parent;
+    }
+    uint32_t at = s == RAWREAD_NONE ? CALLTREE_ROOT : c->node_of[s];
+    while (k) {
+        uint32_t ls = c->path[--k], frame;
+        int rc = model_merge_frame(c, f->stacks[ls].frame, &frame);
+        if (rc < 0 || (rc = calltree_child(&c->m->perf, at, frame, &at)) < 0)
+            return rc;
+        c->node_of[ls] = at;
+    }
+    *node = at;
+    return 0;
+}
+
+static int model_thread_of(model_t *m, uint32_t proc, uint32_t tid, uint32_t *thread)
+{
+    if (m->nthreads >= MODEL_NONE - 1)
+        return -EINVAL;
+    int rc = keymap_intern(&m->thread_index, proc, tid, (uint32_t)m->nthreads, thread);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    model_thread_t *t = GROW_PUSH(m->threads, m->nthreads, m->threads_cap);
+    model_process_t *p = &m->procs[proc];
+    uint32_t *slot = t ? GROW_PUSH(p->threads, p->nthreads, p->threads_cap) : NULL;
+    if (!slot)
+        return -ENOMEM;
+    memset(t, 0, sizeof *t);
+    t->proc = proc;
+    t->tid = tid;
+    t->first_seen_ns = UINT64_MAX;
+    *slot = *thread;
+    return 0;
+}
+
+static int model_merge_threads(model_merge_t *c)
+{
+    model_t *m = c->m;
+    for (size_t i = 0; i < c->f->nthreads; i++) {
+        const rawread_thread_t *rt = &c->f->threads[i];
+        uint32_t ti, name;
+        int rc = model_thread_of(m, c->proc, rt->tid, &ti);
+        if (rc < 0)
+            return rc;
+        model_thread_t *t = &m->threads[ti];
+        if (rt->name.len) {
+            if ((rc = strtab_intern(&m->strings, rt->name.ptr, rt->name.len, &name)) < 0)
+                return rc;
+            t->name = name;
+        }
+        t->flags |= rt->flags;
+        if (rt->flags & RAW_THREAD_PYTHON)
+            t->python = 1;
+        if (rt->first_seen_ns < t->first_seen_ns)
+            t->first_seen_ns = rt->first_seen_ns;
+    }
+    return 0;
+}
+
+static int model_merge_counts(model_merge_t *c)
+{
+    model_t *m = c->m;
+    for (size_t i = 0; i < c->f->ncounts; i++) {
+        const rawread_count_t *rc_ = &c->f->counts[i];
+        uint32_t ti, node, leaf;
+        int rc = model_thread_of(m, c->proc, rc_->tid, &ti);
+        if (rc < 0)
+            return rc;
+        if (rc_->stack == RAWREAD_NONE)
+            continue;            /* no Python frames: timeline only */
+        m->threads[ti].python = 1;
+        if ((rc = model_merge_stack(c, rc_->stack, &node)) < 0 ||
+            (rc = calltree_child(&m->perf, node, rc_->state, &leaf)) < 0)
+            return rc;
+        m->perf.value[leaf] += rc_->count;
+    }
+    return 0;
+}
+
+static int model_merge_points(model_merge_t *c)
+{
+    model_t *m = c->m;
+    for (size_t i = 0; i < c->f->npoints; i++) {
+        const rawread_point_t *rp = &c->f->points[i];
+        uint32_t ti, node = MODEL_NONE;
+        int rc = model_thread_of(m, c->proc, rp->tid, &ti);
+        if (rc < 0)
+            return rc;
+        if (rp->stack != RAWREAD_NONE) {
+            if ((rc = model_merge_stack(c, rp->stack, &node)) < 0)
+                return rc;
+            m->threads[ti].python = 1;
+        }
+        model_thread_t *t = &m->threads[ti];
+        model_point_t *p = GROW_PUSH(t->points, t->npoints, t->points_cap);
+        if (!p)
+            return -ENOMEM;
+        p->t_ns = rp->t_ns;
+        p->node = node;
+        p->state = rp->state;
+        if (rp->t_ns < t->first_seen_ns)
+            t->first_seen_ns = rp->t_ns;
+    }
+    return 0;
+}
+
+/* argv from a CMDLINE payload: NUL-terminated strings, the last NUL optional. */
+static int model_merge_cmdline(model_merge_t *c)
+{
+    model_t *m = c->m;
+    model_process_t *p = &m->procs[c->proc];
+    const char *s = c->f->cmdline.ptr;
+    size_t n = c->f->cmdline.len;
+    char *joined = malloc(n + 1);
+    if (!joined)
+        return -ENOMEM;
+    size_t jl = 0;
+    int rc = 0;
+    while (n) {
+        const char *z = memchr(s, '\0', n);
+        size_t al = z ? (size_t)(z - s) : n;
+        uint32_t id, *slot;
+        if ((rc = strtab_intern(&m->strings, s, al, &id)) < 0)
+            break;
+        if (!(slot = GROW_PUSH(p->argv, p->argc, p->argv_cap))) {
+            rc = -ENOMEM;
+            break;
+        }
+        *slot = id;
+        if (jl)
+            joined[jl++] = ' ';
+        memcpy(joined + jl, s, al);
+        jl += al;
+        s += al + (z != NULL);
+        n -= al + (z != NULL);
+    }
+    if (rc == 0)
+        rc = strtab_intern(&m->strings, joined, jl, &p->command);
+    free(joined);
+    return rc;
+}
+
+static int model_merge_notes(model_merge_t *c, const char *name)
+{
+    model_t *m = c->m;
+    const rawread_file_t *f = c->f;
+    uint32_t pid = f->header.pid;
+    int rc = 0;
+    for (size_t i = 0; i < f->nnotes && rc == 0; i++) {
+        int len = f->notes[i].len > 900 ? 900 : (int)f->notes[i].len;
+        rc = model_note(m, "pid %u: %.*s", pid, len, f->notes[i].ptr);
+    }
+    for (size_t i = 0; i < f->nproblems && rc == 0; i++)
+        rc = model_note(m, "%s (pid %u): %s", name, pid, f->problems[i]);
+    if (f->problems_more && rc == 0)
+        rc = model_note(m, "%s (pid %u): %zu more problems", name, pid, f->problems_more);
+    return rc;
+}
+
+int model_add_file(model_t *m, const rawread_file_t *f, const char *name)
+{
+    if (m->finished || m->nprocs >= MODEL_NONE - 1)
+        return -EINVAL;
+    model_process_t *p = GROW_PUSH(m->procs, m->nprocs, m->procs_cap);
+    if (!p)
+        return -ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->pid = f->header.pid;
+    p->ppid = f->header.ppid;
+    p->start_mono_ns = f->header.start_mono_ns;
+    p->start_real_ns = f->header.start_real_ns;
+    p->py_version = f->header.py_version;
+    p->interval_us = f->header.sample_interval_us;
+    p->last_t_ns = f->last_t_ns;
+    p->has_end = f->has_end;
+    p->end_t_ns = f->end.t_ns;
+    p->end_cpu_ns = f->end.cpu_ns;
+    if (f->nstats) {
+        p->has_stats = 1;
+        p->last_stats = f->stats[f->nstats - 1];
+        p->rss = malloc(f->nstats * sizeof *p->rss);
+        if (!p->rss)
+            return -ENOMEM;
+        for (size_t i = 0; i < f->nstats; i++) {
+            p->rss[i].t_ns = f->stats[i].t_ns;
+            p->rss[i].rss = f->stats[i].rss_bytes;
+        }
+        p->nrss = p->rss_cap = f->nstats;
+    }
+    m->partial |= f->partial;
+    m->report_dropped += f->dropped;
+
+    model_merge_t *c = malloc(sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->m = m;
+    c->f = f;
+    c->proc = (uint32_t)(m->nprocs - 1);
+    c->string_of = malloc((f->nstrings + 1) * sizeof *c->string_of);
+    c->frame_of = malloc((f->nframes + 1) * sizeof *c->frame_of);
+    c->node_of = malloc((f->nstacks + 1) * sizeof *c->node_of);
+    int rc = -ENOMEM;
+    if (c->string_of && c->frame_of && c->node_of) {
+        memset(c->string_of, 0xff, f->nstrings * sizeof *c->string_of);
+        memset(c->frame_of, 0xff, f->nframes * sizeof *c->frame_of);
+        memset(c->node_of, 0xff, f->nstacks * sizeof *c->node_of);
+        if ((rc = model_merge_threads(c)) == 0 &&
+            (rc = model_merge_counts(c)) == 0 &&
+            (rc = model_merge_points(c)) == 0 &&
+            (rc = f->has_cmdline ? model_merge_cmdline(c) : 0) == 0)
+            rc = model_merge_notes(c, name);
+    }
+    free(c->string_of);
+    free(c->frame_of);
+    free(c->node_of);
+    free(c);
+    return rc;
+}
+
+/* ---- finishing ----------------------------------------------------------- */
+
+static int model_cmp_bytes(const model_t *m, uint32_t a, uint32_t b)
+{
+    if (a == b)
+        return 0;
+    size_t la, lb;
+    const char *sa = model_str(m, a, &la), *sb = model_str(m, b, &lb);
+    int c = memcmp(sa, sb, la < lb ? la : lb);
+    if (c)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
+
+static int model_cmp_frame(const void *a, const void *b, void *ctx)
+{
+    const model_t *m = ctx;
+    const model_frame_t *x = &m->frames[*(const uint32_t *)a];
+    const model_frame_t *y = &m->frames[*(const uint32_t *)b];
+    int c = model_cmp_bytes(m, x->name, y->name);
+    if (!c)
+        c = model_cmp_bytes(m, x->file, y->file);
+    if (!c && x->line != y->line)
+        c = x->line < y->line ? -1 : 1;
+    if (!c && x->kind != y->kind)
+        c = x->kind < y->kind ? -1 : 1;
+    return c;
+}
+
+static int model_cmp_proc(const void *a, const void *b, void *ctx)
+{
+    const model_t *m = ctx;
+    const model_process_t *x = &m->procs[*(const uint32_t *)a];
+    const model_process_t *y = &m->procs[*(const uint32_t *)b];
+    if (x->start_mono_ns != y->start_mono_ns)
+        return x->start_mono_ns < y->start_mono_ns ? -1 : 1;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static int model_cmp_thread(const void *a, const void *b, void *ctx)
+{
+    const model_t *m = ctx;
+    const model_thread_t *x = &m->threads[*(const uint32_t *)a];
+    const model_thread_t *y = &m->threads[*(const uint32_t *)b];
+    int xm = !(x->flags & RAW_THREAD_MAIN), ym = !(y->flags & RAW_THREAD_MAIN);
+    if (xm != ym)
+        return xm - ym;
+    if (x->first_seen_ns != y->first_seen_ns)
+        return x->first_seen_ns < y->first_seen_ns ? -1 : 1;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int model_cmp_point(const void *a, const void *b)
+{
+    const model_point_t *x = a, *y = b;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return (int)x->state - (int)y->state;
+}
+
+static int model_finish_tree(model_t *m)
+{
+    uint32_t *order = malloc(m->nframes * sizeof *order);
+    uint32_t *rank = malloc(m->nframes * sizeof *rank);
+    uint32_t *remap = NULL;
+    int rc = -ENOMEM;
+    if (order && rank) {
+        for (size_t i = 0; i < m->nframes; i++)
+            order[i] = (uint32_t)i;
+        qsort_r(order, m->nframes, sizeof *order, model_cmp_frame, m);
+        for (size_t i = 0; i < m->nframes; i++)
+            rank[order[i]] = (uint32_t)i;
+        rc = calltree_finish(&m->perf, rank, &remap);
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < m->nthreads; i++) {
+            model_thread_t *t = &m->threads[i];
+            for (size_t j = 0; j < t->npoints; j++)
+                if (t->points[j].node != MODEL_NONE)
+                    t->points[j].node = remap[t->points[j].node];
+        }
+    }
+    free(order);
+    free(rank);
+    free(remap);
+    return rc;
+}
+
+/* Processes by (start, pid), each process's threads main-first. */
+static int model_finish_order(model_t *m)
+{
+    size_t n = m->nprocs;
+    uint32_t *order = malloc((n + 1) * sizeof *order);
+    uint32_t *where = malloc((n + 1) * sizeof *where);
+    model_process_t *np = malloc((n + 1) * sizeof *np);
+    if (!order || !where || !np) {
+        free(order); free(where); free(np);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    qsort_r(order, n, sizeof *order, model_cmp_proc, m);
+    for (size_t i = 0; i < n; i++) {
+        np[i] = m->procs[order[i]];
+        where[order[i]] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < m->nthreads; i++)
+        m->threads[i].proc = where[m->threads[i].proc];
+    free(m->procs);
+    m->procs = np;
+    m->procs_cap = n + 1;
+    for (size_t i = 0; i < n; i++)
+        if (m->procs[i].nthreads > 1)
+            qsort_r(m->procs[i].threads, m->procs[i].nthreads, sizeof(uint32_t),
+                    model_cmp_thread, m);
+    free(order);
+    free(where);
+    return 0;
+}
+
+static int64_t model_rel(uint64_t t, uint64_t base)
+{
+    if (t <= base)
+        return 0;
+    uint64_t d = t - base;
+    return d > (uint64_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)d;
+}
+
+/* Each point stands for [t_i, t_{i+1}); the last one for as long as the
+ * spacing before it (the agent's stride at that time), at least one sample
+ * interval, and never past the end of its process. Consecutive points with
+ * the same node and state become one span. */
+static int model_finish_spans(model_t *m, model_thread_t *t, uint64_t base)
+{
+    const model_process_t *p = &m->procs[t->proc];
+    uint64_t interval = (uint64_t)(p->interval_us ? p->interval_us
+                                   : MODEL_DEFAULT_INTERVAL_US) * 1000u;
+    uint64_t cap = p->has_end ? p->end_t_ns : p->last_t_ns;
+    model_point_t *pt = t->points;
+    size_t n = t->npoints;
+    for (size_t i = 1; i < n; i++) {
+        if (pt[i].t_ns < pt[i - 1].t_ns) {
+            qsort(pt, n, sizeof *pt, model_cmp_point);
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = pt[i].t_ns, e;
+        if (i + 1 < n) {
+            e = pt[i + 1].t_ns;
+        } else {
+            uint64_t gap = n > 1 ? s - pt[i - 1].t_ns : 0;
+            uint64_t step = gap > interval ? gap : interval;
+            e = s + step < s ? UINT64_MAX : s + step;
+            if (cap > s && e > cap)
+                e = cap;
+        }
+        int64_t rs = model_rel(s, base), re = model_rel(e, base);
+        if (re <= rs)
+            continue;
+        model_span_t *last = t->nspans ? &t->spans[t->nspans - 1] : NULL;
+        if (last && last->node == pt[i].node && last->state == pt[i].state &&
+            last->end_ns == rs) {
+            last->end_ns = re;
+            continue;
+        }
+        model_span_t *sp = GROW_PUSH(t->spans, t->nspans, t->spans_cap);
+        if (!sp)
+            return -ENOMEM;
+        sp->start_ns = rs;
+        sp->end_ns = re;
+        sp->node = pt[i].node;
+        sp->state = pt[i].state;
+    }
+    free(t->points);
+    t->points = NULL;
+    t->npoints = t->points_cap = 0;
+    return 0;
+}
+
+/* The process the launcher started: the earliest one whose parent was not
+ * profiled (processes are sorted by start by now). */
+static size_t model_root_process(const model_t *m)
+{
+    keymap_t pids;
+    keymap_init(&pids);
+    uint32_t v;
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (keymap_intern(&pids, m->procs[i].pid, 0, (uint32_t)i, &v) < 0)
+            break;              /* out of memory: fall back to the first */
+    size_t root = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        if (!keymap_find(&pids, m->procs[i].ppid, 0, &v) || v == i) {
+            root = i;
+            break;
+        }
+    }
+    keymap_free(&pids);
+    return root;
+}
+
+static int model_finish_ended(model_t *m, size_t root)
+{
+    const runinfo_t *ri = &m->runinfo;
+    size_t missing = 0;
+    char pids[256] = "";
+    size_t plen = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        model_process_t *p = &m->procs[i];
+        char buf[64];
+        if (i == root && ri->has_signal)
+            snprintf(buf, sizeof buf, "killed by signal %d", ri->signal);
+        else if (i == root && ri->has_exit_code)
+            snprintf(buf, sizeof buf, "exited %d", ri->exit_code);
+        else if (p->has_end)
+            snprintf(buf, sizeof buf, "exited");
+        else
+            snprintf(buf, sizeof buf, "no end record (killed?)");
+        if (strtab_intern(&m->strings, buf, strlen(buf), &p->ended) < 0)
+            return -ENOMEM;
+        if (!p->has_end) {
+            missing++;
+            if (plen < sizeof pids - 24) {
+                int w = snprintf(pids + plen, sizeof pids - plen, "%s%u",
+                                 plen ? ", " : "", p->pid);
+                if (w > 0)
+                    plen += (size_t)w;
+            } else if (pids[plen - 1] != '.') {
+                snprintf(pids + plen, sizeof pids - plen, ", ...");
+                plen = strlen(pids);
+            }
+        }
+    }
+    if (missing == 1)
+        return model_note(m, "process %s ended without an end record (killed?)", pids);
+    if (missing > 1)
+        return model_note(m, "%zu processes ended without an end record (killed?): %s",
+                          missing, pids);
+    return 0;
+}
+
+static int model_finish_summary(model_t *m, size_t root)
+{
+    model_summary_t *s = &m->summary;
+    const runinfo_t *ri = &m->runinfo;
+    s->radiograph_version = RADIOGRAPH_VERSION;
+    s->processes = m->nprocs;
+    s->threads = m->nthreads;
+    if (ri->argc) {
+        uint32_t *cmd = malloc(ri->argc * sizeof *cmd);
+        if (!cmd)
+            return -ENOMEM;
+        for (size_t i = 0; i < ri->argc; i++)
+            if (strtab_intern(&m->strings, ri->argv[i], strlen(ri->argv[i]), &cmd[i]) < 0) {
+                free(cmd);
+                return -ENOMEM;
+            }
+        s->command = cmd;
+        s->command_argc = ri->argc;
+    } else if (m->nprocs && m->procs[root].argc) {
+        uint32_t *cmd = malloc(m->procs[root].argc * sizeof *cmd);
+        if (!cmd)
+            return -ENOMEM;
+        memcpy(cmd, m->procs[root].argv, m->procs[root].argc * sizeof *cmd);
+        s->command = cmd;
+        s->command_argc = m->procs[root].argc;
+    }
+    s->has_exit_code = ri->has_exit_code;
+    s->exit_code = ri->exit_code;
+    s->has_signal = ri->has_signal;
+    s->signal = ri->signal;
+
+    uint64_t base = UINT64_MAX, real = UINT64_MAX, last = 0, cpu = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        if (p->start_mono_ns < base)
+            base = p->start_mono_ns;
+        if (p->start_real_ns && p->start_real_ns < real)
+            real = p->start_real_ns;
+        if (p->last_t_ns > last)
+            last = p->last_t_ns;
+        cpu += p->has_end ? p->end_cpu_ns : p->has_stats ? p->last_stats.cpu_ns : 0;
+        s->samples += p->has_stats ? p->last_stats.samples : 0;
+        s->dropped_samples += p->has_stats ? p->last_stats.dropped : 0;
+        if (!s->py_version)
+            s->py_version = p->py_version;
+        if (!s->sample_interval_seconds && p->interval_us)
+            s->sample_interval_seconds = p->interval_us / 1e6;
+    }
+    s->dropped_samples += m->report_dropped;
+    if (ri->has_start_mono)
+        base = ri->start_mono_ns;
+    if (base == UINT64_MAX)
+        base = 0;
+    s->start_mono_ns = base;
+    if (ri->has_start_real) {
+        s->has_start_time = 1;
+        s->start_real_ns = ri->start_real_ns;
+    } else if (real != UINT64_MAX) {
+        s->has_start_time = 1;
+        s->start_real_ns = real;
+    }
+    if (ri->has_start_mono && ri->has_end_mono && ri->end_mono_ns >= ri->start_mono_ns)
+        s->end_ns = model_rel(ri->end_mono_ns, ri->start_mono_ns);
+    else
+        s->end_ns = model_rel(last, base);
+    s->elapsed_seconds = s->end_ns / 1e9;
+    s->cpu_seconds = (ri->has_cpu ? ri->cpu_ns : cpu) / 1e9;
+    if (ri->has_interval)
+        s->sample_interval_seconds = ri->sample_interval_us / 1e6;
+    if (!s->sample_interval_seconds)
+        s->sample_interval_seconds = MODEL_DEFAULT_INTERVAL_US / 1e6;
+    int has = rsspeak_compute(m->procs, m->nprocs, &s->peak_memory_bytes);
+    if (has < 0)
+        return has;
+    s->has_peak_memory = has;
+    return 0;
+}
+
+int model_finish(model_t *m, runinfo_t *ri)
+{
+    if (m->finished)
+        return -EINVAL;
+    m->finished = 1;
+    m->runinfo = *ri;
+    memset(ri, 0, sizeof *ri);
+    int rc;
+    if ((rc = model_finish_tree(m)) < 0 || (rc = model_finish_order(m)) < 0)
+        return rc;
+    size_t root = model_root_process(m);
+    if ((rc = model_finish_summary(m, root)) < 0)
+        return rc;
+    for (size_t i = 0; i < m->nthreads; i++) {
+        if ((rc = model_finish_spans(m, &m->threads[i], m->summary.start_mono_ns)) < 0)
+            return rc;
+        model_thread_t *t = &m->threads[i];
+        if (t->nspans && t->spans[t->nspans - 1].end_ns > m->summary.end_ns)
+            m->summary.end_ns = t->spans[t->nspans - 1].end_ns;
+    }
+    if ((rc = model_finish_ended(m, root)) < 0)
+        return rc;
+    if (m->notes_more) {
+        /* the cap counts notes, so make room for this last one */
+        m->nnotes--;
+        m->notes_more++;
+        char buf[64];
+        snprintf(buf, sizeof buf, "... and %zu more notes", m->notes_more);
+        if (strtab_intern(&m->strings, buf, strlen(buf), &m->notes[m->nnotes]) < 0)
+            return -ENOMEM;
+        m->nnotes++;
+    }
+    return 0;
+}

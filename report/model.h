@@ -1,0 +1,145 @@
+/* model.h — everything the report shows, merged from every process's raw
+ * file: one frame table keyed by (name, file, line), one performance call
+ * tree keyed by path (root -> Python frames -> state leaf), the processes
+ * and their threads with timeline spans, the notes, and the summary figures.
+ *
+ * Use: model_init, then model_add_file for each parsed raw file (any order),
+ * then model_finish once; the writers (fold, summary, trace, pagedata) read
+ * the finished model. */
+#ifndef RADIOGRAPH_MODEL_H
+#define RADIOGRAPH_MODEL_H
+
+#include "calltree.h"
+#include "keymap.h"
+#include "rawfmt.h"
+#include "rawread.h"
+#include "runinfo.h"
+#include "strtab.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MODEL_NONE UINT32_MAX
+#define MODEL_NOTES_MAX 100u
+#define MODEL_DEFAULT_INTERVAL_US 10000u
+
+typedef enum model_frame_kind {
+    MODEL_FRAME_PYTHON = 0,
+    MODEL_FRAME_RUNNING = 1,     /* [running] */
+    MODEL_FRAME_WAITING = 2,     /* [waiting] and [waiting: REASON] */
+} model_frame_kind_t;
+
+typedef struct model_frame {
+    uint32_t name;               /* strtab id */
+    uint32_t file;               /* strtab id, 0 ("") when none */
+    uint32_t line;               /* 0 when unknown */
+    uint8_t kind;                /* model_frame_kind_t */
+} model_frame_t;
+
+/* One stretch of a thread's timeline: the same deepest Python frame and
+ * state from start to end (ns relative to the run's start). */
+typedef struct model_span {
+    int64_t start_ns, end_ns;
+    uint32_t node;               /* perf tree node of the deepest Python frame, MODEL_NONE: none */
+    uint8_t state;               /* raw_state_t */
+} model_span_t;
+
+typedef struct model_point {
+    uint64_t t_ns;
+    uint32_t node;
+    uint8_t state;
+} model_point_t;
+
+typedef struct model_thread {
+    uint32_t proc;               /* index into processes */
+    uint32_t tid, flags;         /* RAW_THREAD_* */
+    uint32_t name;               /* strtab id, 0 if never named */
+    int python;                  /* ran Python code */
+    uint64_t first_seen_ns;      /* UINT64_MAX if unknown */
+    model_point_t *points; size_t npoints, points_cap;   /* freed by finish */
+    model_span_t *spans; size_t nspans, spans_cap;       /* built by finish */
+} model_thread_t;
+
+typedef struct model_rss {
+    uint64_t t_ns, rss;
+} model_rss_t;
+
+typedef struct model_process {
+    uint32_t pid, ppid;
+    uint64_t start_mono_ns, start_real_ns;
+    uint64_t last_t_ns;          /* latest timestamp in its file */
+    uint32_t py_version, interval_us;
+    uint32_t *argv; size_t argc, argv_cap;   /* strtab ids, from CMDLINE */
+    uint32_t command;            /* strtab id: argv joined by spaces ("" if none) */
+    int has_end;
+    uint64_t end_t_ns, end_cpu_ns;
+    int has_stats;
+    raw_stats_t last_stats;
+    model_rss_t *rss; size_t nrss, rss_cap;  /* every STATS (t, rss) */
+    uint32_t *threads; size_t nthreads, threads_cap;  /* thread indices, sorted by finish */
+    uint32_t ended;              /* strtab id, set by finish: "exited 0", ... */
+} model_process_t;
+
+typedef struct model_summary {
+    const uint32_t *command; size_t command_argc;   /* strtab ids */
+    int has_exit_code, exit_code;
+    int has_signal, signal;
+    double elapsed_seconds, cpu_seconds, sample_interval_seconds;
+    int has_peak_memory;
+    uint64_t peak_memory_bytes;                     /* source: rss */
+    size_t processes, threads;
+    uint64_t samples, dropped_samples;
+    uint32_t py_version;                            /* PY_VERSION_HEX, 0 unknown */
+    int has_start_time;
+    uint64_t start_real_ns;
+    uint64_t start_mono_ns;                         /* the origin of all relative times */
+    int64_t end_ns;                                 /* relative end of the run */
+    const char *radiograph_version;
+} model_summary_t;
+
+typedef struct model {
+    strtab_t strings;
+    model_frame_t *frames; size_t nframes, frames_cap;   /* 0..RAW_ST_COUNT-1: the states */
+    keymap_t frame_index;
+    calltree_t perf;
+    model_process_t *procs; size_t nprocs, procs_cap;
+    model_thread_t *threads; size_t nthreads, threads_cap;
+    keymap_t thread_index;       /* (proc, tid) -> thread */
+    uint32_t *notes; size_t nnotes, notes_cap;            /* strtab ids */
+    size_t notes_more;
+    int partial;
+    uint64_t report_dropped;     /* samples the reader had to drop */
+    runinfo_t runinfo;           /* owned; set by model_finish */
+    model_summary_t summary;     /* filled by model_finish */
+    int finished;
+} model_t;
+
+/* An empty model. Returns 0 or -ENOMEM (then model_free is still safe). */
+int model_init(model_t *m);
+
+/* Frees everything the model owns. */
+void model_free(model_t *m);
+
+/* Merges one parsed raw file into the model (its problems become notes
+ * prefixed with NAME, e.g. "123.rgd"). F may be freed afterwards. Returns 0
+ * or -ENOMEM (-EINVAL after model_finish). */
+int model_add_file(model_t *m, const rawread_file_t *f, const char *name);
+
+/* Adds a note for the page and summary.json (printf format); beyond
+ * MODEL_NOTES_MAX notes are only counted. Returns 0 or -ENOMEM. */
+int model_note(model_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Completes the model: takes ownership of *RI (run.info, possibly not
+ * present; *RI is zeroed), finishes the perf tree (pre-order, inclusive),
+ * sorts processes and threads, turns timeline points into spans and
+ * computes the summary. Returns 0 or -ENOMEM. */
+int model_finish(model_t *m, runinfo_t *ri);
+
+/* The label of state S ("[running]", "[waiting: gil]", ...); S < RAW_ST_COUNT. */
+const char *model_state_label(unsigned s);
+
+/* The bytes of strtab id ID (NUL-terminated; *LEN if LEN). */
+const char *model_str(const model_t *m, uint32_t id, size_t *len);
+
+#endif

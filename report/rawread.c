@@ -1,0 +1,509 @@
+/* rawread.c — a bounds-checked walk over one raw file's records.
+ *
+ * Every multi-byte field is read byte by byte in little-endian order (the
+ * payload of an untrusted record need not be aligned), and every id goes
+ * through a per-kind table from the writer's id to our index. Ids must be
+ * defined before use (rawfmt.h), so a STACK's parent always has a smaller
+ * index than the stack itself: the stacks form a forest in index order,
+ * which the model relies on and which rules out cycles by construction.
+ *
+ * A fixed-size record may be longer than the struct this reader knows: the
+ * extra bytes are ignored, so fields can be appended to a record without a
+ * format version change (STATS grew agent_cpu_ns that way). Shorter is
+ * malformed. */
+#include "rawread.h"
+#include "keymap.h"
+#include "grow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RAWREAD_HEADER_SIZE_MAX 4096u
+#define RAWREAD_STATS_MIN 48u    /* STATS before agent_cpu_ns was added */
+
+typedef struct rawread_ctx {
+    rawread_file_t *f;
+    keymap_t string_ids, frame_ids, stack_ids;
+    uint64_t undefined_samples;    /* COUNTS samples with an undefined stack */
+    uint64_t bad_state_samples;
+    uint64_t undefined_points;
+    uint64_t bad_state_points;
+    uint64_t bad_records;          /* known type, wrong length or bad id */
+    uint64_t unknown_records;
+} rawread_ctx_t;
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static void rawread_problem(rawread_file_t *f, const char *fmt, ...)
+{
+    if (f->nproblems >= RAWREAD_PROBLEMS_MAX) {
+        f->problems_more++;
+        return;
+    }
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char *s = strdup(msg);
+    if (s)
+        f->problems[f->nproblems++] = s;
+    else
+        f->problems_more++;
+}
+
+static void rawread_seen(rawread_file_t *f, uint64_t t)
+{
+    if (t > f->last_t_ns)
+        f->last_t_ns = t;
+}
+
+/* Id lookup: 1 and *INDEX if defined, else 0. */
+static int rawread_lookup(const keymap_t *ids, uint32_t id, uint32_t *index)
+{
+    return id != 0 && keymap_find(ids, id, 0, index);
+}
+
+/* Registers a new id for the next index N. Returns 0 (fresh), 1 (already
+ * defined: a writer bug; the first definition stays), or -ENOMEM. */
+static int rawread_define(keymap_t *ids, uint32_t id, size_t n)
+{
+    uint32_t v;
+    if (n >= RAWREAD_NONE)
+        return 1;
+    return keymap_intern(ids, id, 0, (uint32_t)n, &v);
+}
+
+static int rawread_string(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < 4 || rd32(p) == 0) {
+        c->bad_records++;
+        return 0;
+    }
+    int rc = rawread_define(&c->string_ids, rd32(p), f->nstrings);
+    if (rc != 0) {
+        c->bad_records += rc > 0;
+        return rc < 0 ? rc : 0;
+    }
+    rawread_slice_t *s = GROW_PUSH(f->strings, f->nstrings, f->strings_cap);
+    if (!s)
+        return -ENOMEM;
+    s->ptr = (const char *)p + 4;
+    s->len = len - 4;
+    return 0;
+}
+
+static int rawread_frame(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    uint32_t name, file = RAWREAD_NONE;
+    if (len < sizeof(raw_frame_t) || rd32(p) == 0 ||
+        !rawread_lookup(&c->string_ids, rd32(p + 4), &name) ||
+        (rd32(p + 8) != 0 && !rawread_lookup(&c->string_ids, rd32(p + 8), &file))) {
+        c->bad_records++;
+        return 0;
+    }
+    int rc = rawread_define(&c->frame_ids, rd32(p), f->nframes);
+    if (rc != 0) {
+        c->bad_records += rc > 0;
+        return rc < 0 ? rc : 0;
+    }
+    rawread_frame_t *fr = GROW_PUSH(f->frames, f->nframes, f->frames_cap);
+    if (!fr)
+        return -ENOMEM;
+    fr->name = name;
+    fr->file = file;
+    fr->line = rd32(p + 12);
+    return 0;
+}
+
+static int rawread_stack(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    uint32_t parent = RAWREAD_NONE, frame, depth = 1;
+    if (len < sizeof(raw_stack_t) || rd32(p) == 0 ||
+        (rd32(p + 4) != 0 && !rawread_lookup(&c->stack_ids, rd32(p + 4), &parent)) ||
+        !rawread_lookup(&c->frame_ids, rd32(p + 8), &frame)) {
+        c->bad_records++;
+        return 0;
+    }
+    if (parent != RAWREAD_NONE)
+        depth = f->stacks[parent].depth + 1;
+    if (depth > RAWREAD_DEPTH_MAX) {
+        c->bad_records++;
+        return 0;
+    }
+    int rc = rawread_define(&c->stack_ids, rd32(p), f->nstacks);
+    if (rc != 0) {
+        c->bad_records += rc > 0;
+        return rc < 0 ? rc : 0;
+    }
+    rawread_stack_t *s = GROW_PUSH(f->stacks, f->nstacks, f->stacks_cap);
+    if (!s)
+        return -ENOMEM;
+    s->parent = parent;
+    s->frame = frame;
+    s->depth = depth;
+    return 0;
+}
+
+static int rawread_thread(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < sizeof(raw_thread_t)) {
+        c->bad_records++;
+        return 0;
+    }
+    rawread_thread_t *t = GROW_PUSH(f->threads, f->nthreads, f->threads_cap);
+    if (!t)
+        return -ENOMEM;
+    t->tid = rd32(p);
+    t->flags = rd32(p + 4);
+    t->first_seen_ns = rd64(p + 8);
+    t->name.ptr = (const char *)p + sizeof(raw_thread_t);
+    t->name.len = len - (uint32_t)sizeof(raw_thread_t);
+    return 0;
+}
+
+/* Resolves a sample's stack id: 1 and *INDEX (RAWREAD_NONE for stack 0). */
+static int rawread_sample_stack(rawread_ctx_t *c, uint32_t id, uint32_t *index)
+{
+    if (id == 0) {
+        *index = RAWREAD_NONE;
+        return 1;
+    }
+    return rawread_lookup(&c->stack_ids, id, index);
+}
+
+static int rawread_counts(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len % sizeof(raw_count_t)) {
+        c->bad_records++;
+        return 0;
+    }
+    size_t n = len / sizeof(raw_count_t);
+    if (grow_array((void **)&f->counts, &f->counts_cap, f->ncounts + n,
+                   sizeof *f->counts) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++, p += sizeof(raw_count_t)) {
+        uint32_t stack, count = rd32(p + 12);
+        uint8_t state = p[8];
+        if (count == 0)
+            continue;
+        if (state >= RAW_ST_COUNT) {
+            c->bad_state_samples += count;
+            continue;
+        }
+        if (!rawread_sample_stack(c, rd32(p), &stack)) {
+            c->undefined_samples += count;
+            continue;
+        }
+        rawread_count_t *o = &f->counts[f->ncounts++];
+        o->stack = stack;
+        o->tid = rd32(p + 4);
+        o->count = count;
+        o->state = state;
+    }
+    return 0;
+}
+
+static int rawread_timeline(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len % sizeof(raw_point_t)) {
+        c->bad_records++;
+        return 0;
+    }
+    size_t n = len / sizeof(raw_point_t);
+    if (grow_array((void **)&f->points, &f->points_cap, f->npoints + n,
+                   sizeof *f->points) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++, p += sizeof(raw_point_t)) {
+        uint32_t stack;
+        uint8_t state = p[16];
+        if (state >= RAW_ST_COUNT) {
+            c->bad_state_points++;
+            continue;
+        }
+        if (!rawread_sample_stack(c, rd32(p + 12), &stack)) {
+            c->undefined_points++;
+            continue;
+        }
+        rawread_point_t *o = &f->points[f->npoints++];
+        o->t_ns = rd64(p);
+        o->tid = rd32(p + 8);
+        o->stack = stack;
+        o->state = state;
+        rawread_seen(f, o->t_ns);
+    }
+    return 0;
+}
+
+static int rawread_stats(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < RAWREAD_STATS_MIN) {
+        c->bad_records++;
+        return 0;
+    }
+    raw_stats_t *s = GROW_PUSH(f->stats, f->nstats, f->stats_cap);
+    if (!s)
+        return -ENOMEM;
+    s->t_ns = rd64(p);
+    s->samples = rd64(p + 8);
+    s->dropped = rd64(p + 16);
+    s->cpu_ns = rd64(p + 24);
+    s->rss_bytes = rd64(p + 32);
+    s->rss_peak_bytes = rd64(p + 40);
+    s->agent_cpu_ns = len >= 56 ? rd64(p + 48) : 0;
+    rawread_seen(f, s->t_ns);
+    return 0;
+}
+
+static int rawread_note(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len == 0)
+        return 0;
+    rawread_slice_t *s = GROW_PUSH(f->notes, f->nnotes, f->notes_cap);
+    if (!s)
+        return -ENOMEM;
+    s->ptr = (const char *)p;
+    s->len = len;
+    return 0;
+}
+
+static int rawread_end(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < sizeof(raw_end_t)) {
+        c->bad_records++;
+        return 0;
+    }
+    f->has_end = 1;
+    f->end.t_ns = rd64(p);
+    f->end.cpu_ns = rd64(p + 8);
+    rawread_seen(f, f->end.t_ns);
+    return 0;
+}
+
+static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
+                          uint32_t len)
+{
+    switch (type) {
+    case RAW_STRING:   return rawread_string(c, p, len);
+    case RAW_FRAME:    return rawread_frame(c, p, len);
+    case RAW_STACK:    return rawread_stack(c, p, len);
+    case RAW_THREAD:   return rawread_thread(c, p, len);
+    case RAW_COUNTS:   return rawread_counts(c, p, len);
+    case RAW_TIMELINE: return rawread_timeline(c, p, len);
+    case RAW_STATS:    return rawread_stats(c, p, len);
+    case RAW_NOTE:     return rawread_note(c, p, len);
+    case RAW_END:      return rawread_end(c, p, len);
+    case RAW_CMDLINE:
+        c->f->has_cmdline = 1;
+        c->f->cmdline.ptr = (const char *)p;
+        c->f->cmdline.len = len;
+        return 0;
+    default:
+        if (type < 20 || type > 39)   /* 20..39: memory records, not read yet */
+            c->unknown_records++;
+        return 0;
+    }
+}
+
+static int rawread_header(const uint8_t *data, size_t size, rawread_file_t *f)
+{
+    if (size < 8 || memcmp(data, RAW_MAGIC, 8) != 0) {
+        rawread_problem(f, "not a radiograph raw file (no RGRAW01 magic)");
+        return -EINVAL;
+    }
+    if (size < RAW_HEADER_SIZE) {
+        rawread_problem(f, "cut short inside its header (%zu bytes)", size);
+        return -EINVAL;
+    }
+    raw_header_t *h = &f->header;
+    memcpy(h->magic, data, 8);
+    h->format_version = rd32(data + 8);
+    h->header_size = rd32(data + 12);
+    h->pid = rd32(data + 16);
+    h->ppid = rd32(data + 20);
+    h->start_mono_ns = rd64(data + 24);
+    h->start_real_ns = rd64(data + 32);
+    h->py_version = rd32(data + 40);
+    h->sample_interval_us = rd32(data + 44);
+    h->reserved[0] = rd64(data + 48);
+    h->reserved[1] = rd64(data + 56);
+    if (h->format_version != RAW_FORMAT_VERSION) {
+        rawread_problem(f, "raw format version %u; this radiograph reads version %u",
+                        h->format_version, RAW_FORMAT_VERSION);
+        return -EINVAL;
+    }
+    if (h->header_size < RAW_HEADER_SIZE || h->header_size > RAWREAD_HEADER_SIZE_MAX) {
+        rawread_problem(f, "corrupt header (header size %u)", h->header_size);
+        return -EINVAL;
+    }
+    if (h->header_size > size) {
+        rawread_problem(f, "cut short inside its header (%zu bytes)", size);
+        return -EINVAL;
+    }
+    f->last_t_ns = h->start_mono_ns;
+    return 0;
+}
+
+/* Turns the skipped-sample counters into one note each. */
+static void rawread_summarise(rawread_ctx_t *c)
+{
+    rawread_file_t *f = c->f;
+    f->dropped += c->undefined_samples + c->bad_state_samples;
+    if (c->undefined_samples)
+        rawread_problem(f, "%llu samples dropped: their stack was never defined",
+                        (unsigned long long)c->undefined_samples);
+    if (c->bad_state_samples)
+        rawread_problem(f, "%llu samples dropped: invalid thread state",
+                        (unsigned long long)c->bad_state_samples);
+    if (c->undefined_points + c->bad_state_points)
+        rawread_problem(f, "%llu timeline points dropped: undefined stack or invalid state",
+                        (unsigned long long)(c->undefined_points + c->bad_state_points));
+    if (c->bad_records)
+        rawread_problem(f, "%llu malformed records skipped (bad length or undefined id)",
+                        (unsigned long long)c->bad_records);
+    if (c->undefined_samples || c->bad_state_samples || c->undefined_points ||
+        c->bad_state_points || c->bad_records)
+        f->partial = 1;
+    if (c->unknown_records)
+        rawread_problem(f, "%llu records of an unknown type skipped",
+                        (unsigned long long)c->unknown_records);
+}
+
+int rawread_parse(const uint8_t *data, size_t size, rawread_file_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = rawread_header(data, size, out);
+    if (rc < 0)
+        return rc;
+    rawread_ctx_t c = { .f = out };
+    keymap_init(&c.string_ids);
+    keymap_init(&c.frame_ids);
+    keymap_init(&c.stack_ids);
+    size_t pos = out->header.header_size;
+    while (pos < size) {
+        if (size - pos < sizeof(raw_record_head_t)) {
+            rawread_problem(out, "cut short at byte %zu, inside a record head "
+                            "(killed while writing?)", pos);
+            out->partial = 1;
+            break;
+        }
+        uint16_t type = rd16(data + pos);
+        uint32_t len = rd32(data + pos + 4);
+        if (len > RAW_RECORD_MAX) {
+            rawread_problem(out, "corrupt record at byte %zu (length %u); "
+                            "the rest of the file is ignored", pos, len);
+            out->partial = 1;
+            break;
+        }
+        if (size - pos - sizeof(raw_record_head_t) < len) {
+            rawread_problem(out, "cut short at byte %zu, inside a record "
+                            "(killed while writing?)", pos);
+            out->partial = 1;
+            break;
+        }
+        rc = rawread_record(&c, type, data + pos + sizeof(raw_record_head_t), len);
+        if (rc < 0)
+            break;
+        out->records++;
+        pos += sizeof(raw_record_head_t) + len;
+    }
+    rawread_summarise(&c);
+    keymap_free(&c.string_ids);
+    keymap_free(&c.frame_ids);
+    keymap_free(&c.stack_ids);
+    return rc < 0 ? rc : 0;
+}
+
+void rawread_free(rawread_file_t *f)
+{
+    free(f->strings);
+    free(f->frames);
+    free(f->stacks);
+    free(f->threads);
+    free(f->counts);
+    free(f->points);
+    free(f->stats);
+    free(f->notes);
+    for (size_t i = 0; i < f->nproblems; i++)
+        free(f->problems[i]);
+    memset(f, 0, sizeof *f);
+}
+
+int rawread_load(const char *path, uint8_t **data, size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, len = 0;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    for (;;) {
+        if (len == cap) {   /* the file grew while we read it */
+            uint8_t *nb = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return -ENOMEM;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            free(buf);
+            close(fd);
+            return -e;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    *data = buf;
+    *size = len;
+    return 0;
+}

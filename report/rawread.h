@@ -1,0 +1,99 @@
+/* rawread.h — the parser of one raw/<pid>.rgd file (common/rawfmt.h).
+ *
+ * The input is untrusted: it may be cut at any byte by a kill, hold junk, or
+ * come from a buggy writer. The parser checks every length and id and keeps
+ * whatever is well-formed: a truncated or corrupt record stops the file (what
+ * came before is kept), an unknown record type is skipped by its length, a
+ * sample whose ids were never defined is dropped and counted. Every id is
+ * resolved to an index into this file's arrays, so later stages never look
+ * an id up again. It never reads outside [data, data + size).
+ *
+ * The result points into the input buffer (names, notes, the command line):
+ * keep the buffer alive until the result is freed. */
+#ifndef RADIOGRAPH_RAWREAD_H
+#define RADIOGRAPH_RAWREAD_H
+
+#include "rawfmt.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAWREAD_NONE UINT32_MAX      /* "no index": stack 0, file 0, root */
+#define RAWREAD_DEPTH_MAX 4096u      /* deeper stacks are treated as corrupt */
+#define RAWREAD_PROBLEMS_MAX 16u     /* problem notes kept per file */
+
+typedef struct rawread_slice {
+    const char *ptr;                 /* into the input buffer */
+    uint32_t len;
+} rawread_slice_t;
+
+typedef struct rawread_frame {
+    uint32_t name;                   /* index into strings */
+    uint32_t file;                   /* index into strings, or RAWREAD_NONE */
+    uint32_t line;
+} rawread_frame_t;
+
+typedef struct rawread_stack {
+    uint32_t parent;                 /* index into stacks, RAWREAD_NONE at the root */
+    uint32_t frame;                  /* index into frames */
+    uint32_t depth;                  /* 1 for a root frame */
+} rawread_stack_t;
+
+typedef struct rawread_thread {
+    uint32_t tid, flags;
+    uint64_t first_seen_ns;
+    rawread_slice_t name;
+} rawread_thread_t;
+
+typedef struct rawread_count {
+    uint32_t stack;                  /* index into stacks, RAWREAD_NONE: no Python frames */
+    uint32_t tid;
+    uint32_t count;
+    uint8_t state;                   /* < RAW_ST_COUNT */
+} rawread_count_t;
+
+typedef struct rawread_point {
+    uint64_t t_ns;
+    uint32_t tid;
+    uint32_t stack;                  /* as in rawread_count_t */
+    uint8_t state;
+} rawread_point_t;
+
+typedef struct rawread_file {
+    raw_header_t header;
+    rawread_slice_t *strings;  size_t nstrings, strings_cap;
+    rawread_frame_t *frames;   size_t nframes, frames_cap;
+    rawread_stack_t *stacks;   size_t nstacks, stacks_cap;
+    rawread_thread_t *threads; size_t nthreads, threads_cap;   /* in file order, may repeat a tid */
+    rawread_count_t *counts;   size_t ncounts, counts_cap;
+    rawread_point_t *points;   size_t npoints, points_cap;
+    raw_stats_t *stats;        size_t nstats, stats_cap;        /* every STATS record, in order */
+    rawread_slice_t *notes;    size_t nnotes, notes_cap;        /* RAW_NOTE messages */
+    rawread_slice_t cmdline;   /* argv, NUL-separated; len 0 if none */
+    int has_cmdline;
+    int has_end;
+    raw_end_t end;
+    uint64_t last_t_ns;        /* the latest timestamp seen in any record */
+    uint64_t dropped;          /* samples dropped here: undefined ids, bad state */
+    size_t records;            /* well-formed records read */
+    int partial;               /* something was cut, corrupt or undefined */
+    char *problems[RAWREAD_PROBLEMS_MAX];  /* what the parser had to skip, for the notes */
+    size_t nproblems;
+    size_t problems_more;      /* problems beyond RAWREAD_PROBLEMS_MAX */
+} rawread_file_t;
+
+/* Parses SIZE bytes at DATA into *OUT (which it initialises). Returns 0 when
+ * the header is valid — even if records were damaged: then out->partial is
+ * set and out->problems say what — -EINVAL when DATA is not a raw file at
+ * all (out->problems[0] says why), -ENOMEM when memory ran out. In every
+ * case *OUT must be released with rawread_free. */
+int rawread_parse(const uint8_t *data, size_t size, rawread_file_t *out);
+
+/* Frees what rawread_parse allocated (not the input buffer). */
+void rawread_free(rawread_file_t *f);
+
+/* Reads the whole file PATH into a new buffer (*DATA, *SIZE; free() it).
+ * Returns 0 or a negative errno value. */
+int rawread_load(const char *path, uint8_t **data, size_t *size);
+
+#endif

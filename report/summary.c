@@ -1,0 +1,111 @@
+/* summary.c — formatting of the model's summary figures. */
+#include "summary.h"
+
+#include <errno.h>
+#include <time.h>
+
+int summary_python_version(uint32_t v, char *buf, size_t len)
+{
+    if (v == 0)
+        return -EINVAL;
+    unsigned major = v >> 24 & 0xff, minor = v >> 16 & 0xff, micro = v >> 8 & 0xff;
+    unsigned level = v >> 4 & 0xf, serial = v & 0xf;
+    const char *tag = level == 0xa ? "a" : level == 0xb ? "b" : level == 0xc ? "rc" : "";
+    if (*tag)
+        snprintf(buf, len, "%u.%u.%u%s%u", major, minor, micro, tag, serial);
+    else
+        snprintf(buf, len, "%u.%u.%u", major, minor, micro);
+    return 0;
+}
+
+int summary_iso_time(uint64_t real_ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(real_ns / 1000000000u);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return -EINVAL;
+    return 0;
+}
+
+void summary_write_members(json_t *w, const model_t *m)
+{
+    const model_summary_t *s = &m->summary;
+    char buf[64];
+    json_key(w, "command");
+    json_array_begin(w);
+    for (size_t i = 0; i < s->command_argc; i++) {
+        size_t len;
+        const char *a = model_str(m, s->command[i], &len);
+        json_string(w, a, len);
+    }
+    json_array_end(w);
+    json_key(w, "exit_code");
+    if (s->has_exit_code)
+        json_int(w, s->exit_code);
+    else
+        json_null(w);
+    json_key(w, "signal");
+    if (s->has_signal)
+        json_int(w, s->signal);
+    else
+        json_null(w);
+    json_key(w, "elapsed_seconds");
+    json_double(w, s->elapsed_seconds);
+    json_key(w, "cpu_seconds");
+    json_double(w, s->cpu_seconds);
+    json_key(w, "peak_memory_bytes");
+    if (s->has_peak_memory)
+        json_uint(w, s->peak_memory_bytes);
+    else
+        json_null(w);
+    json_key(w, "peak_memory_source");
+    if (s->has_peak_memory)
+        json_cstring(w, "rss");
+    else
+        json_null(w);
+    json_key(w, "processes");
+    json_uint(w, s->processes);
+    json_key(w, "threads");
+    json_uint(w, s->threads);
+    json_key(w, "samples");
+    json_uint(w, s->samples);
+    json_key(w, "sample_interval_seconds");
+    json_double(w, s->sample_interval_seconds);
+    json_key(w, "python_version");
+    if (summary_python_version(s->py_version, buf, sizeof buf) == 0)
+        json_cstring(w, buf);
+    else
+        json_null(w);
+    json_key(w, "radiograph_version");
+    json_cstring(w, s->radiograph_version ? s->radiograph_version : "unknown");
+    json_key(w, "dropped_samples");
+    json_uint(w, s->dropped_samples);
+    json_key(w, "start_time");
+    if (s->has_start_time && summary_iso_time(s->start_real_ns, buf, sizeof buf) == 0)
+        json_cstring(w, buf);
+    else
+        json_null(w);
+    json_key(w, "partial");
+    json_bool(w, m->partial);
+    json_key(w, "notes");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nnotes; i++) {
+        size_t len;
+        const char *n = model_str(m, m->notes[i], &len);
+        json_string(w, n, len);
+    }
+    json_array_end(w);
+}
+
+int summary_write(FILE *out, const model_t *m)
+{
+    json_t w;
+    json_init(&w, out, 0);
+    json_object_begin(&w);
+    summary_write_members(&w, m);
+    json_object_end(&w);
+    json_raw(&w, "\n", 1);
+    int rc = json_finish(&w);
+    json_free(&w);
+    return rc;
+}

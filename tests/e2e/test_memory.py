@@ -1,0 +1,119 @@
+"""The peak-memory profile of programs with known allocations."""
+import json
+
+import pytest
+
+from conftest import parse_folded
+
+MB = 1_000_000
+
+
+def memory(r):
+    return parse_folded(r.report / "memory.folded")
+
+
+def held_by(folded, name):
+    """Bytes at the peak in stacks passing through function NAME."""
+    return sum(b for s, b in folded.items()
+               if any(f.split(" (")[0].split(".")[-1] == name for f in s))
+
+
+def test_two_holders_and_a_transient(run):
+    r = run("""
+        def transient():
+            x = bytearray(150 * 1000 * 1000)
+            del x
+        def hold_a():
+            return bytearray(200 * 1000 * 1000)
+        def hold_b():
+            return bytearray(100 * 1000 * 1000)
+        transient()
+        a = hold_a()
+        b = hold_b()
+        del a, b
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    m = memory(r)
+    a, b = held_by(m, "hold_a"), held_by(m, "hold_b")
+    assert abs(a - 200 * MB) < 0.02 * 200 * MB, a
+    assert abs(b - 100 * MB) < 0.02 * 100 * MB, b
+    assert held_by(m, "transient") == 0
+    peak = r.summary["peak_memory_bytes"]
+    # The tracked peak is the two holders plus the interpreter's own memory.
+    assert 300 * MB <= peak < 340 * MB, peak
+    for stack in m:
+        assert not stack[-1].startswith("[running") and not stack[-1].startswith("[waiting")
+
+
+def test_numpy_zeros_and_ones(run):
+    pytest.importorskip("numpy")
+    r = run("""
+        import numpy as np
+        def zeros():
+            return np.zeros(120 * 1000 * 1000 // 8)   # calloc
+        def ones():
+            return np.ones(80 * 1000 * 1000 // 8)     # malloc
+        z = zeros(); o = ones()
+        del z, o
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    m = memory(r)
+    assert abs(held_by(m, "zeros") - 120 * MB) < 0.03 * 120 * MB
+    assert abs(held_by(m, "ones") - 80 * MB) < 0.03 * 80 * MB
+
+
+def test_many_small_objects_are_attributed(run):
+    r = run("""
+        def build():
+            return [{"i": i, "s": str(i)} for i in range(400_000)]
+        keep = build()
+        del keep
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    m = memory(r)
+    held = held_by(m, "build")
+    total = sum(m.values())
+    # 400k dicts of two keys are ~100 MB with pymalloc arenas; most of the peak.
+    assert held > 60 * MB, held
+    assert held > 0.6 * total, (held, total)
+
+
+def test_threads_allocating_at_once(run):
+    r = run("""
+        import threading
+        keep = {}
+        def worker(n):
+            keep[n] = [bytes(1000 * 1000) for _ in range(40)]   # 40 MB each
+        ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        keep.clear()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    held = held_by(memory(r), "worker")
+    assert abs(held - 160 * MB) < 0.1 * 160 * MB, held
+
+
+def test_realloc_growth_and_c_built_bytes(run):
+    r = run("""
+        def grow():
+            b = bytearray()
+            for _ in range(100):
+                b += bytes(1000 * 1000)     # realloc, 1 MB at a time
+            return b
+        def c_bytes():
+            return b"x" * (60 * 1000 * 1000)
+        g = grow()
+        c = c_bytes()
+        del g, c
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    m = memory(r)
+    assert abs(held_by(m, "grow") - 100 * MB) < 0.1 * 100 * MB, held_by(m, "grow")
+    assert abs(held_by(m, "c_bytes") - 60 * MB) < 0.05 * 60 * MB
+
+
+def test_no_memory_option(run):
+    r = run("x = bytearray(50 * 1000 * 1000)\n", options=["--no-memory"])
+    assert r.proc.returncode == 0
+    assert not (r.report / "memory.folded").exists() or memory(r) == {}

@@ -1,0 +1,46 @@
+/* rawbuild.h — builds raw files (common/rawfmt.h) in memory for the tests
+ * and the fuzz corpus: a header, then records appended one call each, with
+ * exactly the bytes the agent writes. Allocation failure aborts (tests). */
+#ifndef RADIOGRAPH_RAWBUILD_H
+#define RADIOGRAPH_RAWBUILD_H
+
+#include "rawfmt.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rawbuild {
+    uint8_t *data;
+    size_t len, cap;
+} rawbuild_t;
+
+/* A buffer holding a valid header. */
+void rawbuild_init(rawbuild_t *b, uint32_t pid, uint32_t ppid, uint64_t start_mono_ns,
+                   uint64_t start_real_ns, uint32_t interval_us);
+void rawbuild_free(rawbuild_t *b);
+
+/* Appends one record of TYPE with the LEN payload bytes at P. */
+void rawbuild_record(rawbuild_t *b, uint16_t type, const void *p, uint32_t len);
+
+void rawbuild_string(rawbuild_t *b, uint32_t id, const char *s);
+void rawbuild_frame(rawbuild_t *b, uint32_t id, uint32_t name, uint32_t file, uint32_t line);
+void rawbuild_stack(rawbuild_t *b, uint32_t id, uint32_t parent, uint32_t frame);
+void rawbuild_thread(rawbuild_t *b, uint32_t tid, uint32_t flags, uint64_t first_seen,
+                     const char *name);
+void rawbuild_count(rawbuild_t *b, uint32_t stack, uint32_t tid, uint8_t state, uint32_t count);
+void rawbuild_point(rawbuild_t *b, uint64_t t, uint32_t tid, uint32_t stack, uint8_t state);
+void rawbuild_stats(rawbuild_t *b, uint64_t t, uint64_t samples, uint64_t dropped,
+                    uint64_t cpu, uint64_t rss, uint64_t rss_peak);
+void rawbuild_note(rawbuild_t *b, const char *msg);
+void rawbuild_end(rawbuild_t *b, uint64_t t, uint64_t cpu);
+/* ARGV: NULL-terminated. */
+void rawbuild_cmdline(rawbuild_t *b, const char *const *argv);
+
+/* Writes the buffer to PATH; returns 0 or -1. */
+int rawbuild_save(const rawbuild_t *b, const char *path);
+
+/* A small valid file using every record type (two threads, a few stacks,
+ * names with ';' and newlines). */
+void rawbuild_sample(rawbuild_t *b, uint32_t pid);
+
+#endif
