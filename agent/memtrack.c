@@ -1,9 +1,5 @@
-/* memtrack.c — see memtrack.h.
- *
- * Why the weight s / (1 - exp(-s/R)): with an exponential countdown of mean
- * R, a block of s bytes is sampled with probability p = 1 - exp(-s/R) (the
- * process is memoryless); weighting a sampled block by s/p makes the expected
- * recorded bytes exactly s, for every s (Horvitz-Thompson).
+/* memtrack.c — see memtrack.h. Which blocks are sampled, and their
+ * weights: memsample.h.
  *
  * Locks: the exact total is one atomic counter. Everything about sampled
  * blocks (the live map, the per-stack table, the frozen peak) is under
@@ -15,6 +11,7 @@
 #include "arena.h"
 #include "htab.h"
 #include "livemap.h"
+#include "memsample.h"
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
@@ -22,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,8 +37,7 @@ int memtrack_active;
 int memtrack_python_ready;
 
 static __thread int mt_busy __attribute__((tls_model("initial-exec")));
-static __thread int64_t mt_countdown __attribute__((tls_model("initial-exec")));
-static __thread uint64_t mt_rng __attribute__((tls_model("initial-exec")));
+static __thread memsample_t mt_sampler __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_gen_seen __attribute__((tls_model("initial-exec")));
 static __thread stacks_cache_t *mt_cache __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_inherited __attribute__((tls_model("initial-exec")));
@@ -77,21 +72,6 @@ static uint64_t mt_clock(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mt_random(void) {
-    if (!mt_rng) mt_rng = (uint64_t)(uintptr_t)&mt_rng ^ mt_clock() ^ 0x9E3779B97F4A7C15ull;
-    mt_rng ^= mt_rng << 13;
-    mt_rng ^= mt_rng >> 7;
-    mt_rng ^= mt_rng << 17;
-    return mt_rng;
-}
-
-/* An exponential draw of mean R: the distance to the next sampled byte. */
-static int64_t mt_draw(void) {
-    double u = ((double)(mt_random() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double d = -log(u) * (double)mt.R;
-    return d < 1 ? 1 : (int64_t)d;
 }
 
 static size_t mt_slot(uintptr_t p) {
@@ -232,16 +212,9 @@ static void mt_falling_edge(void) {
 
 static void mt_record(void *p, size_t size) {
     if (!mt.filter) return;
-    uint64_t weight;
-    if ((uint64_t)size >= mt.R) {
-        weight = size;
-    } else {
-        if (mt_countdown <= 0) mt_countdown = mt_draw();   /* the thread's first block */
-        mt_countdown -= (int64_t)size;
-        if (mt_countdown > 0) return;
-        mt_countdown = mt_draw();
-        weight = (uint64_t)((double)size / -expm1(-(double)size / (double)mt.R) + 0.5);
-    }
+    if (!mt_sampler.rng) memsample_seed(&mt_sampler, (uint64_t)(uintptr_t)&mt_sampler ^ mt_clock());
+    uint64_t weight = memsample_weigh(&mt_sampler, mt.R, size);
+    if (!weight) return;
     uint32_t stack = mt_stack_here();
     livemap_entry_t e = {(uintptr_t)p, weight, stack, 0};
     pthread_mutex_lock(&mt.lock);

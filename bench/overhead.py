@@ -22,6 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RADIOGRAPH = ROOT / "build" / "radiograph"
 WORKLOADS = ROOT / "bench" / "workloads"
+# Each workload's scale argument, chosen so it runs ~2-4 s unprofiled here.
+WORKLOAD_SCALES = {"cpu_single": 2.5, "cpu_threads": 2.5, "alloc_objects": 1.0,
+                   "json_roundtrip": 1.0, "numpy_arrays": 1.0}
 
 
 def timed(cmd, cwd):
@@ -30,13 +33,14 @@ def timed(cmd, cwd):
     return time.perf_counter() - t
 
 
-def measure(workload, args, rounds, python="python3"):
+def measure(workload, args, rounds, python="python3", extra=()):
     plain, profiled, ratios = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             out = Path(tmp) / f"rep{r}"
             a = lambda: timed([python, str(workload), *args], tmp)
-            b = lambda: timed([str(RADIOGRAPH), "run", "-q", "-o", str(out), str(workload), *args], tmp)
+            b = lambda: timed([str(RADIOGRAPH), "run", "-q", "-o", str(out), *extra, str(workload),
+                               *args], tmp)
             if r % 2 == 0:
                 p, q = a(), b()
             else:
@@ -55,14 +59,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--only", help="comma-separated workload names")
+    ap.add_argument("--option", action="append", default=[],
+                    help="extra radiograph run option (repeatable), e.g. --option=--no-memory")
     a = ap.parse_args()
     rounds = 3 if a.quick else a.rounds
-    scale = "0.5" if a.quick else "2.5"
+    factor = 0.3 if a.quick else 1.0
     results = {}
-    for name in ("cpu_single", "cpu_threads"):
-        res = measure(WORKLOADS / f"{name}.py", [scale], rounds)
+    for name, base in WORKLOAD_SCALES.items():
+        if a.only and name not in a.only.split(","):
+            continue
+        res = measure(WORKLOADS / f"{name}.py", [str(base * factor)], rounds, extra=a.option)
         results[name] = res
-        print(f"{name:12s} plain {res['plain_s']:.3f}s  radiograph {res['radiograph_s']:.3f}s  "
+        print(f"{name:15s} plain {res['plain_s']:.3f}s  radiograph {res['radiograph_s']:.3f}s  "
               f"ratio {res['ratio']:.3f} (rounds {res['ratio_min']:.3f}..{res['ratio_max']:.3f})",
               flush=True)
     if a.json:

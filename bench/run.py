@@ -1,0 +1,37 @@
+"""`make bench`: every measurement the issues name, one after the other,
+results printed and kept as JSON in build/bench/ (docs/benchmarks.md is
+written from them by hand, with the machine and the commands).
+
+    python3 bench/run.py [--quick]
+"""
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "build" / "bench"
+
+
+def step(title, cmd):
+    print(f"\n== {title}\n$ {' '.join(cmd)}", flush=True)
+    subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    quick = ["--quick"] if a.quick else []
+    step("Wall-clock overhead against plain python3",
+         [py, "bench/overhead.py", *quick, "--json", str(OUT / "overhead.json")])
+    step("Report generation for synthetic raw data",
+         [py, "bench/report_speed.py", "--runs", "1" if a.quick else "5", "--check"])
+    step("Page load to first paint, 100k-node flamegraph",
+         [py, "bench/page_load.py", "--runs", "2" if a.quick else "5", "--json", str(OUT / "page.json")])
+
+
+if __name__ == "__main__":
+    main()
