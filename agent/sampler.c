@@ -234,10 +234,11 @@ static void sampler_record(sampler_thread_t *t, uint32_t flags, uint32_t stack, 
     }
 }
 
-/* Samples one thread. A thread that has used no CPU since its last sample
- * cannot have changed its stack or left its wait, so the last answer is
- * reused at the cost of one clock read (most threads of a job are idle most
- * of the time). A thread that ran for at least 90% of the interval is
+/* Samples one thread. A thread that was waiting at its last sample and has
+ * used no CPU since cannot have changed its stack or left its wait, so the
+ * last answer is reused at the cost of one clock read (most threads of a job
+ * are idle most of the time). A thread last seen running that used no CPU
+ * since has stopped running: it is asked again. A thread that ran for at least 90% of the interval is
  * counted as running without asking the kernel what it is blocked in. */
 static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint64_t now) {
     static pyread_frame_t frames[STACKS_MAX_DEPTH];
@@ -246,7 +247,8 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     uint32_t flags = (tid == (uint32_t)getpid() ? RAW_THREAD_MAIN : 0) | (py ? RAW_THREAD_PYTHON : 0);
     uint64_t cpu = tasks_cputime(tid);
     uintptr_t tstate = py ? py->tstate : 0;
-    if (t->valid && cpu && cpu == t->last_cpu && tstate == t->last_tstate) {
+    if (t->valid && cpu && cpu == t->last_cpu && tstate == t->last_tstate &&
+        t->last_state != RAW_ST_RUNNING) {
         t->last_wall = now;
         sampler_record(t, flags, t->last_stack, t->last_state, now);
         return;
