@@ -16,6 +16,7 @@
 #include "rawfmt.h"
 #include "rawwrite.h"
 #include "stacks.h"
+#include "treepeak.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,20 +47,17 @@ static __thread uint32_t mt_inherited_gen __attribute__((tls_model("initial-exec
 static struct {
     uint64_t R;
     void *(*tstate_of)(void);
-    _Atomic int64_t total;            /* exact live bytes */
-    _Atomic int64_t peak;             /* the highest total so far */
-    _Atomic uint64_t peak_t;
-    _Atomic int at_peak;              /* no free since the total reached peak */
     uint8_t *filter;                  /* counting filter of sampled addresses */
     _Atomic uint32_t gen;             /* bumped at fork: thread caches reset */
     pthread_mutex_t lock;
     livemap_t blocks;                 /* sampled blocks: addr -> weight, stack */
     livemap_t maps;                   /* anonymous mappings: addr -> length */
     htab_t live;                      /* (stack, 1) -> live weighted bytes */
-    /* The frozen peak. */
+    /* The callstacks frozen at the tree's latest committed peak. */
     raw_mem_stack_t *snap;
     size_t nsnap, snap_cap;
-    int64_t snap_peak;
+    _Atomic uint64_t snap_gen;        /* the peak generation frozen */
+    int64_t snap_bytes, snap_tree_bytes;
     uint64_t snap_t;
     int snap_dirty, snap_oom;
     uint64_t last_peak_write;
@@ -78,8 +76,10 @@ static size_t mt_slot(uintptr_t p) {
     return (size_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS));
 }
 
-int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void)) {
+int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree) {
     mt.R = sample_bytes ? sample_bytes : 1;
+    if (treepeak_attach(tree) != 0) return -1;
+    atomic_store(&mt.snap_gen, treepeak_generation());
     mt.tstate_of = tstate_of;
     void *f = mmap(NULL, (size_t)1 << MT_FILTER_BITS, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -175,39 +175,38 @@ static void mt_live_one(const htab_entry_t *e, void *arg) {
     r->bytes = e->value;
 }
 
-/* Copies the per-stack live table as the peak's callstacks. Holds mt.lock. */
-static void mt_freeze_locked(int64_t peak, uint64_t t, int oom) {
+/* Copies the per-stack live table as the callstacks of peak GEN. Holds
+ * mt.lock. */
+static void mt_freeze_locked(uint64_t gen, int64_t tree_bytes, uint64_t t, int oom, int64_t own) {
     mt.nsnap = 0;
     htab_each(&mt.live, mt_live_one, NULL);
-    mt.snap_peak = peak;
+    atomic_store(&mt.snap_gen, gen);
+    mt.snap_bytes = own;
+    mt.snap_tree_bytes = tree_bytes;
     mt.snap_t = t;
     mt.snap_oom = oom;
     mt.snap_dirty = 1;
 }
 
-static void mt_total_add(int64_t bytes) {
-    int64_t now = atomic_fetch_add_explicit(&mt.total, bytes, memory_order_relaxed) + bytes;
-    int64_t peak = atomic_load_explicit(&mt.peak, memory_order_relaxed);
-    while (now > peak) {
-        if (atomic_compare_exchange_weak(&mt.peak, &peak, now)) {
-            atomic_store(&mt.peak_t, mt_clock());
-            atomic_store(&mt.at_peak, 1);
-            break;
-        }
-    }
+/* Before any change of its own, a process that has not yet frozen the
+ * tree's latest peak freezes now: nothing of its own has changed since. OWN
+ * is its live bytes before the change at hand. */
+static void mt_check_peak_own(int64_t own) {
+    if (treepeak_generation() == atomic_load_explicit(&mt.snap_gen, memory_order_relaxed)) return;
+    pthread_mutex_lock(&mt.lock);
+    uint64_t gen, t;
+    int64_t bytes;
+    treepeak_committed(&gen, &bytes, &t);
+    if (gen != atomic_load(&mt.snap_gen)) mt_freeze_locked(gen, bytes, t, 0, own);
+    pthread_mutex_unlock(&mt.lock);
 }
 
-/* The falling edge: the first free after a new peak freezes the state
- * before it, if that peak beats the frozen one by more than 1%. */
-static void mt_falling_edge(void) {
-    if (!atomic_load_explicit(&mt.at_peak, memory_order_relaxed)) return;
-    pthread_mutex_lock(&mt.lock);
-    if (atomic_exchange(&mt.at_peak, 0)) {
-        int64_t peak = atomic_load(&mt.peak);
-        if (peak > mt.snap_peak + mt.snap_peak / 100 || !mt.snap_t)
-            mt_freeze_locked(peak, atomic_load(&mt.peak_t), 0);
-    }
-    pthread_mutex_unlock(&mt.lock);
+static void mt_check_peak(void) {
+    mt_check_peak_own(treepeak_local());
+}
+
+static void mt_total_add(int64_t bytes) {
+    treepeak_add(bytes);
 }
 
 static void mt_record(void *p, size_t size) {
@@ -246,6 +245,7 @@ static void mt_forget(void *p) {
 void memtrack_alloc(void *p, size_t size) {
     if (mt_busy || !p) return;
     mt_busy = 1;
+    mt_check_peak();
     mt_total_add((int64_t)size);
     mt_record(p, size);
     mt_busy = 0;
@@ -254,15 +254,19 @@ void memtrack_alloc(void *p, size_t size) {
 void memtrack_free(void *p, size_t size) {
     if (mt_busy || !p) return;
     mt_busy = 1;
-    mt_falling_edge();
-    mt_forget(p);
+    /* The fall may commit a peak: freeze before the block leaves the table. */
+    mt_check_peak();
+    int64_t own = treepeak_local();
     mt_total_add(-(int64_t)size);
+    mt_check_peak_own(own);
+    mt_forget(p);
     mt_busy = 0;
 }
 
 void memtrack_map(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
+    mt_check_peak();
     pthread_mutex_lock(&mt.lock);
     livemap_entry_t e = {(uintptr_t)p, len, 0, 0};
     int ok = livemap_put(&mt.maps, &e) == 0;
@@ -288,9 +292,11 @@ void memtrack_unmap(void *p, size_t len) {
     }
     pthread_mutex_unlock(&mt.lock);
     if (found) {
-        mt_falling_edge();
-        mt_forget(p);
+        mt_check_peak();
+        int64_t own = treepeak_local();
         mt_total_add(-(int64_t)e.bytes);
+        mt_check_peak_own(own);
+        mt_forget(p);
     }
     mt_busy = 0;
 }
@@ -306,9 +312,11 @@ void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
     if (!found) return;
     (void)old_len;
     mt_busy = 1;
-    mt_falling_edge();
-    mt_forget(old);
+    mt_check_peak();
+    int64_t own = treepeak_local();
     mt_total_add(-(int64_t)e.bytes);
+    mt_check_peak_own(own);
+    mt_forget(old);
     mt_busy = 0;
     memtrack_map(p, len);
 }
@@ -328,8 +336,9 @@ static int mt_read_rss(uint64_t *rss) {
 }
 
 static void mt_write_peak_locked(void) {
-    raw_mem_peak_t h = {mt.snap_t, (uint64_t)(mt.snap_peak > 0 ? mt.snap_peak : 0), mt.nsnap,
-                        (uint64_t)mt.snap_oom};
+    raw_mem_peak_t h = {mt.snap_t, (uint64_t)(mt.snap_bytes > 0 ? mt.snap_bytes : 0), mt.nsnap,
+                        (uint64_t)mt.snap_oom, atomic_load(&mt.snap_gen),
+                        (uint64_t)(mt.snap_tree_bytes > 0 ? mt.snap_tree_bytes : 0)};
     rawwrite_record(RAW_MEM_PEAK, &h, sizeof h, mt.snap, mt.nsnap * sizeof(raw_mem_stack_t));
     mt.snap_dirty = 0;
 }
@@ -338,7 +347,10 @@ void memtrack_failed(size_t size) {
     if (mt_busy || !memtrack_active) return;
     mt_busy = 1;
     pthread_mutex_lock(&mt.lock);
-    mt_freeze_locked(atomic_load(&mt.total), mt_clock(), 1);
+    uint64_t gen, t;
+    int64_t tree;
+    treepeak_committed(&gen, &tree, &t);
+    mt_freeze_locked(gen, tree, mt_clock(), 1, treepeak_local());
     mt_write_peak_locked();
     pthread_mutex_unlock(&mt.lock);
     char msg[160];
@@ -352,11 +364,14 @@ void memtrack_failed(size_t size) {
 }
 
 void memtrack_tick(uint64_t now_ns, int with_rss) {
+    static uint32_t ticks;
     if (!memtrack_active) return;
+    mt_check_peak();                      /* an idle process freezes too */
+    if (++ticks % 128 == 0) treepeak_reap();
     if (++mt.skip < mt.stride) return;
     mt.skip = 0;
     raw_mem_point_t *p = &mt.series[mt.nseries++];
-    int64_t total = atomic_load_explicit(&mt.total, memory_order_relaxed);
+    int64_t total = treepeak_local();
     p->t_ns = now_ns;
     p->tracked_bytes = total > 0 ? (uint64_t)total : 0;
     p->rss_bytes = 0;
@@ -380,29 +395,20 @@ void memtrack_flush(uint64_t now_ns, int final) {
         info_written = 1;
     }
     if (final) {
-        /* The peak itself, as one more point of the series. */
-        int64_t peak = atomic_load(&mt.peak);
-        if (mt.nseries < MT_SERIES_MAX) {
-            raw_mem_point_t *p = &mt.series[mt.nseries++];
-            p->t_ns = atomic_load(&mt.peak_t);
-            p->tracked_bytes = peak > 0 ? (uint64_t)peak : 0;
-            p->rss_bytes = 0;
-        }
+        treepeak_finish();
+        mt_check_peak();
     }
     if (mt.nseries) {
         rawwrite_record(RAW_MEM_SERIES, mt.series, mt.nseries * sizeof mt.series[0], NULL, 0);
         mt.nseries = 0;
     }
     pthread_mutex_lock(&mt.lock);
-    if (final && atomic_exchange(&mt.at_peak, 0)) {
-        int64_t peak = atomic_load(&mt.peak);
-        if (peak > mt.snap_peak || !mt.snap_t) mt_freeze_locked(peak, atomic_load(&mt.peak_t), 0);
-    }
     if (mt.snap_dirty && (final || now_ns - mt.last_peak_write >= MT_PEAK_WRITE_NS)) {
         mt_write_peak_locked();
         mt.last_peak_write = now_ns;
     }
     pthread_mutex_unlock(&mt.lock);
+    if (final) treepeak_leave();
 }
 
 void memtrack_fork_child(void) {
@@ -413,13 +419,12 @@ void memtrack_fork_child(void) {
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
     if (mt.filter) memset(mt.filter, 0, (size_t)1 << MT_FILTER_BITS);
-    atomic_store(&mt.total, 0);
-    atomic_store(&mt.peak, 0);
-    atomic_store(&mt.peak_t, 0);
-    atomic_store(&mt.at_peak, 0);
     atomic_fetch_add(&mt.gen, 1);
+    treepeak_fork_child();
     mt.nsnap = 0;
-    mt.snap_peak = 0;
+    /* Peaks the tree reached before this process existed are not its. */
+    atomic_store(&mt.snap_gen, treepeak_generation());
+    mt.snap_bytes = mt.snap_tree_bytes = 0;
     mt.snap_t = 0;
     mt.snap_dirty = 0;
     mt.last_peak_write = 0;

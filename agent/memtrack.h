@@ -9,10 +9,9 @@
  * remembered by address with an unbiased weight. Blocks of R bytes or more are
  * always recorded, at their exact size. A free of an unsampled block is
  * answered "not sampled" by a counting filter without taking any lock.
- * Peak: when the total passes the last peak and then falls (the next free),
- * the per-stack live table is frozen — before that free is applied — if the
- * new peak exceeds the frozen one by more than 1%; at exit a peak never
- * followed by a free is frozen as it stands. */
+ * Peak: the peak that matters is the whole process tree's (treepeak.h);
+ * when the tree commits a new peak, this process freezes its per-stack live
+ * table before applying any further change of its own. */
 #ifndef RADIOGRAPH_MEMTRACK_H
 #define RADIOGRAPH_MEMTRACK_H
 
@@ -21,8 +20,9 @@
 
 /* Starts tracking with mean sampling distance SAMPLE_BYTES. TSTATE_OF
  * returns the calling thread's PyThreadState (PyGILState_GetThisThreadState),
- * or NULL. Returns 0 or -1. */
-int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void));
+ * or NULL. TREE is the path of the run's shared peak file (treepeak.h), or
+ * NULL. Returns 0 or -1. */
+int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree);
 
 /* 1 while allocations are being tracked (read by the hooks). */
 extern int memtrack_active;

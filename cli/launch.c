@@ -214,6 +214,14 @@ static void launch_set_env(const char *agent, const char *rawdir, const args_t *
         free(preload);
     }
     setenv("RADIOGRAPH_RAW_DIR", rawdir, 1);
+    /* The processes' shared peak bookkeeping (agent/treepeak.c): a zeroed
+     * file they all map. */
+    char tree[PATH_MAX + 32];
+    snprintf(tree, sizeof tree, "%s/tree.shm", rawdir);
+    int fd = open(tree, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0 && ftruncate(fd, 256 * 1024) == 0) setenv("RADIOGRAPH_TREE", tree, 1);
+    else unsetenv("RADIOGRAPH_TREE");
+    if (fd >= 0) close(fd);
     char interval[32];
     snprintf(interval, sizeof interval, "%ld", (long)(1e6 / rate_hz + 0.5));
     setenv("RADIOGRAPH_INTERVAL_US", interval, 1);

@@ -140,11 +140,18 @@ typedef struct raw_mem_point {
     uint64_t rss_bytes;      /* resident set size, 0 if not read at this point */
 } raw_mem_point_t;
 
+/* The callstacks of one process live at the process tree's peak: the moment
+ * the sum of the tracked bytes of all the run's processes was highest. Peaks
+ * are numbered (generation) as the tree reaches them; a process's snapshot
+ * counts only if its generation is the run's last (a process that had
+ * already exited, or had not started, held nothing then). */
 typedef struct raw_mem_peak {
-    uint64_t t_ns;           /* when the peak was reached */
-    uint64_t peak_bytes;     /* exact tracked bytes at the peak */
+    uint64_t t_ns;           /* when the tree's peak was reached */
+    uint64_t peak_bytes;     /* this process's tracked bytes at that peak */
     uint64_t npeak;          /* raw_mem_stack_t entries that follow */
     uint64_t oom;            /* 1 if written because memory was running out */
+    uint64_t generation;     /* which peak of the tree (1, 2, ...) */
+    uint64_t tree_peak_bytes;  /* all processes' tracked bytes at that peak */
 } raw_mem_peak_t;
 
 typedef struct raw_mem_stack {
@@ -154,7 +161,7 @@ typedef struct raw_mem_stack {
 } raw_mem_stack_t;
 
 _Static_assert(sizeof(raw_mem_point_t) == 24, "mem point size");
-_Static_assert(sizeof(raw_mem_peak_t) == 32, "mem peak size");
+_Static_assert(sizeof(raw_mem_peak_t) == 48, "mem peak size");
 _Static_assert(sizeof(raw_mem_stack_t) == 16, "mem stack size");
 _Static_assert(sizeof(raw_header_t) == RAW_HEADER_SIZE, "raw header size");
 _Static_assert(sizeof(raw_record_head_t) == 8, "record head size");

@@ -1,0 +1,213 @@
+/* treepeak.c — see treepeak.h. All shared fields are C11 atomics on a
+ * MAP_SHARED mapping, which works across processes on Linux. */
+#include "treepeak.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TREE_MAGIC 0x5247545245453031ull   /* "RGTREE01" */
+#define TREE_SLOTS 4096
+#define TREE_BATCH (64 * 1024)
+
+enum { SLOT_FREE, SLOT_ALIVE, SLOT_GONE };
+
+typedef struct tree_slot {
+    _Atomic uint32_t pid;
+    _Atomic uint32_t state;
+    _Atomic int64_t flushed;        /* what this process has added to total */
+} tree_slot_t;
+
+typedef struct tree_shared {
+    uint64_t magic;
+    _Atomic uint32_t nslots;        /* slots handed out */
+    uint32_t pad;
+    _Atomic int64_t total;          /* tracked bytes of the whole tree */
+    _Atomic int64_t max;            /* the highest total so far */
+    _Atomic uint64_t max_t;
+    _Atomic int at_max;             /* no fall since max was reached */
+    _Atomic uint64_t generation;    /* committed peaks */
+    _Atomic int64_t committed;      /* the tree's bytes at the last committed peak */
+    _Atomic uint64_t committed_t;
+    tree_slot_t slots[TREE_SLOTS];
+} tree_shared_t;
+
+static struct {
+    tree_shared_t *tree;
+    tree_slot_t *slot;              /* NULL: this process is not in the tree */
+    _Atomic int64_t local;          /* exact live bytes of this process */
+    _Atomic int64_t pending;        /* not yet added to the tree */
+} tp;
+
+static uint64_t tp_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void tp_commit_if_at_max(tree_shared_t *t) {
+    if (!atomic_load_explicit(&t->at_max, memory_order_relaxed)) return;
+    if (!atomic_exchange(&t->at_max, 0)) return;
+    int64_t max = atomic_load(&t->max), committed = atomic_load(&t->committed);
+    if (atomic_load(&t->generation) == 0 || max > committed + committed / 100) {
+        atomic_store(&t->committed, max);
+        atomic_store(&t->committed_t, atomic_load(&t->max_t));
+        atomic_fetch_add(&t->generation, 1);
+    }
+}
+
+/* Adds D to the tree's total: a fall first commits a maximum just reached. */
+static void tp_tree_add(tree_shared_t *t, int64_t d) {
+    if (d < 0) tp_commit_if_at_max(t);
+    int64_t now = atomic_fetch_add(&t->total, d) + d;
+    if (d <= 0) return;
+    int64_t max = atomic_load_explicit(&t->max, memory_order_relaxed);
+    while (now > max) {
+        if (atomic_compare_exchange_weak(&t->max, &max, now)) {
+            atomic_store(&t->max_t, tp_clock());
+            atomic_store(&t->at_max, 1);
+            break;
+        }
+    }
+}
+
+static tree_slot_t *tp_take_slot(tree_shared_t *t, uint32_t pid) {
+    /* After exec the same pid comes back: the old image's memory is gone. */
+    uint32_t n = atomic_load(&t->nslots);
+    for (uint32_t i = 0; i < n && i < TREE_SLOTS; i++) {
+        tree_slot_t *s = &t->slots[i];
+        uint32_t alive = SLOT_ALIVE;
+        if (atomic_load(&s->pid) == pid && atomic_compare_exchange_strong(&s->state, &alive, SLOT_GONE))
+            tp_tree_add(t, -atomic_exchange(&s->flushed, 0));
+    }
+    uint32_t i = atomic_fetch_add(&t->nslots, 1);
+    if (i >= TREE_SLOTS) return NULL;
+    tree_slot_t *s = &t->slots[i];
+    atomic_store(&s->flushed, 0);
+    atomic_store(&s->pid, pid);
+    atomic_store(&s->state, SLOT_ALIVE);
+    return s;
+}
+
+static tree_shared_t *tp_map_private(void) {
+    void *p = mmap(NULL, sizeof(tree_shared_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    ((tree_shared_t *)p)->magic = TREE_MAGIC;
+    return p;
+}
+
+int treepeak_attach(const char *path) {
+    int saved = errno;
+    tree_shared_t *t = NULL;
+    if (path && *path) {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(tree_shared_t)) {
+            void *p = mmap(NULL, sizeof(tree_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (p != MAP_FAILED) t = p;
+        }
+        if (fd >= 0) close(fd);
+        if (t && t->magic != TREE_MAGIC) {
+            /* The CLI makes the file zeroed; the first process stamps it. */
+            uint64_t zero = 0;
+            __atomic_compare_exchange_n(&t->magic, &zero, TREE_MAGIC, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST);
+            if (t->magic != TREE_MAGIC) {
+                munmap(t, sizeof *t);
+                t = NULL;
+            }
+        }
+    }
+    if (!t) t = tp_map_private();
+    errno = saved;
+    if (!t) return -1;
+    tp.tree = t;
+    tp.slot = tp_take_slot(t, (uint32_t)syscall(SYS_getpid));
+    return 0;
+}
+
+void treepeak_add(int64_t delta) {
+    if (delta < 0) {
+        /* Never below zero: frees of blocks this process did not allocate
+         * while tracked (before start-up, or inherited across fork — those
+         * are the parent's) take nothing from the tree. */
+        int64_t cur = atomic_load_explicit(&tp.local, memory_order_relaxed);
+        if (cur + delta < 0) delta = cur > 0 ? -cur : 0;
+        if (!delta) return;
+    }
+    atomic_fetch_add_explicit(&tp.local, delta, memory_order_relaxed);
+    int64_t pending = atomic_fetch_add_explicit(&tp.pending, delta, memory_order_relaxed) + delta;
+    if (pending < TREE_BATCH && pending > -TREE_BATCH) return;
+    int64_t take = atomic_exchange(&tp.pending, 0);
+    if (!take || !tp.slot) return;
+    tp_tree_add(tp.tree, take);
+    atomic_fetch_add(&tp.slot->flushed, take);
+}
+
+uint64_t treepeak_generation(void) {
+    return tp.tree ? atomic_load_explicit(&tp.tree->generation, memory_order_relaxed) : 0;
+}
+
+void treepeak_committed(uint64_t *generation, int64_t *bytes, uint64_t *t_ns) {
+    if (!tp.tree) {
+        *generation = 0;
+        *bytes = 0;
+        *t_ns = 0;
+        return;
+    }
+    *generation = atomic_load(&tp.tree->generation);
+    *bytes = atomic_load(&tp.tree->committed);
+    *t_ns = atomic_load(&tp.tree->committed_t);
+}
+
+int64_t treepeak_local(void) {
+    return atomic_load_explicit(&tp.local, memory_order_relaxed);
+}
+
+void treepeak_finish(void) {
+    if (!tp.tree || !tp.slot) return;
+    int64_t take = atomic_exchange(&tp.pending, 0);
+    if (take) {
+        tp_tree_add(tp.tree, take);
+        atomic_fetch_add(&tp.slot->flushed, take);
+    }
+    tp_commit_if_at_max(tp.tree);
+}
+
+void treepeak_leave(void) {
+    if (!tp.tree || !tp.slot) return;
+    uint32_t alive = SLOT_ALIVE;
+    if (atomic_compare_exchange_strong(&tp.slot->state, &alive, SLOT_GONE))
+        tp_tree_add(tp.tree, -atomic_exchange(&tp.slot->flushed, 0));
+    tp.slot = NULL;
+}
+
+void treepeak_reap(void) {
+    tree_shared_t *t = tp.tree;
+    if (!t) return;
+    uint32_t n = atomic_load(&t->nslots), self = (uint32_t)syscall(SYS_getpid);
+    for (uint32_t i = 0; i < n && i < TREE_SLOTS; i++) {
+        tree_slot_t *s = &t->slots[i];
+        uint32_t pid = atomic_load(&s->pid);
+        if (atomic_load(&s->state) != SLOT_ALIVE || pid == self) continue;
+        int saved = errno;
+        int dead = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        errno = saved;
+        uint32_t alive = SLOT_ALIVE;
+        if (dead && atomic_compare_exchange_strong(&s->state, &alive, SLOT_GONE))
+            tp_tree_add(t, -atomic_exchange(&s->flushed, 0));
+    }
+}
+
+void treepeak_fork_child(void) {
+    atomic_store(&tp.local, 0);
+    atomic_store(&tp.pending, 0);
+    if (tp.tree) tp.slot = tp_take_slot(tp.tree, (uint32_t)syscall(SYS_getpid));
+}
