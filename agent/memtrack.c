@@ -363,6 +363,31 @@ void memtrack_failed(size_t size) {
     mt_busy = 0;
 }
 
+void memtrack_low_memory(uint64_t avail, int low) {
+    static int armed = 1;
+    if (!memtrack_active) return;
+    if (!low) {
+        armed = 1;
+        return;
+    }
+    if (!armed) return;
+    armed = 0;
+    pthread_mutex_lock(&mt.lock);
+    uint64_t gen, t;
+    int64_t tree;
+    treepeak_committed(&gen, &tree, &t);
+    mt_freeze_locked(gen, tree, mt_clock(), 1, treepeak_local());
+    mt_write_peak_locked();
+    pthread_mutex_unlock(&mt.lock);
+    char msg[200];
+    int n = snprintf(msg, sizeof msg,
+                     "process %d: memory nearly exhausted (%llu MiB left); the memory profile shows the "
+                     "callstacks live at that moment",
+                     (int)getpid(), (unsigned long long)(avail >> 20));
+    if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+    rawwrite_flush();
+}
+
 void memtrack_tick(uint64_t now_ns, int with_rss) {
     static uint32_t ticks;
     if (!memtrack_active) return;

@@ -44,6 +44,11 @@ void memtrack_remap(void *old, size_t old_len, void *p, size_t len);
 /* An allocation of SIZE bytes failed: records the situation at once. */
 void memtrack_failed(size_t size);
 
+/* From the sampler thread: memory is nearly exhausted (AVAIL bytes left).
+ * Records the callstacks live now, at once, and says so in the report;
+ * once per episode (re-armed when memory comes back). */
+void memtrack_low_memory(uint64_t avail, int low);
+
 /* From the sampler thread: one point of the memory-over-time series (RSS
  * read when WITH_RSS), written later by memtrack_flush. */
 void memtrack_tick(uint64_t now_ns, int with_rss);

@@ -11,6 +11,7 @@
  * so that sampling does not alias with periodic work in the program. */
 #include "sampler.h"
 
+#include "lowmem.h"
 #include "memread.h"
 #include "memtrack.h"
 #include "pyread.h"
@@ -309,6 +310,13 @@ static void sampler_tick(uint64_t now) {
         np = 0;
     }
     memtrack_tick(now, sp.tick % 10 == 1);
+    if (memtrack_active && sp.tick % 10 == 5) {
+        /* Ten times a second: a job can fill memory fast before the OOM
+         * killer takes it. */
+        uint64_t avail = 0;
+        int low = lowmem_check(&avail);
+        if (low >= 0) memtrack_low_memory(avail, low);
+    }
     if (sp.tick % SAMPLER_LIST_EVERY == 1) {
         nt = tasks_list(tids, TASKS_MAX);
         if (nt < 0) nt = 0;
@@ -341,6 +349,7 @@ static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
     memtrack_ignore_thread();
+    lowmem_init();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
     uint64_t next = sampler_clock(CLOCK_MONOTONIC);

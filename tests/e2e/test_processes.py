@@ -1,0 +1,124 @@
+"""Whole process trees: every Python process profiled, combined, and the
+peak memory of the tree as a whole."""
+import json
+import signal
+
+import pytest
+
+from conftest import parse_folded
+
+MB = 1_000_000
+
+COMBINED = """
+import multiprocessing as mp, sys, time
+def child_holds(q):
+    b = bytearray(300 * 1000 * 1000)
+    q.put(1)
+    time.sleep(0.3)
+def parent_holds():
+    return bytearray(200 * 1000 * 1000)
+def main(method, sequential):
+    ctx = mp.get_context(method)
+    a = parent_holds()
+    if sequential:
+        del a
+    q = ctx.Queue()
+    p = ctx.Process(target=child_holds, args=(q,))
+    p.start(); q.get(); p.join()
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2] == "sequential")
+"""
+
+
+def held_by(m, name):
+    return sum(b for s, b in m.items() if any(f.split(" (")[0].split(".")[-1] == name for f in s))
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_tree_peak_combined(run, method):
+    r = run(COMBINED, args=[method, "combined"])
+    assert r.proc.returncode == 0, r.proc.stderr
+    s = r.summary
+    assert s["processes"] >= 2
+    assert 500 * MB <= s["peak_memory_bytes"] < 600 * MB, s["peak_memory_bytes"]
+    m = parse_folded(r.report / "memory.folded")
+    assert abs(held_by(m, "parent_holds") - 200 * MB) < 10 * MB, m
+    assert abs(held_by(m, "child_holds") - 300 * MB) < 10 * MB, m
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_tree_peak_sequential(run, method):
+    r = run(COMBINED, args=[method, "sequential"])
+    assert r.proc.returncode == 0, r.proc.stderr
+    s = r.summary
+    assert 300 * MB <= s["peak_memory_bytes"] < 400 * MB, s["peak_memory_bytes"]
+    m = parse_folded(r.report / "memory.folded")
+    assert held_by(m, "parent_holds") == 0
+    assert abs(held_by(m, "child_holds") - 300 * MB) < 10 * MB
+
+
+def test_process_pool_workers_are_profiled(run):
+    r = run("""
+        from concurrent.futures import ProcessPoolExecutor
+        def crunch(n):
+            s = 0
+            for i in range(n):
+                s += i * i
+            return s
+        if __name__ == "__main__":
+            with ProcessPoolExecutor(max_workers=2) as ex:
+                print(sum(ex.map(crunch, [1_500_000] * 8)))
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.summary["processes"] >= 3
+    assert r.share(lambda s: any(f.startswith("crunch ") for f in s)) > 0.3
+    tl = json.loads((r.report / "timeline.json").read_text())
+    names = [e["args"]["name"] for e in tl["traceEvents"] if e.get("ph") == "M" and e.get("name") == "process_name"]
+    assert len(names) >= 3, names
+
+
+def test_crashing_and_killed_children(run):
+    r = run("""
+        import ctypes, os, signal, subprocess, sys, time
+        def crash():
+            ctypes.string_at(0)          # SIGSEGV in C code
+        def busy_then_killed():
+            end = time.time() + 5
+            s = 0
+            while time.time() < end:
+                s += 1
+        if __name__ == "__main__":
+            if len(sys.argv) > 1 and sys.argv[1] == "crash":
+                crash()
+            elif len(sys.argv) > 1 and sys.argv[1] == "busy":
+                busy_then_killed()
+            else:
+                c = subprocess.run([sys.executable, __file__, "crash"])
+                p = subprocess.Popen([sys.executable, __file__, "busy"])
+                time.sleep(1.5)
+                p.kill(); p.wait()
+                print(c.returncode, p.returncode)
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.proc.stdout.split() == [str(-signal.SIGSEGV), str(-signal.SIGKILL)]
+    s = r.summary
+    assert s["processes"] >= 3
+    # The killed child's computing, up to its last flush, is in the profile.
+    assert r.share(lambda st: any(f.startswith("busy_then_killed ") for f in st)) > 0.2
+    assert any("end record" in n or "killed" in n or "without" in n for n in s["notes"]), s["notes"]
+
+
+def test_fifty_short_children(run):
+    r = run("""
+        import os
+        def child(i):
+            s = sum(range(20000 * (i % 5 + 1)))
+            os._exit(0)
+        for i in range(50):
+            pid = os.fork()
+            if pid == 0:
+                child(i)
+            os.waitpid(pid, 0)
+    """, timeout=120)
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.summary["processes"] == 51, r.summary["processes"]
