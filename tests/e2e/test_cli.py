@@ -201,3 +201,36 @@ def test_report_rerenders_and_survives_damage(run, radiograph):
     assert r.summary["partial"] is True
     p = subprocess.run([radiograph, "report", str(r.report / "nope")], capture_output=True, text=True)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_killed_radiograph_leaves_raw_for_report(radiograph, tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import os, time\n"
+        "open('pid', 'w').write(str(os.getpid()))\n"
+        "def work():\n"
+        "    end = time.time() + 30\n"
+        "    s = 0\n"
+        "    while time.time() < end:\n"
+        "        s += 1\n"
+        "work()\n")
+    p = subprocess.Popen([radiograph, "run", "-q", "-o", "rep", str(script)], cwd=tmp_path,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if (tmp_path / "pid").exists() and (tmp_path / "pid").read_text():
+            break
+        time.sleep(0.05)
+    time.sleep(1.5)
+    p.kill()
+    p.wait()
+    child = int((tmp_path / "pid").read_text())
+    os.kill(child, signal.SIGKILL)
+    time.sleep(0.2)
+    assert not (tmp_path / "rep" / "index.html").exists()
+    q = subprocess.run([radiograph, "report", str(tmp_path / "rep")], capture_output=True, text=True)
+    assert q.returncode == 0, q.stderr
+    s = json.loads((tmp_path / "rep" / "summary.json").read_text())
+    assert s["samples"] > 50
+    assert s["exit_code"] is None
+    folded = (tmp_path / "rep" / "performance.folded").read_text()
+    assert "work (" in folded
