@@ -31,6 +31,16 @@
 
 #define AGENT_EXPORT __attribute__((visibility("default")))
 
+typedef int (*agent_execve_t)(const char *, char *const[], char *const[]);
+typedef int (*agent_execv_t)(const char *, char *const[]);
+
+/* Resolved in the constructor of every process: a vfork()ed child calling
+ * exec must not run dlsym (it shares its parent's memory and locks). */
+static struct {
+    agent_execve_t execve, execvpe;
+    agent_execv_t execv, execvp;
+} agent_real;
+
 /* Mean bytes between sampled allocations, chosen by measurement
  * (docs/benchmarks.md): attribution within 5% for stacks of 100 MB, and no
  * measurable cost on allocation-heavy jobs. */
@@ -66,6 +76,10 @@ static void agent_fork_child(void) {
 
 static void agent_stop(void) {
     if (!agent_is_ours()) return;
+    /* An exit from a signal handler that interrupted one of our hooks: the
+     * hook may hold a lock the final flush needs. Leave without it; the
+     * data up to the last flush is on disk. */
+    if (memtrack_in_hook()) return;
     agent_active = 0;
     sampler_stop();
     memtrack_active = 0;
@@ -74,6 +88,10 @@ static void agent_stop(void) {
 __attribute__((constructor)) static void agent_init(void) {
     int saved = errno;
     memhooks_resolve();
+    agent_real.execve = (agent_execve_t)dlsym(RTLD_NEXT, "execve");
+    agent_real.execv = (agent_execv_t)dlsym(RTLD_NEXT, "execv");
+    agent_real.execvp = (agent_execv_t)dlsym(RTLD_NEXT, "execvp");
+    agent_real.execvpe = (agent_execve_t)dlsym(RTLD_NEXT, "execvpe");
     const char *dir = getenv("RADIOGRAPH_RAW_DIR");
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
@@ -111,6 +129,51 @@ __attribute__((destructor)) static void agent_fini(void) {
     int saved = errno;
     agent_stop();
     errno = saved;
+}
+
+/* exec replaces the image without running destructors: write the final
+ * record first (os.execv and subprocess's children call these). */
+static void agent_before_exec(void) {
+    if (!agent_is_ours() || memtrack_in_hook()) return;
+    agent_active = 0;
+    memtrack_active = 0;
+    sampler_stop_before_exec();
+}
+
+AGENT_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
+    agent_before_exec();
+    if (!agent_real.execve) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return agent_real.execve(path, argv, envp);
+}
+
+AGENT_EXPORT int execv(const char *path, char *const argv[]) {
+    agent_before_exec();
+    if (!agent_real.execv) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return agent_real.execv(path, argv);
+}
+
+AGENT_EXPORT int execvp(const char *file, char *const argv[]) {
+    agent_before_exec();
+    if (!agent_real.execvp) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return agent_real.execvp(file, argv);
+}
+
+AGENT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
+    agent_before_exec();
+    if (!agent_real.execvpe) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return agent_real.execvpe(file, argv, envp);
 }
 
 /* os._exit() and multiprocessing's forked workers leave through _exit, which

@@ -40,7 +40,8 @@ void lowmem_init(void) {
     char buf[4096], path[512];
     lm_limit[0] = lm_usage[0] = '\0';
     if (lm_read("/proc/self/cgroup", buf, sizeof buf) < 0) return;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
         if (!b) continue;
         const char *cg = b + 1;
@@ -92,4 +93,15 @@ int lowmem_check(uint64_t *avail) {
     *avail = sys_avail;
     uint64_t floor = total / 50 > LOWMEM_FLOOR ? total / 50 : LOWMEM_FLOOR;
     return sys_avail < floor;
+}
+
+uint64_t lowmem_total(void) {
+    char buf[256];
+    uint64_t total = 0, limit;
+    if (lm_read("/proc/meminfo", buf, sizeof buf) > 0) {
+        char *t = strstr(buf, "MemTotal:");
+        if (t) total = strtoull(t + 9, NULL, 10) * 1024;
+    }
+    if (lm_number(lm_limit, &limit) == 0 && limit < (1ull << 60) && (!total || limit < total)) total = limit;
+    return total;
 }

@@ -16,4 +16,8 @@ void lowmem_init(void);
  * -1 if nothing could be read. */
 int lowmem_check(uint64_t *avail);
 
+/* The memory this process could ever have: the smaller of MemTotal and the
+ * cgroup's limit; 0 if unknown. */
+uint64_t lowmem_total(void);
+
 #endif

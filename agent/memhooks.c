@@ -18,6 +18,7 @@
 #include "memtrack.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -50,6 +51,31 @@ static struct {
     int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 } real;
 
+/* When the next malloc is not glibc's (jemalloc, tcmalloc, mimalloc
+ * preloaded after us), its own mmap calls carve the blocks that malloc
+ * already counted: mappings made from inside that allocator's code are not
+ * counted again. Its code's address range is found once, here, so the
+ * mmap hook needs no lock to check a caller. */
+static uintptr_t foreign_lo, foreign_hi;
+
+static int hook_find_object(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    uintptr_t want = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+    }
+    if (want >= lo && want < hi) {
+        foreign_lo = lo;
+        foreign_hi = hi;
+        return 1;
+    }
+    return 0;
+}
+
 void memhooks_resolve(void) {
     real.malloc = dlsym(RTLD_NEXT, "malloc");
     real.calloc = dlsym(RTLD_NEXT, "calloc");
@@ -62,6 +88,8 @@ void memhooks_resolve(void) {
     real.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
     real.usable = dlsym(RTLD_NEXT, "malloc_usable_size");
     real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+    if (real.malloc && real.malloc != __libc_malloc)
+        dl_iterate_phdr(hook_find_object, (void *)(uintptr_t)real.malloc);
 }
 
 /* A thread started from C carries the Python stack that started it. */
@@ -117,7 +145,7 @@ HOOK void *calloc(size_t n, size_t size) {
     if (memtrack_active) {
         int e = errno;
         if (p) memtrack_alloc(p, hook_size(p));
-        else if (n && size) memtrack_failed(n * size);
+        else if (n && size && n <= SIZE_MAX / size) memtrack_failed(n * size);
         errno = e;
     }
     return p;
@@ -203,11 +231,11 @@ HOOK int posix_memalign(void **out, size_t align, size_t n) {
 /* Mappings: only anonymous ones are memory the program allocated; a file
  * mapping is tracked by nothing here (it is not in memtrack's table, so its
  * munmap is ignored too). */
-HOOK void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+static void *hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, uintptr_t caller) {
     long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
     if (r == -1) return MAP_FAILED;   /* errno set by syscall() */
     void *p = (void *)r;
-    if (memtrack_active && (flags & MAP_ANONYMOUS)) {
+    if (memtrack_active && (flags & MAP_ANONYMOUS) && !(caller >= foreign_lo && caller < foreign_hi)) {
         int e = errno;
         memtrack_map(p, len);
         errno = e;
@@ -215,8 +243,12 @@ HOOK void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) 
     return p;
 }
 
+HOOK void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    return hook_mmap(addr, len, prot, flags, fd, off, (uintptr_t)__builtin_return_address(0));
+}
+
 HOOK void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off) {
-    return mmap(addr, len, prot, flags, fd, (off_t)off);
+    return hook_mmap(addr, len, prot, flags, fd, (off_t)off, (uintptr_t)__builtin_return_address(0));
 }
 
 HOOK int munmap(void *addr, size_t len) {

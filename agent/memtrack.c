@@ -11,6 +11,8 @@
 #include "arena.h"
 #include "htab.h"
 #include "livemap.h"
+#include "maptab.h"
+#include "lowmem.h"
 #include "memsample.h"
 #include "pyread.h"
 #include "rawfmt.h"
@@ -32,12 +34,13 @@
 #define MT_SERIES_MAX 4096                    /* buffered series points */
 #define MT_SERIES_EPOCH 1024u
 #define MT_PEAK_WRITE_NS 5000000000ull
-#define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t))
+#define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t) - 1)
 
 int memtrack_active;
 int memtrack_python_ready;
 
 static __thread int mt_busy __attribute__((tls_model("initial-exec")));
+static __thread int mt_ignored __attribute__((tls_model("initial-exec")));  /* the sampler */
 static __thread memsample_t mt_sampler __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_gen_seen __attribute__((tls_model("initial-exec")));
 static __thread stacks_cache_t *mt_cache __attribute__((tls_model("initial-exec")));
@@ -51,7 +54,7 @@ static struct {
     _Atomic uint32_t gen;             /* bumped at fork: thread caches reset */
     pthread_mutex_t lock;
     livemap_t blocks;                 /* sampled blocks: addr -> weight, stack */
-    livemap_t maps;                   /* anonymous mappings: addr -> length */
+    maptab_t maps;                    /* anonymous mappings */
     htab_t live;                      /* (stack, 1) -> live weighted bytes */
     /* The callstacks frozen at the tree's latest committed peak. */
     raw_mem_stack_t *snap;
@@ -64,6 +67,7 @@ static struct {
     /* Series (sampler thread only). */
     raw_mem_point_t series[MT_SERIES_MAX];
     uint32_t nseries, stride, skip, in_epoch;
+    int info_written;
 } mt = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static uint64_t mt_clock(void) {
@@ -91,7 +95,12 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
     return 0;
 }
 
+int memtrack_in_hook(void) {
+    return mt_busy && !mt_ignored;
+}
+
 void memtrack_ignore_thread(void) {
+    mt_ignored = 1;
     mt_busy = 1;
 }
 
@@ -103,7 +112,7 @@ static uint32_t mt_fallback(void) {
 /* The calling thread's Python stack, interned; else the stack that started
  * the thread; else 0. */
 static uint32_t mt_stack_here(void) {
-    static __thread pyread_frame_t *frames;
+    static pyread_frame_t frames[STACKS_MAX_DEPTH];   /* used under stacks_lock */
     /* Before the interpreter is initialised its thread-state key holds
      * nothing of ours. */
     if (!memtrack_python_ready) return mt_fallback();
@@ -113,24 +122,18 @@ static uint32_t mt_stack_here(void) {
     if (pyread_thread_of((uintptr_t)ts, &t) != 0) return mt_fallback();
     stacks_lock();
     uint32_t gen = atomic_load(&mt.gen);
-    if (mt_gen_seen != gen || !mt_cache) {
-        /* The arena is shared by all threads and reset at fork: allocate
-         * this thread's buffers there, under the lock. */
+    if (mt_gen_seen != gen) {
+        /* The arena is reset at fork: this thread's cache is gone. */
         mt_cache = NULL;
-        frames = NULL;
         mt_gen_seen = gen;
     }
-    if (!frames) {
-        frames = arena_alloc(STACKS_MAX_DEPTH * sizeof *frames);
+    if (!mt_cache) {
         mt_cache = arena_alloc(sizeof *mt_cache);
         if (mt_cache) memset(mt_cache, 0, sizeof *mt_cache);
     }
-    int64_t id = 0;
-    if (frames) {
-        int more = 0;
-        int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more);
-        id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more);
-    }
+    int more = 0;
+    int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more);
+    int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more);
     stacks_unlock();
     return id > 0 ? (uint32_t)id : mt_fallback();
 }
@@ -263,14 +266,25 @@ void memtrack_free(void *p, size_t size) {
     mt_busy = 0;
 }
 
+/* BYTES of anonymous mappings at P went away (P: where a sampled mapping
+ * would be remembered). */
+static void mt_unmapped(void *p, size_t bytes) {
+    mt_check_peak();
+    int64_t own = treepeak_local();
+    mt_total_add(-(int64_t)bytes);
+    mt_check_peak_own(own);
+    mt_forget(p);
+}
+
 void memtrack_map(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
     mt_check_peak();
     pthread_mutex_lock(&mt.lock);
-    livemap_entry_t e = {(uintptr_t)p, len, 0, 0};
-    int ok = livemap_put(&mt.maps, &e) == 0;
+    size_t replaced = 0;
+    int ok = maptab_add(&mt.maps, (uintptr_t)p, len, &replaced) == 0;
     pthread_mutex_unlock(&mt.lock);
+    if (replaced) mt_unmapped(p, replaced);   /* MAP_FIXED over a tracked range */
     if (ok) {
         mt_total_add((int64_t)len);
         mt_record(p, len);
@@ -282,22 +296,9 @@ void memtrack_unmap(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
     pthread_mutex_lock(&mt.lock);
-    livemap_entry_t e;
-    int found = livemap_take(&mt.maps, (uintptr_t)p, &e);
-    if (found && len < e.bytes) {
-        /* The head of the mapping went away; the tail stays tracked. */
-        livemap_entry_t rest = {(uintptr_t)p + len, e.bytes - len, 0, 0};
-        livemap_put(&mt.maps, &rest);
-        e.bytes = len;
-    }
+    size_t removed = maptab_remove(&mt.maps, (uintptr_t)p, len);
     pthread_mutex_unlock(&mt.lock);
-    if (found) {
-        mt_check_peak();
-        int64_t own = treepeak_local();
-        mt_total_add(-(int64_t)e.bytes);
-        mt_check_peak_own(own);
-        mt_forget(p);
-    }
+    if (removed) mt_unmapped(p, removed);
     mt_busy = 0;
 }
 
@@ -305,20 +306,11 @@ void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
     if (mt_busy) return;
     mt_busy = 1;
     pthread_mutex_lock(&mt.lock);
-    livemap_entry_t e;
-    int found = livemap_take(&mt.maps, (uintptr_t)old, &e);
+    size_t removed = maptab_remove(&mt.maps, (uintptr_t)old, old_len);
     pthread_mutex_unlock(&mt.lock);
+    if (removed) mt_unmapped(old, removed);
     mt_busy = 0;
-    if (!found) return;
-    (void)old_len;
-    mt_busy = 1;
-    mt_check_peak();
-    int64_t own = treepeak_local();
-    mt_total_add(-(int64_t)e.bytes);
-    mt_check_peak_own(own);
-    mt_forget(old);
-    mt_busy = 0;
-    memtrack_map(p, len);
+    if (removed) memtrack_map(p, len);
 }
 
 static int mt_read_rss(uint64_t *rss) {
@@ -344,7 +336,12 @@ static void mt_write_peak_locked(void) {
 }
 
 void memtrack_failed(size_t size) {
+    static _Atomic int reported;
     if (mt_busy || !memtrack_active) return;
+    /* A request larger than the machine (bytearray(1 << 50), caught as
+     * MemoryError) is the program's business, not running out of memory. */
+    uint64_t total = lowmem_total();
+    if (!size || (total && size > total) || atomic_exchange(&reported, 1)) return;
     mt_busy = 1;
     pthread_mutex_lock(&mt.lock);
     uint64_t gen, t;
@@ -413,11 +410,10 @@ void memtrack_tick(uint64_t now_ns, int with_rss) {
 
 void memtrack_flush(uint64_t now_ns, int final) {
     if (!memtrack_active) return;
-    static int info_written;
-    if (!info_written) {
+    if (!mt.info_written) {
         raw_mem_info_t info = {mt.R, 0};
         rawwrite_record(RAW_MEM_INFO, &info, sizeof info, NULL, 0);
-        info_written = 1;
+        mt.info_written = 1;
     }
     if (final) {
         treepeak_finish();
@@ -440,7 +436,7 @@ void memtrack_fork_child(void) {
     if (!memtrack_active) return;
     pthread_mutex_init(&mt.lock, NULL);
     livemap_free(&mt.blocks);
-    livemap_free(&mt.maps);
+    maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
     if (mt.filter) memset(mt.filter, 0, (size_t)1 << MT_FILTER_BITS);
@@ -454,6 +450,7 @@ void memtrack_fork_child(void) {
     mt.snap_dirty = 0;
     mt.last_peak_write = 0;
     mt.nseries = 0;
+    mt.info_written = 0;
     mt.stride = 1;
     mt.skip = mt.in_epoch = 0;
     mt_busy = 0;

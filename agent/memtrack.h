@@ -68,6 +68,10 @@ void memtrack_ignore_thread(void);
 uint32_t memtrack_creator_stack(void);
 void memtrack_inherit(uint32_t stack);
 
+/* 1 if the calling thread is inside an allocation hook (it may hold the
+ * agent's locks: an exit from a signal handler must not wait for them). */
+int memtrack_in_hook(void);
+
 /* In the child after fork: forget the parent's blocks and totals. */
 void memtrack_fork_child(void);
 

@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RAWWRITE_BUF (1u << 20)   /* flushed when full, so records ≤ 1 MiB fit */
+/* Flushed when full; any record (at most RAW_RECORD_MAX plus its head) fits. */
+#define RAWWRITE_BUF (RAW_RECORD_MAX + (64u << 10))
 
 static struct {
     int fd;
@@ -41,11 +42,16 @@ static int rawwrite_check_fd(void) {
         return 0;
     int fd = open(rw.path, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0) return -1;
-    if (fstat(fd, &st) != 0 || st.st_dev != rw.dev || st.st_ino != rw.ino) {
-        close(fd);
+    /* Not on a low descriptor the program will expect to get next (a
+     * daemon closes everything, then opens /dev/null as 0, 1, 2). */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+    close(fd);
+    if (high < 0) return -1;
+    if (fstat(high, &st) != 0 || st.st_dev != rw.dev || st.st_ino != rw.ino) {
+        close(high);
         return -1;
     }
-    rw.fd = fd;
+    rw.fd = high;
     return 0;
 }
 
@@ -86,9 +92,16 @@ int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
     if (rawwrite_init() != 0) return -1;
     rawwrite_lock();
     int rc = -1;
-    int n = snprintf(rw.path, sizeof rw.path, "%s/%d.rgd", dir, (int)getpid());
-    if (n < 0 || (size_t)n >= sizeof rw.path) goto out;
-    int fd = open(rw.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    /* <pid>.rgd, or <pid>.<n>.rgd for the images a process exec'd after
+     * the first: never overwrite what an earlier image wrote. */
+    int fd = -1;
+    for (int k = 1; k < 1000 && fd < 0; k++) {
+        int n = k == 1 ? snprintf(rw.path, sizeof rw.path, "%s/%d.rgd", dir, (int)getpid())
+                       : snprintf(rw.path, sizeof rw.path, "%s/%d.%d.rgd", dir, (int)getpid(), k);
+        if (n < 0 || (size_t)n >= sizeof rw.path) goto out;
+        fd = open(rw.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) goto out;
+    }
     if (fd < 0) goto out;
     /* Keep clear of the low descriptors a program may expect to be free. */
     int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
@@ -158,12 +171,19 @@ int rawwrite_flush(void) {
     return rc;
 }
 
+/* Closes our descriptor only if it is still ours. */
+static void rawwrite_close_fd(void) {
+    struct stat st;
+    if (rw.fd >= 0 && fstat(rw.fd, &st) == 0 && st.st_dev == rw.dev && st.st_ino == rw.ino)
+        close(rw.fd);
+}
+
 void rawwrite_close(void) {
     int saved = errno;
     rawwrite_lock();
     if (rw.fd >= 0) {
         rawwrite_flush_locked();
-        close(rw.fd);
+        rawwrite_close_fd();
     }
     rw.fd = -1;
     rawwrite_unlock();
@@ -171,7 +191,7 @@ void rawwrite_close(void) {
 }
 
 void rawwrite_forget(void) {
-    if (rw.fd >= 0) close(rw.fd);
+    rawwrite_close_fd();
     rw.fd = -1;
     rw.used = 0;
     rw.failed = 0;

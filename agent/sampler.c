@@ -65,6 +65,7 @@ static struct {
     int opened;
     int ready;                     /* the interpreter was seen initialised */
     int final;                     /* the last flush, at exit */
+    int open_early;                /* create the file at the first sample */
     uint32_t self_tid;
     uint64_t tick;
     uint64_t samples, dropped;
@@ -198,7 +199,12 @@ static void sampler_write_stats(uint64_t now) {
 
 /* Writes everything aggregated since the last flush. */
 static void sampler_flush(uint64_t now) {
-    if (!sp.opened || !rawwrite_ok()) return;
+    /* A forked child creates its file at its first flush, not its first
+     * sample: one that execs within 100 ms (subprocess with preexec_fn)
+     * leaves no file behind. Exec'd processes create theirs at once, so one
+     * that crashes early still leaves a trace. */
+    if (!sp.opened && sampler_open() != 0) return;
+    if (!rawwrite_ok()) return;
     static sampler_counts_out_t out;
     out.n = 0;
     htab_each(&sp.counts, sampler_emit_count, &out);
@@ -301,7 +307,8 @@ static void sampler_tick(uint64_t now) {
         sp.ready = 1;
         memtrack_python_ready = 1;
     }
-    if (sampler_open() != 0) return;
+    if (sp.open_early && sampler_open() != 0) return;
+    if (!rawwrite_ok()) return;
     sp.tick++;
     sp.samples++;
     np = pyread_threads(py, np, PYREAD_MAX_THREADS);
@@ -369,6 +376,8 @@ static void *sampler_main(void *arg) {
     return NULL;
 }
 
+static void sampler_stop_ex(int exec);
+
 static int sampler_spawn(void) {
     sigset_t all, old;
     sigfillset(&all);
@@ -414,17 +423,30 @@ int sampler_start(const sampler_config_t *cfg) {
     pyread_gil_range(&sp.gil_lo, &sp.gil_hi);
     if (rawwrite_init() != 0) return -1;
     sampler_reset_state();
+    sp.open_early = 1;
     return sampler_spawn();
 }
 
 void sampler_stop(void) {
+    sampler_stop_ex(0);
+}
+
+void sampler_stop_before_exec(void) {
+    sampler_stop_ex(1);
+}
+
+static void sampler_stop_ex(int exec) {
     if (!sp.running) return;
     sp.running = 0;
     atomic_store(&sp.stop, 1);
     syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
-    pthread_join(sp.thread, NULL);
+    /* Bounded: never let the program's exit wait on us for long. */
+    struct timespec limit;
+    clock_gettime(CLOCK_REALTIME, &limit);
+    limit.tv_sec += 2;
+    if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return;
     /* A process that ended before its first sample still leaves its file. */
-    if (!sp.opened && (sp.ready || pyread_ready())) sampler_open();
+    if (!sp.opened && !exec && (sp.ready || pyread_ready())) sampler_open();
     if (sp.opened && rawwrite_ok()) {
         uint64_t now = sampler_clock(CLOCK_MONOTONIC);
         sp.final = 1;
@@ -455,5 +477,6 @@ void sampler_fork_child(void) {
     rawwrite_forget();
     memread_init();
     sampler_reset_state();
+    sp.open_early = 0;
     sampler_spawn();
 }

@@ -26,6 +26,11 @@ int sampler_start(const sampler_config_t *cfg);
  * than once and from any thread but the sampler's. */
 void sampler_stop(void);
 
+/* The same, before exec(): the process image is about to be replaced. A
+ * process that has not written its file yet (a forked child about to exec)
+ * leaves none. */
+void sampler_stop_before_exec(void);
+
 /* Fork handling: before fork the sampler is parked between two samples, so
  * the child inherits consistent tables; the parent resumes it; the child
  * forgets the parent's file and tables and starts its own sampler. */

@@ -169,7 +169,8 @@ static void stacks_remember(stacks_cache_t *cache, const pyread_frame_t *frames,
                             const uint32_t *ids, int depth_ok) {
     if (!cache) return;
     if (n > cache->cap) {
-        int cap = n < 64 ? 64 : n;
+        int cap = cache->cap ? cache->cap : 64;
+        while (cap < n) cap *= 2;     /* doubling: the arena never takes it back */
         pyread_frame_t *f = arena_alloc((size_t)cap * sizeof *f);
         uint32_t *i = arena_alloc((size_t)cap * sizeof *i);
         if (!f || !i) {

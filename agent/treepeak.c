@@ -44,6 +44,7 @@ static struct {
     tree_slot_t *slot;              /* NULL: this process is not in the tree */
     _Atomic int64_t local;          /* exact live bytes of this process */
     _Atomic int64_t pending;        /* not yet added to the tree */
+    _Atomic int64_t unslotted;      /* added while this process had no slot */
 } tp;
 
 static uint64_t tp_clock(void) {
@@ -87,9 +88,18 @@ static tree_slot_t *tp_take_slot(tree_shared_t *t, uint32_t pid) {
         if (atomic_load(&s->pid) == pid && atomic_compare_exchange_strong(&s->state, &alive, SLOT_GONE))
             tp_tree_add(t, -atomic_exchange(&s->flushed, 0));
     }
+    tree_slot_t *s = NULL;
     uint32_t i = atomic_fetch_add(&t->nslots, 1);
-    if (i >= TREE_SLOTS) return NULL;
-    tree_slot_t *s = &t->slots[i];
+    if (i < TREE_SLOTS) {
+        s = &t->slots[i];
+    } else {
+        /* All handed out: take back one whose process has left. */
+        for (uint32_t j = 0; j < TREE_SLOTS && !s; j++) {
+            uint32_t gone = SLOT_GONE;
+            if (atomic_compare_exchange_strong(&t->slots[j].state, &gone, SLOT_FREE)) s = &t->slots[j];
+        }
+        if (!s) return NULL;
+    }
     atomic_store(&s->flushed, 0);
     atomic_store(&s->pid, pid);
     atomic_store(&s->state, SLOT_ALIVE);
@@ -146,9 +156,10 @@ void treepeak_add(int64_t delta) {
     int64_t pending = atomic_fetch_add_explicit(&tp.pending, delta, memory_order_relaxed) + delta;
     if (pending < TREE_BATCH && pending > -TREE_BATCH) return;
     int64_t take = atomic_exchange(&tp.pending, 0);
-    if (!take || !tp.slot) return;
+    if (!take || !tp.tree) return;
     tp_tree_add(tp.tree, take);
-    atomic_fetch_add(&tp.slot->flushed, take);
+    if (tp.slot) atomic_fetch_add(&tp.slot->flushed, take);
+    else atomic_fetch_add(&tp.unslotted, take);   /* no slot: taken out at exit only */
 }
 
 uint64_t treepeak_generation(void) {
@@ -172,20 +183,23 @@ int64_t treepeak_local(void) {
 }
 
 void treepeak_finish(void) {
-    if (!tp.tree || !tp.slot) return;
+    if (!tp.tree) return;
     int64_t take = atomic_exchange(&tp.pending, 0);
     if (take) {
         tp_tree_add(tp.tree, take);
-        atomic_fetch_add(&tp.slot->flushed, take);
+        if (tp.slot) atomic_fetch_add(&tp.slot->flushed, take);
+        else atomic_fetch_add(&tp.unslotted, take);
     }
     tp_commit_if_at_max(tp.tree);
 }
 
 void treepeak_leave(void) {
-    if (!tp.tree || !tp.slot) return;
+    if (!tp.tree) return;
+    int64_t out = atomic_exchange(&tp.unslotted, 0);
     uint32_t alive = SLOT_ALIVE;
-    if (atomic_compare_exchange_strong(&tp.slot->state, &alive, SLOT_GONE))
-        tp_tree_add(tp.tree, -atomic_exchange(&tp.slot->flushed, 0));
+    if (tp.slot && atomic_compare_exchange_strong(&tp.slot->state, &alive, SLOT_GONE))
+        out += atomic_exchange(&tp.slot->flushed, 0);
+    if (out) tp_tree_add(tp.tree, -out);
     tp.slot = NULL;
 }
 
@@ -209,5 +223,6 @@ void treepeak_reap(void) {
 void treepeak_fork_child(void) {
     atomic_store(&tp.local, 0);
     atomic_store(&tp.pending, 0);
+    atomic_store(&tp.unslotted, 0);
     if (tp.tree) tp.slot = tp_take_slot(tp.tree, (uint32_t)syscall(SYS_getpid));
 }
