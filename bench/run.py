@@ -27,6 +27,8 @@ def main():
     quick = ["--quick"] if a.quick else []
     step("Wall-clock overhead against plain python3",
          [py, "bench/overhead.py", *quick, "--json", str(OUT / "overhead.json")])
+    step("Memory accuracy against known allocations",
+         [py, "bench/accuracy.py", "--runs", "2" if a.quick else "5", "--json", str(OUT / "accuracy.json")])
     step("Report generation for synthetic raw data",
          [py, "bench/report_speed.py", "--runs", "1" if a.quick else "5", "--check"])
     step("Page load to first paint, 100k-node flamegraph",

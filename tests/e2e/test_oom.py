@@ -42,7 +42,7 @@ def test_oom_killed_job_leaves_its_memory_profile(radiograph, tmp_path):
         "import time\n"
         "def hog():\n"
         "    keep = []\n"
-        "    while True:\n"
+        "    for _ in range(150):          # bounded: 1.5 GB if the limit is not enforced\n"
         "        keep.append(bytearray(10 * 1000 * 1000))\n"
         "        time.sleep(0.05)\n"
         "hog()\n")
@@ -55,6 +55,8 @@ def test_oom_killed_job_leaves_its_memory_profile(radiograph, tmp_path):
             cg.rmdir()
         except OSError:
             pass
+    if p.returncode == 0:
+        pytest.skip("the cgroup's memory limit is not enforced here")
     assert p.returncode == 128 + 9, (p.returncode, p.stderr)
     rep = tmp_path / "rep"
     assert (rep / "index.html").exists(), p.stderr
