@@ -33,7 +33,7 @@
 #define MT_FILTER_BITS 20                     /* 1 Mi counters */
 #define MT_SERIES_MAX 4096                    /* buffered series points */
 #define MT_SERIES_EPOCH 1024u
-#define MT_PEAK_WRITE_NS 5000000000ull
+#define MT_PEAK_WRITE_NS 1000000000ull
 #define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t) - 1)
 
 int memtrack_active;

@@ -54,7 +54,7 @@ void memtrack_low_memory(uint64_t avail, int low);
 void memtrack_tick(uint64_t now_ns, int with_rss);
 
 /* From the sampler thread: writes the series so far, and the peak's
- * callstacks if they changed (at most every 5 s, and always when FINAL). */
+ * callstacks if they changed (at most once a second, and always when FINAL). */
 void memtrack_flush(uint64_t now_ns, int final);
 
 /* Re-entrancy guard: a thread inside a hook, or the sampler thread, is not

@@ -124,7 +124,10 @@ int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *mo
     *more = 0;
     while (frame) {
         _PyInterpreterFrame f;
-        if (frame >= lo && frame + fsize <= hi) memcpy(&f, pyread_chunk + (frame - lo), fsize);
+        /* No `frame + fsize <= hi`: a torn pointer near the top of the
+         * address space would wrap around and pass. */
+        if (frame >= lo && frame < hi && hi - frame >= fsize)
+            memcpy(&f, pyread_chunk + (frame - lo), fsize);
         else if (memread_copy(&f, frame, fsize) != 0) return -1;
         if (!f.f_code) return -1;
         if (n == max) {
