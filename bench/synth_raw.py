@@ -17,7 +17,13 @@ docs/internals.md). What the agent does is imitated:
 - the timeline keeps a subset of samples per thread: every sample for the
   first 2048 points, then the stride doubles every 2048 points, so a thread
   of N samples has about 2048 * (1 + log2(N / 2048)) points;
-- a STATS record every second (cumulative samples, cpu, rss), END at exit.
+- a STATS record every second (cumulative samples, cpu, rss), END at exit;
+- memory as the agent tracks it: MEM_INFO once; a MEM_SERIES point per
+  sampler tick (RSS read every 10th tick), the stride doubling every 1024
+  points, flushed each second; a MEM_PEAK (the callstacks live at the
+  process's highest tracked total so far) at most every 5 s while the total
+  keeps reaching new highs, and a last one at exit, after which the final
+  flush adds the peak itself as one more (out of order) series point.
 
 The program is a random but realistic call tree: a shared trunk (module,
 main, framework layers), branching into many distinct stacks of depth 20-60,
@@ -33,6 +39,7 @@ import struct
 MAGIC = b"RGRAW01\n"
 RAW_STRING, RAW_FRAME, RAW_STACK, RAW_THREAD, RAW_COUNTS, RAW_TIMELINE, \
     RAW_STATS, RAW_NOTE, RAW_END, RAW_CMDLINE = range(1, 11)
+RAW_MEM_INFO, RAW_MEM_SERIES, RAW_MEM_PEAK = 20, 21, 22
 RAW_THREAD_PYTHON, RAW_THREAD_MAIN = 1, 2
 PY_3_11_7 = 0x030B07F0
 
@@ -109,6 +116,22 @@ class RawWriter:
 
     def end(self, t, cpu):
         self.record(RAW_END, struct.pack("<QQ", t, cpu))
+
+    def mem_info(self, sample_bytes):
+        self.record(RAW_MEM_INFO, struct.pack("<QQ", sample_bytes, 0))
+
+    def mem_series(self, points):
+        for i in range(0, len(points), 4096):
+            self.record(RAW_MEM_SERIES, b"".join(
+                struct.pack("<QQQ", *p) for p in points[i:i + 4096]))
+
+    def mem_peak(self, t, peak, entries, oom=0, generation=None, tree_peak=0):
+        """ENTRIES: [(stack id, bytes)]. GENERATION: None for the 32-byte head."""
+        head = struct.pack("<QQQQ", t, peak, len(entries), oom)
+        if generation is not None:
+            head += struct.pack("<QQ", generation, tree_peak)
+        self.record(RAW_MEM_PEAK, head + b"".join(
+            struct.pack("<IIQ", st, 0, b) for st, b in entries))
 
     def cmdline(self, argv):
         self.record(RAW_CMDLINE, b"".join(a.encode() + b"\0" for a in argv))
@@ -221,8 +244,89 @@ class ThreadSim:
             n -= k
 
 
+class MemSim:
+    """A process's tracked memory, the agent's series stride and its peak
+    snapshots: a working set of allocating stacks whose live bytes grow in a
+    sawtooth (batches allocated, then freed) over a rising baseline for the
+    first part of the run, then fall back."""
+
+    R = 256 * 1024
+
+    def __init__(self, rng, prog, seconds, hz, nstacks, base_mb, top_mb):
+        self.rng, self.hz = rng, hz
+        self.total_ticks = seconds * hz
+        self.base, self.top = base_mb << 20, top_mb << 20
+        self.stacks = rng.sample(prog.leaves, min(nstacks, len(prog.leaves)))
+        # inner frames allocate too: some stacks are callers of the leaves
+        for i in range(0, len(self.stacks), 5):
+            n = self.stacks[i]
+            for _ in range(rng.randint(1, 6)):
+                if prog.parent[n] is not None:
+                    n = prog.parent[n]
+            self.stacks[i] = n
+        self.weights = [rng.paretovariate(1.1) for _ in self.stacks]
+        wsum = sum(self.weights)
+        self.weights = [w / wsum for w in self.weights]
+        self.tick = 0
+        self.stride, self.skip, self.in_epoch = 1, 0, 0
+        self.points = []
+        self.peak, self.peak_t = 0, 0
+        self.peak_dirty = False
+        self.last_peak_write = None
+
+    def tracked(self, k):
+        x = k / self.total_ticks
+        rise = min(1.0, x / 0.35)
+        level = self.base + (self.top - self.base) * rise * (1.0 if x < 0.7 else
+                                                            max(0.3, 1 - (x - 0.7) / 0.3))
+        saw = ((k % (self.hz * 7)) / (self.hz * 7)) * 0.15 * level
+        return int(level * 0.85 + saw)
+
+    def advance(self, t0, interval_ns):
+        """One second of sampler ticks: series points and the peak."""
+        for _ in range(self.hz):
+            k = self.tick
+            self.tick += 1
+            v = self.tracked(k)
+            t = t0 + k * interval_ns
+            if v > self.peak:
+                self.peak, self.peak_t, self.peak_dirty = v, t, True
+            self.skip += 1
+            if self.skip < self.stride:
+                continue
+            self.skip = 0
+            rss = int(v * 1.08) + (60 << 20) if k % 10 == 1 else 0
+            self.points.append((t, v, rss))
+            self.in_epoch += 1
+            if self.in_epoch == 1024:
+                self.in_epoch = 0
+                self.stride *= 2
+
+    def snapshot(self, w, prog, leave_out_first=0):
+        """(stack id, bytes) entries estimating what was live at the peak."""
+        out = [(0, int(self.peak * 0.03))]       # no Python stack
+        for node, wt in zip(self.stacks[leave_out_first:], self.weights[leave_out_first:]):
+            b = int(self.peak * 0.97 * wt * self.rng.uniform(0.8, 1.2))
+            if b >= 64:
+                out.append((w.stack(prog, node), b))
+        return out
+
+    def flush(self, w, prog, now, final=False):
+        if self.tick == self.hz or (final and self.tick <= self.hz):
+            w.mem_info(self.R)
+        if final:
+            self.points.append((self.peak_t, self.peak, 0))
+        w.mem_series(self.points)
+        self.points = []
+        if self.peak_dirty and (final or self.last_peak_write is None or
+                                now - self.last_peak_write >= 5_000_000_000):
+            w.mem_peak(self.peak_t, self.peak, self.snapshot(w, prog))
+            self.peak_dirty = False
+            self.last_peak_write = now
+
+
 def write_process(path, rng, prog, pid, ppid, start_mono, start_real, seconds, nthreads,
-                  hz, argv, ended=True, notes=(), cut=0, extra=False):
+                  hz, argv, ended=True, notes=(), cut=0, extra=False, mem=None):
     interval_us = 1000000 // hz
     interval_ns = interval_us * 1000
     w = RawWriter(path, pid, ppid, start_mono, start_real, interval_us)
@@ -261,8 +365,11 @@ def write_process(path, rng, prog, pid, ppid, start_mono, start_real, seconds, n
         t = start_mono + (s + 1) * 1000000000
         w.stats(t, (s + 1) * hz, s // 60, int((s + 1) * 1e9 * nthreads * 0.7), rss, peak,
                 (s + 1) * 2_000_000)
+        if mem is not None:
+            mem.advance(start_mono, interval_ns)
+            mem.flush(w, prog, t, final=ended and s == seconds - 1)
         if extra and s == 0:
-            w.record(25, b"\x01" * 24)          # a memory record: skipped by length
+            w.record(25, b"\x01" * 24)          # a future memory record: skipped by length
     if ended:
         w.end(start_mono + seconds * 1000000000 + 1000000, int(seconds * 1e9 * nthreads * 0.7))
     w.close(cut)
@@ -295,9 +402,10 @@ def main():
         seconds = args.seconds or 3600
         prog = Program(rng, nstacks=3000, depth_min=20, depth_max=60)
         argv = ["python3", "train.py", "--epochs", "3"]
+        mem = MemSim(rng, prog, seconds, hz, nstacks=2500, base_mb=300, top_mb=9000)
         end = write_process(os.path.join(raw, "4242.rgd"), rng, prog, 4242, 4200,
                             start_mono + 2_000_000, start_real + 2_000_000, seconds, 16,
-                            hz, argv)
+                            hz, argv, mem=mem)
         write_run_info(raw, argv, start_mono, end + 5_000_000, start_real,
                        int(seconds * 16 * 0.7e9), hz)
     elif args.preset == "procs50":
@@ -306,7 +414,8 @@ def main():
         argv = ["python3", "pool_job.py"]
         last = write_process(os.path.join(raw, "5000.rgd"), rng, prog, 5000, 4999,
                              start_mono + 1_000_000, start_real + 1_000_000,
-                             seconds + 10, 2, hz, argv)
+                             seconds + 10, 2, hz, argv,
+                             mem=MemSim(rng, prog, seconds + 10, hz, 400, 200, 900))
         for i in range(1, 50):
             pid = 5000 + 10 * i
             t0 = start_mono + 1_000_000_000 + i * 50_000_000
@@ -314,7 +423,8 @@ def main():
                                 t0, start_real + (t0 - start_mono), seconds, 2, hz,
                                 ["python3", "-c", "from multiprocessing.spawn import "
                                  "spawn_main; spawn_main()"],
-                                ended=i % 17 != 0)
+                                ended=i % 17 != 0,
+                                mem=MemSim(rng, prog, seconds, hz, 300, 60, 400 + 10 * i))
             last = max(last, end)
         write_run_info(raw, argv, start_mono, last + 5_000_000, start_real,
                        int(50 * seconds * 2 * 0.7e9), hz)
@@ -325,10 +435,27 @@ def main():
         end = write_process(os.path.join(raw, "100.rgd"), rng, prog, 100, 99,
                             start_mono, start_real, seconds, 2, hz, argv,
                             notes=["allocation tracking unavailable: test note"],
-                            extra=True)
+                            extra=True, mem=MemSim(rng, prog, seconds, hz, 8, 5, 40))
         write_process(os.path.join(raw, "101.rgd"), rng, prog, 101, 100,
                       start_mono + 500_000_000, start_real + 500_000_000, 1, 1, hz,
                       ["python3", "-c", "child"], ended=False, cut=7)
+        # a child killed while out of memory, its snapshot with the 48-byte head
+        w = RawWriter(os.path.join(raw, "102.rgd"), 102, 100, start_mono + 700_000_000,
+                      start_real + 700_000_000, 10000)
+        w.cmdline(["python3", "-c", "oom"])
+        w.thread(102, RAW_THREAD_PYTHON | RAW_THREAD_MAIN, start_mono + 700_000_000,
+                 "MainThread")
+        leaf = prog.leaves[0]
+        sid = w.stack(prog, leaf)
+        w.counts([((sid, 102, 0), 5)])
+        w.mem_info(MemSim.R)
+        t = start_mono + 700_000_000
+        w.mem_series([(t + i * 10_000_000, (i + 1) << 20, (60 << 20) if i % 10 == 1 else 0)
+                      for i in range(40)])
+        w.mem_peak(t + 390_000_000, 40 << 20, [(sid, 39 << 20), (0, 1 << 20)], oom=1,
+                   generation=2, tree_peak=80 << 20)
+        w.note("process 102: an allocation of 1073741824 bytes failed (out of memory)")
+        w.close()
         write_run_info(raw, argv, start_mono, end + 1_000_000, start_real,
                        int(seconds * 2 * 0.7e9), hz, exit_code=3)
 

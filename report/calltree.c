@@ -102,8 +102,10 @@ int calltree_finish(calltree_t *t, const uint32_t *rank, uint32_t **remap)
         free(np); free(nf); free(nd); free(nv);
         return -ENOMEM;
     }
-    for (size_t i = n; i-- > 1;)
-        t->value[t->parent[i]] += t->value[i];
+    for (size_t i = n; i-- > 1;) {   /* saturating: byte values are untrusted */
+        uint64_t *pv = &t->value[t->parent[i]];
+        *pv = *pv + t->value[i] < *pv ? UINT64_MAX : *pv + t->value[i];
+    }
     for (size_t i = 1; i < n; i++)
         first[t->parent[i] + 1]++;
     for (size_t i = 0; i < n; i++)

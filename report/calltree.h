@@ -2,8 +2,8 @@
  * found or created in O(1) through a hash table, with a self value added by
  * samples. calltree_finish turns it into the form every writer uses: nodes
  * renumbered in pre-order with siblings sorted by a frame rank, and values
- * made inclusive. The performance tree uses it; the peak-memory tree will
- * too. Frames are opaque u32 indices chosen by the caller. */
+ * made inclusive (saturating at UINT64_MAX). The performance tree and the
+ * peak-memory tree use it. Frames are opaque u32 indices chosen by the caller. */
 #ifndef RADIOGRAPH_CALLTREE_H
 #define RADIOGRAPH_CALLTREE_H
 

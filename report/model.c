@@ -5,7 +5,13 @@
  * model. A stack maps to a tree node by walking up to the nearest ancestor
  * already mapped and creating the path down from there, so every stack costs
  * O(its new frames) once, and a sample costs one array read and one hash
- * probe (its state leaf).
+ * probe (its state leaf). The peak-memory tree is built the same way, with
+ * its own memo (a stack maps to different nodes in the two trees).
+ *
+ * The memory series of several processes is a step function per process;
+ * their sum is taken at every timestamp any of them has, by one sweep over
+ * all points in time order, a process counting from its first point until
+ * its END.
  *
  * Finishing is where order is decided, so that the same raw data always gives
  * byte-identical outputs: frames get a rank by (name, file, line), siblings
@@ -46,7 +52,9 @@ int model_init(model_t *m)
     memset(m, 0, sizeof *m);
     keymap_init(&m->frame_index);
     keymap_init(&m->thread_index);
-    if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0)
+    m->no_stack_frame = MODEL_NONE;
+    if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0 ||
+        calltree_init(&m->mem) < 0)
         return -ENOMEM;
     for (unsigned s = 0; s < RAW_ST_COUNT; s++) {
         uint32_t name;
@@ -70,6 +78,8 @@ void model_free(model_t *m)
         free(m->procs[i].argv);
         free(m->procs[i].rss);
         free(m->procs[i].threads);
+        free(m->procs[i].mem);
+        free(m->procs[i].mem_entries);
     }
     for (size_t i = 0; i < m->nthreads; i++) {
         free(m->threads[i].points);
@@ -83,6 +93,8 @@ void model_free(model_t *m)
     keymap_free(&m->frame_index);
     keymap_free(&m->thread_index);
     calltree_free(&m->perf);
+    calltree_free(&m->mem);
+    free(m->mem_series);
     strtab_free(&m->strings);
     runinfo_free(&m->runinfo);
     memset(m, 0, sizeof *m);
@@ -120,6 +132,7 @@ typedef struct model_merge {
     uint32_t *string_of;     /* local string -> strtab id */
     uint32_t *frame_of;      /* local frame -> model frame */
     uint32_t *node_of;       /* local stack -> perf node */
+    uint32_t *mem_node_of;   /* local stack -> memory node */
     uint32_t path[RAWREAD_DEPTH_MAX + 1];
 } model_merge_t;
 
@@ -171,24 +184,111 @@ static int model_merge_frame(model_merge_t *c, uint32_t lf, uint32_t *frame)
     return 0;
 }
 
-/* The perf node of local stack S (RAWREAD_NONE: the root). */
-static int model_merge_stack(model_merge_t *c, uint32_t s, uint32_t *node)
+/* The node of local stack S (RAWREAD_NONE: the root) in TREE, whose memo
+ * (local stack -> node) is NODE_OF. */
+static int model_tree_stack(model_merge_t *c, calltree_t *tree, uint32_t *node_of,
+                            uint32_t s, uint32_t *node)
 {
     const rawread_file_t *f = c->f;
     size_t k = 0;
-    while (s != RAWREAD_NONE && c->node_of[s] == MODEL_NONE && k <= RAWREAD_DEPTH_MAX) {
+    while (s != RAWREAD_NONE && node_of[s] == MODEL_NONE && k <= RAWREAD_DEPTH_MAX) {
         c->path[k++] = s;
         s = f->stacks[s].parent;
     }
-    uint32_t at = s == RAWREAD_NONE ? CALLTREE_ROOT : c->node_of[s];
+    uint32_t at = s == RAWREAD_NONE ? CALLTREE_ROOT : node_of[s];
     while (k) {
         uint32_t ls = c->path[--k], frame;
         int rc = model_merge_frame(c, f->stacks[ls].frame, &frame);
-        if (rc < 0 || (rc = calltree_child(&c->m->perf, at, frame, &at)) < 0)
+        if (rc < 0 || (rc = calltree_child(tree, at, frame, &at)) < 0)
             return rc;
-        c->node_of[ls] = at;
+        node_of[ls] = at;
     }
     *node = at;
+    return 0;
+}
+
+/* The perf node of local stack S (RAWREAD_NONE: the root). */
+static int model_merge_stack(model_merge_t *c, uint32_t s, uint32_t *node)
+{
+    return model_tree_stack(c, &c->m->perf, c->node_of, s, node);
+}
+
+static uint64_t model_sat_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* The [no Python stack] frame, created on first use. */
+static int model_no_stack_frame(model_t *m, uint32_t *frame)
+{
+    if (m->no_stack_frame == MODEL_NONE) {
+        uint32_t name;
+        if (m->nframes >= MODEL_NONE - 1)
+            return -EINVAL;
+        if (strtab_intern(&m->strings, MODEL_NO_PYTHON_STACK,
+                          strlen(MODEL_NO_PYTHON_STACK), &name) < 0)
+            return -ENOMEM;
+        model_frame_t *f = GROW_PUSH(m->frames, m->nframes, m->frames_cap);
+        if (!f)
+            return -ENOMEM;
+        f->name = name;
+        f->file = 0;
+        f->line = 0;
+        f->kind = MODEL_FRAME_NO_STACK;
+        m->no_stack_frame = (uint32_t)(m->nframes - 1);
+    }
+    *frame = m->no_stack_frame;
+    return 0;
+}
+
+/* The file's peak snapshot into the memory tree, and its series. */
+static int model_merge_memory(model_merge_t *c)
+{
+    model_t *m = c->m;
+    const rawread_file_t *f = c->f;
+    model_process_t *p = &m->procs[c->proc];
+    p->has_memory = f->has_mem_info || f->nmem_points || f->has_mem_peak;
+    if (!p->has_memory)
+        return 0;
+    m->has_memory = 1;
+    p->has_mem_info = f->has_mem_info;
+    p->mem_sample_bytes = f->mem_info.sample_bytes;
+    if (f->nmem_points) {
+        p->mem = malloc(f->nmem_points * sizeof *p->mem);
+        if (!p->mem)
+            return -ENOMEM;
+        memcpy(p->mem, f->mem_points, f->nmem_points * sizeof *p->mem);
+        p->nmem = p->mem_cap = f->nmem_points;
+    }
+    if (!f->has_mem_peak)
+        return 0;
+    p->has_mem_peak = 1;
+    p->mem_peak_t_ns = f->mem_peak.t_ns;
+    p->mem_peak_bytes = f->mem_peak.peak_bytes;
+    p->mem_oom = f->mem_peak.oom;
+    p->mem_has_generation = f->mem_peak.has_generation;
+    p->mem_generation = f->mem_peak.generation;
+    p->mem_tree_peak_bytes = f->mem_peak.tree_peak_bytes;
+    if (!f->nmem_entries)
+        return 0;
+    p->mem_entries = malloc(f->nmem_entries * sizeof *p->mem_entries);
+    if (!p->mem_entries)
+        return -ENOMEM;
+    for (size_t i = 0; i < f->nmem_entries; i++) {
+        const rawread_mem_entry_t *e = &f->mem_entries[i];
+        uint32_t node, frame;
+        int rc;
+        if (e->stack == RAWREAD_NONE) {
+            if ((rc = model_no_stack_frame(m, &frame)) < 0 ||
+                (rc = calltree_child(&m->mem, CALLTREE_ROOT, frame, &node)) < 0)
+                return rc;
+        } else if ((rc = model_tree_stack(c, &m->mem, c->mem_node_of, e->stack, &node)) < 0) {
+            return rc;
+        }
+        p->mem_entries[p->nmem_entries].node = node;
+        p->mem_entries[p->nmem_entries].bytes = e->bytes;
+        p->nmem_entries++;
+    }
     return 0;
 }
 
@@ -378,20 +478,24 @@ int model_add_file(model_t *m, const rawread_file_t *f, const char *name)
     c->string_of = malloc((f->nstrings + 1) * sizeof *c->string_of);
     c->frame_of = malloc((f->nframes + 1) * sizeof *c->frame_of);
     c->node_of = malloc((f->nstacks + 1) * sizeof *c->node_of);
+    c->mem_node_of = malloc((f->nstacks + 1) * sizeof *c->mem_node_of);
     int rc = -ENOMEM;
-    if (c->string_of && c->frame_of && c->node_of) {
+    if (c->string_of && c->frame_of && c->node_of && c->mem_node_of) {
         memset(c->string_of, 0xff, f->nstrings * sizeof *c->string_of);
         memset(c->frame_of, 0xff, f->nframes * sizeof *c->frame_of);
         memset(c->node_of, 0xff, f->nstacks * sizeof *c->node_of);
+        memset(c->mem_node_of, 0xff, f->nstacks * sizeof *c->mem_node_of);
         if ((rc = model_merge_threads(c)) == 0 &&
             (rc = model_merge_counts(c)) == 0 &&
             (rc = model_merge_points(c)) == 0 &&
+            (rc = model_merge_memory(c)) == 0 &&
             (rc = f->has_cmdline ? model_merge_cmdline(c) : 0) == 0)
             rc = model_merge_notes(c, name);
     }
     free(c->string_of);
     free(c->frame_of);
     free(c->node_of);
+    free(c->mem_node_of);
     free(c);
     return rc;
 }
@@ -460,6 +564,93 @@ static int model_cmp_point(const void *a, const void *b)
     return (int)x->state - (int)y->state;
 }
 
+/* The run's last process-tree peak generation (0: the agent wrote none). */
+static uint64_t model_mem_generation(const model_t *m)
+{
+    uint64_t g = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        if (p->has_mem_peak && p->mem_has_generation && p->mem_generation > g)
+            g = p->mem_generation;
+    }
+    return g;
+}
+
+/* Whether process P's snapshot is part of the peak: with generations, only
+ * a snapshot of the run's last peak G counts (a process that had exited or
+ * not yet started held nothing then); without, every process's own peak. */
+static int model_mem_counts(const model_process_t *p, uint64_t g)
+{
+    return p->has_mem_peak && (g == 0 || (p->mem_has_generation && p->mem_generation == g));
+}
+
+/* Adds the counting snapshots' bytes to the memory tree and finishes it.
+ * When some snapshot does not count, the tree is rebuilt from the paths of
+ * those that do, so that no empty branch is left behind. */
+static int model_finish_mem_tree(model_t *m, const uint32_t *rank)
+{
+    uint64_t g = model_mem_generation(m);
+    int all = 1;
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (m->procs[i].has_mem_peak && !model_mem_counts(&m->procs[i], g))
+            all = 0;
+    calltree_t *st = &m->mem, fresh;
+    uint32_t *map = NULL, *path = NULL;
+    int rc = 0;
+    if (!all) {
+        if (calltree_init(&fresh) < 0) {
+            calltree_free(&fresh);
+            return -ENOMEM;
+        }
+        map = malloc(st->n * sizeof *map);
+        path = malloc(st->n * sizeof *path);
+        if (!map || !path) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        memset(map, 0xff, st->n * sizeof *map);
+        map[CALLTREE_ROOT] = CALLTREE_ROOT;
+    }
+    calltree_t *t = all ? st : &fresh;
+    for (size_t i = 0; i < m->nprocs && rc == 0; i++) {
+        const model_process_t *p = &m->procs[i];
+        if (!model_mem_counts(p, g))
+            continue;
+        for (size_t j = 0; j < p->nmem_entries && rc == 0; j++) {
+            uint32_t node = p->mem_entries[j].node;
+            if (!all) {
+                size_t k = 0;
+                uint32_t v = node;
+                while (map[v] == MODEL_NONE) {
+                    path[k++] = v;
+                    v = st->parent[v];
+                }
+                uint32_t at = map[v];
+                while (k && rc == 0) {
+                    uint32_t w = path[--k];
+                    rc = calltree_child(&fresh, at, st->frame[w], &at);
+                    map[w] = at;
+                }
+                node = map[p->mem_entries[j].node];
+            }
+            if (rc == 0)
+                t->value[node] = model_sat_add(t->value[node], p->mem_entries[j].bytes);
+        }
+    }
+out:
+    free(map);
+    free(path);
+    if (!all) {
+        if (rc < 0) {
+            calltree_free(&fresh);
+            return rc;
+        }
+        calltree_free(&m->mem);
+        m->mem = fresh;
+    }
+    return calltree_finish(&m->mem, rank, NULL);
+}
+
 static int model_finish_tree(model_t *m)
 {
     uint32_t *order = malloc(m->nframes * sizeof *order);
@@ -473,6 +664,8 @@ static int model_finish_tree(model_t *m)
         for (size_t i = 0; i < m->nframes; i++)
             rank[order[i]] = (uint32_t)i;
         rc = calltree_finish(&m->perf, rank, &remap);
+        if (rc == 0)
+            rc = model_finish_mem_tree(m, rank);
     }
     if (rc == 0) {
         for (size_t i = 0; i < m->nthreads; i++) {
@@ -719,6 +912,243 @@ static int model_finish_summary(model_t *m, size_t root)
     return 0;
 }
 
+/* ---- memory ------------------------------------------------------------- */
+
+__extension__ typedef unsigned __int128 model_u128;
+
+size_t model_mem_downsample(const uint64_t *tracked, size_t stride, size_t n, size_t cap,
+                            size_t *keep)
+{
+    const char *base = (const char *)tracked;
+    if (n <= cap) {
+        for (size_t i = 0; i < n; i++)
+            keep[i] = i;
+        return n;
+    }
+    size_t k = 0;
+    for (uint64_t b = 0; b < cap; b++) {
+        size_t lo = (size_t)((uint64_t)n * b / cap), hi = (size_t)((uint64_t)n * (b + 1) / cap);
+        if (lo >= hi)
+            continue;
+        size_t best = lo;
+        uint64_t bv = *(const uint64_t *)(const void *)(base + lo * stride);
+        for (size_t i = lo + 1; i < hi; i++) {
+            uint64_t v = *(const uint64_t *)(const void *)(base + i * stride);
+            if (v > bv) {
+                bv = v;
+                best = i;
+            }
+        }
+        keep[k++] = best;
+    }
+    return k;
+}
+
+static int model_cmp_mem_point(const void *a, const void *b)
+{
+    const raw_mem_point_t *x = a, *y = b;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    if (x->tracked_bytes != y->tracked_bytes)
+        return x->tracked_bytes < y->tracked_bytes ? -1 : 1;
+    return x->rss_bytes < y->rss_bytes ? -1 : x->rss_bytes > y->rss_bytes;
+}
+
+typedef struct model_mem_event {
+    uint64_t t_ns, tracked, rss;
+    uint32_t proc;
+    uint32_t is_end;
+    size_t seq;
+} model_mem_event_t;
+
+static int model_cmp_mem_event(const void *a, const void *b)
+{
+    const model_mem_event_t *x = a, *y = b;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    if (x->is_end != y->is_end)
+        return (int)x->is_end - (int)y->is_end;
+    if (x->proc != y->proc)
+        return x->proc < y->proc ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static uint64_t model_u128_clamp(model_u128 v)
+{
+    return v > (model_u128)UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+/* The sum of every process's step function, at every timestamp of any of
+ * them, then thinned to MODEL_MEM_SERIES_MAX points. A process's MEM_PEAK
+ * is one more point of its own series (its exact bytes at that moment: with
+ * process-tree peaks, at the tree's peak, which a child's first series point
+ * may well come after). With INSERT_PEAK, the summary's peak (then the
+ * tree's own total at that moment) becomes a point too. */
+static int model_finish_mem_series(model_t *m, int insert_peak)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (m->procs[i].nmem || m->procs[i].has_mem_peak)
+            total += m->procs[i].nmem + 2;
+    if (!total)
+        return 0;
+    model_mem_event_t *ev = malloc(total * sizeof *ev);
+    uint64_t *cur_t = calloc(m->nprocs, sizeof *cur_t);
+    uint64_t *cur_r = calloc(m->nprocs, sizeof *cur_r);
+    model_mem_point_t *out = malloc((total + 1) * sizeof *out);
+    size_t *keep = malloc((total + 1) * sizeof *keep);
+    if (!ev || !cur_t || !cur_r || !out || !keep) {
+        free(ev); free(cur_t); free(cur_r); free(out); free(keep);
+        return -ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        if (!p->nmem && !p->has_mem_peak)
+            continue;
+        for (size_t j = 0; j < p->nmem; j++)
+            ev[k++] = (model_mem_event_t){ p->mem[j].t_ns, p->mem[j].tracked_bytes,
+                                           p->mem[j].rss_bytes, (uint32_t)i, 0, j };
+        if (p->has_mem_peak)
+            ev[k++] = (model_mem_event_t){ p->mem_peak_t_ns, p->mem_peak_bytes, 0,
+                                           (uint32_t)i, 0, p->nmem };
+        if (p->has_end)
+            ev[k++] = (model_mem_event_t){ p->end_t_ns, 0, 0, (uint32_t)i, 1, 0 };
+    }
+    qsort(ev, k, sizeof *ev, model_cmp_mem_event);
+    model_u128 sum_t = 0, sum_r = 0;
+    size_t have_r = 0, n = 0;
+    uint64_t base = m->summary.start_mono_ns;
+    for (size_t j = 0; j < k; j++) {
+        const model_mem_event_t *e = &ev[j];
+        uint32_t p = e->proc;
+        sum_t -= cur_t[p];
+        cur_t[p] = e->is_end ? 0 : e->tracked;
+        sum_t += cur_t[p];
+        if (e->is_end || e->rss) {
+            sum_r -= cur_r[p];
+            have_r -= cur_r[p] != 0;
+            cur_r[p] = e->is_end ? 0 : e->rss;
+            sum_r += cur_r[p];
+            have_r += cur_r[p] != 0;
+        }
+        if (e->is_end || (j + 1 < k && ev[j + 1].t_ns == e->t_ns && !ev[j + 1].is_end))
+            continue;
+        out[n].t_ns = model_rel(e->t_ns, base);
+        out[n].tracked = model_u128_clamp(sum_t);
+        out[n].rss = have_r ? model_u128_clamp(sum_r) : MODEL_NO_RSS;
+        if (out[n].rss == MODEL_NO_RSS && have_r)
+            out[n].rss = MODEL_NO_RSS - 1;
+        n++;
+    }
+    if (insert_peak) {
+        const model_summary_t *s = &m->summary;
+        size_t at = 0;
+        while (at < n && out[at].t_ns <= s->peak_memory_ns)
+            at++;
+        if (at > 0 && out[at - 1].t_ns == s->peak_memory_ns) {
+            if (out[at - 1].tracked < s->peak_memory_bytes)
+                out[at - 1].tracked = s->peak_memory_bytes;
+        } else {
+            memmove(out + at + 1, out + at, (n - at) * sizeof *out);
+            out[at].t_ns = s->peak_memory_ns;
+            out[at].tracked = s->peak_memory_bytes;
+            out[at].rss = at > 0 ? out[at - 1].rss : MODEL_NO_RSS;
+            n++;
+        }
+    }
+    size_t kept = model_mem_downsample(&out[0].tracked, sizeof *out, n, MODEL_MEM_SERIES_MAX,
+                                       keep);
+    for (size_t i = 0; i < kept; i++)
+        out[i] = out[keep[i]];
+    m->mem_series = out;
+    m->nmem_series = kept;
+    free(ev);
+    free(cur_t);
+    free(cur_r);
+    free(keep);
+    return 0;
+}
+
+/* Sorts each process's series, merges them, and sets the summary's memory
+ * figures: the peak from tracking when some process has it (else the RSS
+ * figure stays), R, and whether some process ran out of memory. The peak is
+ * the tree's figure at its last generation when the agent numbered its
+ * peaks, or the sum of those snapshots' own bytes if higher (a snapshot
+ * taken as memory ran out); otherwise the sum of every process's own peak
+ * (a process killed before its first MEM_PEAK: the top of its series). Its
+ * time is the latest of theirs. */
+static int model_finish_memory(model_t *m)
+{
+    model_summary_t *s = &m->summary;
+    uint64_t peak = 0, peak_t = 0, own = 0, g = model_mem_generation(m);
+    int any = 0, rc;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        model_process_t *p = &m->procs[i];
+        if (!p->has_memory)
+            continue;
+        for (size_t j = 1; j < p->nmem; j++) {
+            if (model_cmp_mem_point(&p->mem[j - 1], &p->mem[j]) > 0) {
+                qsort(p->mem, p->nmem, sizeof *p->mem, model_cmp_mem_point);
+                break;
+            }
+        }
+        if (p->has_mem_info && !s->has_memory_sample_bytes) {
+            s->has_memory_sample_bytes = 1;
+            s->memory_sample_bytes = p->mem_sample_bytes;
+        }
+        if (p->mem_oom) {
+            s->oom = 1;
+            if ((rc = model_note(m, "process %u ran out of memory: the memory profile shows "
+                                 "what was live when an allocation failed or memory was "
+                                 "nearly exhausted", p->pid)) < 0)
+                return rc;
+        }
+        uint64_t pb = 0, pt = 0;
+        if (g) {
+            /* the tree's own figure for its last peak; but a snapshot taken
+             * as memory ran out holds the process's bytes then, at the
+             * generation last committed, which may be well below */
+            if (!model_mem_counts(p, g))
+                continue;
+            any = 1;
+            if (p->mem_tree_peak_bytes > peak)
+                peak = p->mem_tree_peak_bytes;
+            own = model_sat_add(own, p->mem_peak_bytes);
+            if (p->mem_peak_t_ns > peak_t)
+                peak_t = p->mem_peak_t_ns;
+            continue;
+        }
+        if (p->has_mem_peak) {
+            pb = p->mem_peak_bytes;
+            pt = p->mem_peak_t_ns;
+        } else if (p->nmem) {
+            /* killed before its first MEM_PEAK: the highest point of its series */
+            for (size_t j = 0; j < p->nmem; j++)
+                if (j == 0 || p->mem[j].tracked_bytes > pb) {
+                    pb = p->mem[j].tracked_bytes;
+                    pt = p->mem[j].t_ns;
+                }
+        } else {
+            continue;
+        }
+        any = 1;
+        peak = model_sat_add(peak, pb);
+        if (pt > peak_t)
+            peak_t = pt;
+    }
+    if (own > peak)
+        peak = own;
+    if (any) {
+        s->has_peak_memory = 1;
+        s->peak_memory_bytes = peak;
+        s->peak_memory_tracked = 1;
+        s->has_peak_memory_time = 1;
+        s->peak_memory_ns = model_rel(peak_t, s->start_mono_ns);
+    }
+    return model_finish_mem_series(m, any && g != 0);
+}
+
 int model_finish(model_t *m, runinfo_t *ri)
 {
     if (m->finished)
@@ -730,7 +1160,7 @@ int model_finish(model_t *m, runinfo_t *ri)
     if ((rc = model_finish_tree(m)) < 0 || (rc = model_finish_order(m)) < 0)
         return rc;
     size_t root = model_root_process(m);
-    if ((rc = model_finish_summary(m, root)) < 0)
+    if ((rc = model_finish_summary(m, root)) < 0 || (rc = model_finish_memory(m)) < 0)
         return rc;
     for (size_t i = 0; i < m->nthreads; i++) {
         if ((rc = model_finish_spans(m, &m->threads[i], m->summary.start_mono_ns)) < 0)

@@ -1,7 +1,10 @@
 /* model.h — everything the report shows, merged from every process's raw
  * file: one frame table keyed by (name, file, line), one performance call
- * tree keyed by path (root -> Python frames -> state leaf), the processes
- * and their threads with timeline spans, the notes, and the summary figures.
+ * tree keyed by path (root -> Python frames -> state leaf), one peak-memory
+ * call tree (root -> Python frames, values in bytes, from each process's last
+ * MEM_PEAK; allocations without a Python stack under one `[no Python stack]`
+ * frame), the memory series of all processes summed, the processes and their
+ * threads with timeline spans, the notes, and the summary figures.
  *
  * Use: model_init, then model_add_file for each parsed raw file (any order),
  * then model_finish once; the writers (fold, summary, trace, pagedata) read
@@ -22,11 +25,15 @@
 #define MODEL_NONE UINT32_MAX
 #define MODEL_NOTES_MAX 100u
 #define MODEL_DEFAULT_INTERVAL_US 10000u
+#define MODEL_MEM_SERIES_MAX 20000u      /* points of the merged memory series */
+#define MODEL_NO_RSS UINT64_MAX          /* no RSS reading (yet) at this point */
+#define MODEL_NO_PYTHON_STACK "[no Python stack]"
 
 typedef enum model_frame_kind {
     MODEL_FRAME_PYTHON = 0,
     MODEL_FRAME_RUNNING = 1,     /* [running] */
     MODEL_FRAME_WAITING = 2,     /* [waiting] and [waiting: REASON] */
+    MODEL_FRAME_NO_STACK = 3,    /* [no Python stack]: memory allocated outside Python */
 } model_frame_kind_t;
 
 typedef struct model_frame {
@@ -64,6 +71,21 @@ typedef struct model_rss {
     uint64_t t_ns, rss;
 } model_rss_t;
 
+/* A point of the merged memory series: time relative to the run's start,
+ * the sum over processes of each one's latest tracked bytes and RSS
+ * reading (MODEL_NO_RSS when no process had read its RSS yet). */
+typedef struct model_mem_point {
+    int64_t t_ns;
+    uint64_t tracked, rss;
+} model_mem_point_t;
+
+/* One entry of a process's peak snapshot: a node of the memory tree as it
+ * is while merging, and its bytes. */
+typedef struct model_mem_entry {
+    uint32_t node;
+    uint64_t bytes;
+} model_mem_entry_t;
+
 typedef struct model_process {
     uint32_t pid, ppid;
     uint64_t start_mono_ns, start_real_ns;
@@ -77,6 +99,16 @@ typedef struct model_process {
     raw_stats_t last_stats;
     model_rss_t *rss; size_t nrss, rss_cap;  /* every STATS (t, rss) */
     uint32_t *threads; size_t nthreads, threads_cap;  /* thread indices, sorted by finish */
+    int has_memory;              /* any memory record */
+    int has_mem_info;
+    uint64_t mem_sample_bytes;   /* R, from MEM_INFO */
+    raw_mem_point_t *mem; size_t nmem, mem_cap;  /* MEM_SERIES points, sorted by time by finish */
+    int has_mem_peak;            /* from the last MEM_PEAK */
+    uint64_t mem_peak_t_ns, mem_peak_bytes;
+    int mem_oom;
+    int mem_has_generation;      /* the snapshot names its process-tree peak */
+    uint64_t mem_generation, mem_tree_peak_bytes;
+    model_mem_entry_t *mem_entries; size_t nmem_entries;  /* its snapshot */
     uint32_t ended;              /* strtab id, set by finish: "exited 0", ... */
 } model_process_t;
 
@@ -86,7 +118,13 @@ typedef struct model_summary {
     int has_signal, signal;
     double elapsed_seconds, cpu_seconds, sample_interval_seconds;
     int has_peak_memory;
-    uint64_t peak_memory_bytes;                     /* source: rss */
+    uint64_t peak_memory_bytes;
+    int peak_memory_tracked;                        /* source: 1 tracked, 0 rss */
+    int has_peak_memory_time;
+    int64_t peak_memory_ns;                         /* relative time of the peak */
+    int has_memory_sample_bytes;
+    uint64_t memory_sample_bytes;                   /* R */
+    int oom;                                        /* some process ran out of memory */
     size_t processes, threads;
     uint64_t samples, dropped_samples;
     uint32_t py_version;                            /* PY_VERSION_HEX, 0 unknown */
@@ -102,6 +140,10 @@ typedef struct model {
     model_frame_t *frames; size_t nframes, frames_cap;   /* 0..RAW_ST_COUNT-1: the states */
     keymap_t frame_index;
     calltree_t perf;
+    calltree_t mem;              /* the peak-memory tree, values in bytes (set by finish) */
+    uint32_t no_stack_frame;     /* the [no Python stack] frame, MODEL_NONE until used */
+    int has_memory;              /* some process had memory records */
+    model_mem_point_t *mem_series; size_t nmem_series;   /* merged, built by finish */
     model_process_t *procs; size_t nprocs, procs_cap;
     model_thread_t *threads; size_t nthreads, threads_cap;
     keymap_t thread_index;       /* (proc, tid) -> thread */
@@ -135,6 +177,14 @@ int model_note(model_t *m, const char *fmt, ...)
  * sorts processes and threads, turns timeline points into spans and
  * computes the summary. Returns 0 or -ENOMEM. */
 int model_finish(model_t *m, runinfo_t *ri);
+
+/* Chooses at most CAP of N points to show: splits [0, N) into CAP runs of
+ * (nearly) equal length and keeps the one with the largest tracked value of
+ * each, so the overall maximum is always kept. TRACKED points at the first
+ * point's tracked bytes, STRIDE bytes between points. Writes the kept indices,
+ * ascending, to KEEP (room for min(N, CAP)) and returns their number. */
+size_t model_mem_downsample(const uint64_t *tracked, size_t stride, size_t n, size_t cap,
+                            size_t *keep);
 
 /* The label of state S ("[running]", "[waiting: gil]", ...); S < RAW_ST_COUNT. */
 const char *model_state_label(unsigned s);

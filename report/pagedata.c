@@ -53,11 +53,9 @@ static int pagedata_frames(json_t *w, const model_t *m, srcline_cache_t *src)
     return 0;
 }
 
-static void pagedata_perf(json_t *w, const model_t *m)
+/* The parent/frame/value columns of a finished tree, as members. */
+static void pagedata_tree(json_t *w, const calltree_t *t)
 {
-    const calltree_t *t = &m->perf;
-    json_key(w, "perf");
-    json_object_begin(w);
     json_key(w, "parent");
     json_array_begin(w);
     for (size_t i = 0; i < t->n; i++)
@@ -73,6 +71,13 @@ static void pagedata_perf(json_t *w, const model_t *m)
     for (size_t i = 0; i < t->n; i++)
         json_uint(w, t->value[i]);
     json_array_end(w);
+}
+
+static void pagedata_perf(json_t *w, const model_t *m)
+{
+    json_key(w, "perf");
+    json_object_begin(w);
+    pagedata_tree(w, &m->perf);
     json_key(w, "interval");
     json_double(w, m->summary.sample_interval_seconds);
     json_object_end(w);
@@ -141,6 +146,62 @@ static void pagedata_timeline(json_t *w, const model_t *m)
     json_object_end(w);
 }
 
+static void pagedata_memory(json_t *w, const model_t *m)
+{
+    const model_summary_t *s = &m->summary;
+    json_key(w, "memory");
+    if (!m->has_memory) {
+        json_null(w);
+        return;
+    }
+    json_object_begin(w);
+    json_key(w, "tree");
+    json_object_begin(w);
+    pagedata_tree(w, &m->mem);
+    json_object_end(w);
+    json_key(w, "series");
+    json_object_begin(w);
+    json_key(w, "t_ms");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nmem_series; i++)
+        json_milli(w, m->mem_series[i].t_ns / 1000);
+    json_array_end(w);
+    json_key(w, "tracked");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nmem_series; i++)
+        json_uint(w, m->mem_series[i].tracked);
+    json_array_end(w);
+    json_key(w, "rss");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nmem_series; i++) {
+        if (m->mem_series[i].rss == MODEL_NO_RSS)
+            json_null(w);
+        else
+            json_uint(w, m->mem_series[i].rss);
+    }
+    json_array_end(w);
+    json_object_end(w);
+    json_key(w, "peak");
+    if (s->has_peak_memory && s->peak_memory_tracked && s->has_peak_memory_time) {
+        json_object_begin(w);
+        json_key(w, "t_ms");
+        json_milli(w, s->peak_memory_ns / 1000);
+        json_key(w, "bytes");
+        json_uint(w, s->peak_memory_bytes);
+        json_object_end(w);
+    } else {
+        json_null(w);
+    }
+    json_key(w, "sample_bytes");
+    if (s->has_memory_sample_bytes)
+        json_uint(w, s->memory_sample_bytes);
+    else
+        json_null(w);
+    json_key(w, "oom");
+    json_bool(w, s->oom);
+    json_object_end(w);
+}
+
 int pagedata_write(json_t *w, const model_t *m, srcline_cache_t *src)
 {
     json_object_begin(w);
@@ -155,8 +216,7 @@ int pagedata_write(json_t *w, const model_t *m, srcline_cache_t *src)
         return rc;
     pagedata_perf(w, m);
     pagedata_timeline(w, m);
-    json_key(w, "memory");
-    json_null(w);
+    pagedata_memory(w, m);
     json_object_end(w);
     return 0;
 }

@@ -34,6 +34,8 @@ typedef struct rawread_ctx {
     uint64_t bad_state_samples;
     uint64_t undefined_points;
     uint64_t bad_state_points;
+    uint64_t undefined_mem_entries; /* MEM_PEAK entries with an undefined stack */
+    uint64_t bad_mem_values;       /* memory points or entries over RAWREAD_MEM_BYTES_MAX */
     uint64_t bad_records;          /* known type, wrong length or bad id */
     uint64_t unknown_records;
 } rawread_ctx_t;
@@ -306,6 +308,102 @@ static int rawread_end(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     return 0;
 }
 
+static int rawread_mem_info(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < sizeof(raw_mem_info_t)) {
+        c->bad_records++;
+        return 0;
+    }
+    f->has_mem_info = 1;
+    f->mem_info.sample_bytes = rd64(p);
+    f->mem_info.flags = rd64(p + 8);
+    return 0;
+}
+
+static int rawread_mem_series(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len % sizeof(raw_mem_point_t)) {
+        c->bad_records++;
+        return 0;
+    }
+    size_t n = len / sizeof(raw_mem_point_t);
+    if (grow_array((void **)&f->mem_points, &f->mem_points_cap, f->nmem_points + n,
+                   sizeof *f->mem_points) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++, p += sizeof(raw_mem_point_t)) {
+        uint64_t tracked = rd64(p + 8), rss = rd64(p + 16);
+        if (tracked > RAWREAD_MEM_BYTES_MAX || rss > RAWREAD_MEM_BYTES_MAX) {
+            c->bad_mem_values++;
+            continue;
+        }
+        raw_mem_point_t *o = &f->mem_points[f->nmem_points++];
+        o->t_ns = rd64(p);
+        o->tracked_bytes = tracked;
+        o->rss_bytes = rss;
+        rawread_seen(f, o->t_ns);
+    }
+    return 0;
+}
+
+/* A well-formed MEM_PEAK replaces the file's snapshot; its entries are
+ * checked one by one. */
+static int rawread_mem_peak(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    const size_t elem = sizeof(raw_mem_stack_t);
+    /* npeak (at offset 16 in both heads) says which head this is */
+    uint64_t npeak = len >= RAWREAD_MEM_PEAK_HEAD_V1 ? rd64(p + 16) : 0;
+    size_t head = 0;
+    if (len < RAWREAD_MEM_PEAK_HEAD_V1 || npeak > len / elem)
+        head = 0;
+    else if (len == RAWREAD_MEM_PEAK_HEAD_V1 + npeak * elem)
+        head = RAWREAD_MEM_PEAK_HEAD_V1;
+    else if (len == RAWREAD_MEM_PEAK_HEAD_V2 + npeak * elem)
+        head = RAWREAD_MEM_PEAK_HEAD_V2;
+    if (!head || rd64(p + 8) > RAWREAD_MEM_BYTES_MAX ||
+        (head >= RAWREAD_MEM_PEAK_HEAD_V2 && rd64(p + 40) > RAWREAD_MEM_BYTES_MAX)) {
+        c->bad_records++;
+        return 0;
+    }
+    size_t n = (size_t)npeak;
+    if (grow_array((void **)&f->mem_entries, &f->mem_entries_cap, n ? n : 1,
+                   sizeof *f->mem_entries) < 0)
+        return -ENOMEM;
+    f->has_mem_peak = 1;
+    memset(&f->mem_peak, 0, sizeof f->mem_peak);
+    f->mem_peak.t_ns = rd64(p);
+    f->mem_peak.peak_bytes = rd64(p + 8);
+    f->mem_peak.oom = rd64(p + 24) != 0;
+    if (head >= RAWREAD_MEM_PEAK_HEAD_V2) {
+        f->mem_peak.has_generation = 1;
+        f->mem_peak.generation = rd64(p + 32);
+        f->mem_peak.tree_peak_bytes = rd64(p + 40);
+    }
+    f->nmem_entries = 0;
+    rawread_seen(f, f->mem_peak.t_ns);
+    p += head;
+    for (size_t i = 0; i < n; i++, p += elem) {
+        uint32_t stack;
+        uint64_t bytes = rd64(p + 8);
+        if (bytes > RAWREAD_MEM_BYTES_MAX) {
+            c->bad_mem_values++;
+            continue;
+        }
+        if (!rawread_sample_stack(c, rd32(p), &stack)) {
+            c->undefined_mem_entries++;
+            continue;
+        }
+        if (bytes == 0)
+            continue;
+        rawread_mem_entry_t *o = &f->mem_entries[f->nmem_entries++];
+        o->stack = stack;
+        o->bytes = bytes;
+    }
+    return 0;
+}
+
 static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
                           uint32_t len)
 {
@@ -319,13 +417,16 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
     case RAW_STATS:    return rawread_stats(c, p, len);
     case RAW_NOTE:     return rawread_note(c, p, len);
     case RAW_END:      return rawread_end(c, p, len);
+    case RAW_MEM_INFO:   return rawread_mem_info(c, p, len);
+    case RAW_MEM_SERIES: return rawread_mem_series(c, p, len);
+    case RAW_MEM_PEAK:   return rawread_mem_peak(c, p, len);
     case RAW_CMDLINE:
         c->f->has_cmdline = 1;
         c->f->cmdline.ptr = (const char *)p;
         c->f->cmdline.len = len;
         return 0;
     default:
-        if (type < 20 || type > 39)   /* 20..39: memory records, not read yet */
+        if (type < 20 || type > 39)   /* 23..39: memory records to come */
             c->unknown_records++;
         return 0;
     }
@@ -384,11 +485,18 @@ static void rawread_summarise(rawread_ctx_t *c)
     if (c->undefined_points + c->bad_state_points)
         rawread_problem(f, "%llu timeline points dropped: undefined stack or invalid state",
                         (unsigned long long)(c->undefined_points + c->bad_state_points));
+    if (c->undefined_mem_entries)
+        rawread_problem(f, "%llu peak-memory entries dropped: their stack was never defined",
+                        (unsigned long long)c->undefined_mem_entries);
+    if (c->bad_mem_values)
+        rawread_problem(f, "%llu memory points or peak entries dropped: absurd byte counts",
+                        (unsigned long long)c->bad_mem_values);
     if (c->bad_records)
         rawread_problem(f, "%llu malformed records skipped (bad length or undefined id)",
                         (unsigned long long)c->bad_records);
     if (c->undefined_samples || c->bad_state_samples || c->undefined_points ||
-        c->bad_state_points || c->bad_records)
+        c->bad_state_points || c->bad_records || c->undefined_mem_entries ||
+        c->bad_mem_values)
         f->partial = 1;
     if (c->unknown_records)
         rawread_problem(f, "%llu records of an unknown type skipped",
@@ -450,6 +558,8 @@ void rawread_free(rawread_file_t *f)
     free(f->points);
     free(f->stats);
     free(f->notes);
+    free(f->mem_points);
+    free(f->mem_entries);
     for (size_t i = 0; i < f->nproblems; i++)
         free(f->problems[i]);
     memset(f, 0, sizeof *f);

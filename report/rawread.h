@@ -4,7 +4,12 @@
  * come from a buggy writer. The parser checks every length and id and keeps
  * whatever is well-formed: a truncated or corrupt record stops the file (what
  * came before is kept), an unknown record type is skipped by its length, a
- * sample whose ids were never defined is dropped and counted. Every id is
+ * sample whose ids were never defined is dropped and counted. Memory records
+ * (types 20-22) follow the same rules: a MEM_SERIES must be a whole number of
+ * points, a MEM_PEAK's npeak must match its length exactly (with either
+ * head, RAWREAD_MEM_PEAK_HEAD_V1 or _V2), and a peak entry
+ * naming an undefined stack is dropped (the file is then partial); the last
+ * well-formed MEM_PEAK of a file supersedes the earlier ones. Every id is
  * resolved to an index into this file's arrays, so later stages never look
  * an id up again. It never reads outside [data, data + size).
  *
@@ -59,6 +64,31 @@ typedef struct rawread_point {
     uint8_t state;
 } rawread_point_t;
 
+/* One entry of a process's peak-memory snapshot (RAW_MEM_PEAK). */
+typedef struct rawread_mem_entry {
+    uint32_t stack;                  /* index into stacks, RAWREAD_NONE: no Python frames */
+    uint64_t bytes;                  /* at most RAWREAD_MEM_BYTES_MAX */
+} rawread_mem_entry_t;
+
+/* A MEM_PEAK's head: 32 bytes (t_ns, peak_bytes, npeak, oom), or 48 with
+ * the process-tree peak's generation and tree_peak_bytes after them. */
+#define RAWREAD_MEM_PEAK_HEAD_V1 32u
+#define RAWREAD_MEM_PEAK_HEAD_V2 48u
+
+typedef struct rawread_mem_peak {
+    uint64_t t_ns;                   /* when the (process tree's) peak was reached */
+    uint64_t peak_bytes;             /* this process's tracked bytes then */
+    int oom;
+    int has_generation;              /* the 48-byte head: the next two are set */
+    uint64_t generation;             /* which peak of the tree (1, 2, ...) */
+    uint64_t tree_peak_bytes;        /* all processes' tracked bytes at that peak */
+} rawread_mem_peak_t;
+
+/* A byte count above this (1 PiB) is corrupt: the entry, series point or
+ * peak record holding it is dropped. Sums of the rest stay far from
+ * overflowing (the model saturates them anyway). */
+#define RAWREAD_MEM_BYTES_MAX (1ull << 50)
+
 typedef struct rawread_file {
     raw_header_t header;
     rawread_slice_t *strings;  size_t nstrings, strings_cap;
@@ -69,6 +99,13 @@ typedef struct rawread_file {
     rawread_point_t *points;   size_t npoints, points_cap;
     raw_stats_t *stats;        size_t nstats, stats_cap;        /* every STATS record, in order */
     rawread_slice_t *notes;    size_t nnotes, notes_cap;        /* RAW_NOTE messages */
+    /* Memory (MEM_INFO, MEM_SERIES, MEM_PEAK). */
+    int has_mem_info;
+    raw_mem_info_t mem_info;   /* the last MEM_INFO */
+    raw_mem_point_t *mem_points; size_t nmem_points, mem_points_cap;  /* in file order */
+    int has_mem_peak;
+    rawread_mem_peak_t mem_peak;   /* the last well-formed MEM_PEAK */
+    rawread_mem_entry_t *mem_entries; size_t nmem_entries, mem_entries_cap;
     rawread_slice_t cmdline;   /* argv, NUL-separated; len 0 if none */
     int has_cmdline;
     int has_end;

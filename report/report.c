@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REPORT_TITLE_MAX 200u
 
@@ -168,9 +169,19 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
                             char *err, size_t errlen)
 {
     static const char *const names[] = {
-        "performance.folded", "summary.json", "timeline.json", "index.html",
+        "performance.folded", "memory.folded", "summary.json", "timeline.json",
+        "index.html",
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (i == 1 && !m->has_memory) {
+            /* no memory data: a memory.folded left by an earlier render would lie */
+            char *stale = report_path(dir, names[i]);
+            if (!stale)
+                return -ENOMEM;
+            unlink(stale);
+            free(stale);
+            continue;
+        }
         outfile_t o;
         int rc = outfile_open(&o, dir, names[i]);
         if (rc < 0) {
@@ -181,8 +192,10 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
         if (i == 0) {
             rc = fold_write(o.fp, m, &m->perf);
         } else if (i == 1) {
-            rc = summary_write(o.fp, m);
+            rc = fold_write(o.fp, m, &m->mem);
         } else if (i == 2) {
+            rc = summary_write(o.fp, m);
+        } else if (i == 3) {
             rc = trace_write(o.fp, m, trace_depth);
         } else {
             char title[REPORT_TITLE_MAX + 1];

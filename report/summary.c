@@ -60,9 +60,21 @@ void summary_write_members(json_t *w, const model_t *m)
         json_null(w);
     json_key(w, "peak_memory_source");
     if (s->has_peak_memory)
-        json_cstring(w, "rss");
+        json_cstring(w, s->peak_memory_tracked ? "tracked" : "rss");
     else
         json_null(w);
+    json_key(w, "peak_memory_seconds");
+    if (s->has_peak_memory && s->has_peak_memory_time)
+        json_double(w, s->peak_memory_ns / 1e9);
+    else
+        json_null(w);
+    json_key(w, "memory_sample_bytes");
+    if (s->has_memory_sample_bytes)
+        json_uint(w, s->memory_sample_bytes);
+    else
+        json_null(w);
+    json_key(w, "oom");
+    json_bool(w, s->oom);
     json_key(w, "processes");
     json_uint(w, s->processes);
     json_key(w, "threads");

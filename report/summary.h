@@ -1,6 +1,10 @@
 /* summary.h — the headline figures (summary.json, and the "summary" object
  * of the page's data). Members, in order: command, exit_code, signal,
- * elapsed_seconds, cpu_seconds, peak_memory_bytes, peak_memory_source,
+ * elapsed_seconds, cpu_seconds, peak_memory_bytes, peak_memory_source
+ * ("tracked": the agent's allocation tracking, summed over processes; "rss":
+ * the resident set size, when no process tracked memory), peak_memory_seconds
+ * (when the peak was reached, from the run's start; null for "rss"),
+ * memory_sample_bytes (the sampling mean R, null without tracking), oom,
  * processes, threads, samples, sample_interval_seconds, python_version,
  * radiograph_version, dropped_samples, start_time, partial, notes. Unknown
  * values are null. */

@@ -225,6 +225,43 @@ static void trace_metadata(json_t *w, const char *what, uint32_t pid, uint32_t t
     json_object_end(w);
 }
 
+/* Process P's memory series as counter events ("memory": tracked_bytes,
+ * and rss_bytes from its first reading on, each point carrying the latest
+ * reading), thinned to CAP points. */
+static int trace_memory(json_t *w, const model_t *m, const model_process_t *p, size_t cap)
+{
+    if (!p->nmem)
+        return 0;
+    size_t *keep = malloc((p->nmem < cap ? p->nmem : cap) * sizeof *keep);
+    if (!keep)
+        return -ENOMEM;
+    size_t n = model_mem_downsample(&p->mem[0].tracked_bytes, sizeof *p->mem, p->nmem, cap,
+                                    keep);
+    uint64_t rss = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < p->nmem && at < n; i++) {
+        if (p->mem[i].rss_bytes)
+            rss = p->mem[i].rss_bytes;
+        if (keep[at] != i)
+            continue;
+        at++;
+        uint64_t t = p->mem[i].t_ns, base = m->summary.start_mono_ns;
+        int64_t rel = t > base ? (int64_t)((t - base) > (uint64_t)INT64_MAX / 4
+                                           ? (uint64_t)INT64_MAX / 4 : t - base) : 0;
+        char ev[192];
+        int len = snprintf(ev, sizeof ev, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":%u,"
+                         "\"ts\":%lld,\"args\":{\"tracked_bytes\":%llu", p->pid,
+                         (long long)trace_us(rel), (unsigned long long)p->mem[i].tracked_bytes);
+        if (rss)
+            len += snprintf(ev + len, sizeof ev - (size_t)len, ",\"rss_bytes\":%llu",
+                            (unsigned long long)rss);
+        len += snprintf(ev + len, sizeof ev - (size_t)len, "}}");
+        json_value_raw(w, ev, (size_t)len);
+    }
+    free(keep);
+    return 0;
+}
+
 int trace_write(FILE *out, const model_t *m, uint32_t max_depth)
 {
     uint32_t maxd = trace_max_depth(&m->perf);
@@ -270,6 +307,10 @@ int trace_write(FILE *out, const model_t *m, uint32_t max_depth)
             c.tail_len = (size_t)snprintf(c.tail, sizeof c.tail, ",\"pid\":%u,\"tid\":%u}",
                                           p->pid, t->tid);
             rc = trace_thread(&c, t);
+        }
+        if (rc == 0) {
+            size_t cap = TRACE_COUNTERS_MAX / (m->nprocs ? m->nprocs : 1);
+            rc = trace_memory(&w, m, p, cap < 1000 ? 1000 : cap);
         }
     }
     json_array_end(&w);

@@ -3,8 +3,11 @@
  * and thread, and each thread gets properly nested complete ("X") events —
  * one per Python frame for as long as it stays on the stack (named
  * `QUALNAME (FILE:LINE)`), and innermost the thread's state (cat "state",
- * named `[running]`, `[waiting: gil]`, ...). Times are whole microseconds
- * from the run's start.
+ * named `[running]`, `[waiting: gil]`, ...). Each process with memory data
+ * also gets a counter track ("ph":"C", name "memory", args tracked_bytes and
+ * rss_bytes), at most TRACE_COUNTERS_MAX points in all (at least 1,000 per
+ * process), thinned keeping each stretch's highest point. Times are whole
+ * microseconds from the run's start.
  *
  * The file is bounded: when every frame of every stack change would take
  * more than TRACE_EVENTS_MAX events, frames deeper than a depth limit are
@@ -22,6 +25,7 @@
 
 #define TRACE_EVENTS_MAX 1000000u
 #define TRACE_ALL_DEPTHS UINT32_MAX
+#define TRACE_COUNTERS_MAX 100000u
 
 /* The largest frame depth whose events, with every state event, fit in
  * BUDGET events (TRACE_ALL_DEPTHS when everything fits; at least 1). *EVENTS

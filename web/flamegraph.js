@@ -20,9 +20,12 @@
   class FlameGraphView {
     // container: element to build into. tree: an RG.CallTree.
     // opts.of: what 100% is called in the tooltip ("total", "peak").
+    // opts.info: text appended to the toolbar's total (e.g. how bytes were
+    // sampled).
     constructor(container, tree, opts) {
       this.tree = tree;
       this.of = (opts && opts.of) || 'total';
+      this.info = (opts && opts.info) || '';
       this.zoom = 0;
       this.view0 = 0;
       this.view1 = tree.total;
@@ -71,10 +74,10 @@
         }
       });
       this.matchInfo = el('span', { className: 'rg-match' });
-      const total = tree.unit === 'bytes'
+      const total = (tree.unit === 'bytes'
         ? 'total ' + RG.fmtBytes(tree.total) + ' at the peak'
         : 'total ' + tree.fmt(tree.total) + ' \u00b7 ' + RG.fmtCount(tree.total) + ' samples of ' +
-          RG.fmtSeconds(tree.interval);
+          RG.fmtSeconds(tree.interval)) + (this.info ? ' \u00b7 ' + this.info : '');
       container.appendChild(el('div', { className: 'rg-toolbar' },
         this.resetButton, this.searchBox, this.matchInfo,
         el('span', { className: 'rg-spacer' }),
@@ -274,6 +277,9 @@
       if (t.unit !== 'bytes') {
         out.push(el('div', { className: 'rg-tt-muted' }, RG.fmtCount(v) + (v === 1 ? ' sample' : ' samples')));
         this.describeStates(i, out);
+      } else {
+        out.push(el('div', { className: 'rg-tt-muted' }, RG.fmtCount(v) + (v === 1 ? ' byte' : ' bytes') +
+          ' live at the peak'));
       }
       const self = t.selfValue(i);
       if (self > 0 && t.end[i] > i + 1) {

@@ -73,9 +73,19 @@
     grid.appendChild(item('Elapsed (wall)', RG.fmtSeconds(elapsed), 'started ' + fmtStart(s.start_time)));
     grid.appendChild(item('CPU time', RG.fmtSeconds(cpu),
       isFinite(cores) ? 'on average ' + cores.toFixed(2) + (cores >= 0.995 && cores < 1.005 ? ' core' : ' cores') + ' busy' : null));
-    grid.appendChild(item('Peak memory', peak === null || peak === undefined ? '\u2014' : RG.fmtBytes(Number(peak)),
-      peak === null || peak === undefined ? 'not measured'
-        : s.peak_memory_source === 'rss' ? 'largest resident set size (RSS)' : 'all processes together'));
+    let peakNote = 'not measured';
+    if (peak !== null && peak !== undefined) {
+      if (s.peak_memory_source === 'rss') peakNote = 'largest resident set size (RSS)';
+      else {
+        peakNote = (isFinite(Number(s.peak_memory_seconds)) && s.peak_memory_seconds !== null
+          ? 'at ' + RG.fmtSeconds(Number(s.peak_memory_seconds)) + ' \u00b7 ' : '') + 'all processes together';
+      }
+      if (s.oom) peakNote = 'out of memory \u00b7 ' + peakNote;
+    }
+    const peakItem = item('Peak memory', peak === null || peak === undefined ? '\u2014' : RG.fmtBytes(Number(peak)),
+      peakNote);
+    if (s.oom) peakItem.querySelector('dd').classList.add('rg-bad');
+    grid.appendChild(peakItem);
     const exitItem = item('Exit status', exit.text, exit.note);
     if (exit.bad) exitItem.querySelector('dd').classList.add('rg-bad');
     grid.appendChild(exitItem);
@@ -86,6 +96,12 @@
       (s.sample_interval_seconds ? 'every ' + RG.fmtSeconds(Number(s.sample_interval_seconds)) + ' \u00b7 ' : '') +
       RG.fmtCount(dropped) + ' dropped' + (dropped > 0 && samples > 0 ? ' (' + RG.fmtPct(dropped / (samples + dropped)) + ')' : '')));
 
+    if (s.oom) {
+      banner('error', 'Out of memory (OOM).',
+        'A process ran out of memory: an allocation failed, or memory was nearly exhausted. The ' +
+        'peak-memory flamegraph below shows the callstacks that held memory at that moment; the notes ' +
+        'in the summary say which process.');
+    }
     if (s.partial) {
       banner('warn', 'This report is partial.',
         'Some of the raw data was missing or cut short (for example a process was killed before it ' +
@@ -137,6 +153,7 @@
         'This page was made for version 1; some parts may be missing.');
     }
     const summary = data.summary || {};
+    if (data.memory && data.memory.oom === true) summary.oom = true;
     renderSummary(summary);
 
     const frames = new RG.Frames(data.frames);
@@ -188,14 +205,18 @@
     const mem = data.memory;
     if (mem && isTree(mem.tree)) {
       $('rg-memory').hidden = false;
+      const r = Number(mem.sample_bytes);
+      const info = r > 0 ? 'estimated from allocations sampled every ~' + RG.fmtBytes(r) : '';
       app.memory = mount('rg-memory-view', function (box) {
-        return new RG.FlameGraphView(box, new RG.CallTree(frames, mem.tree, 'bytes', 1), { of: 'peak' });
+        return new RG.FlameGraphView(box, new RG.CallTree(frames, mem.tree, 'bytes', 1),
+          { of: 'peak', info: info });
       });
     }
     if (mem && mem.series) {
       $('rg-memseries').hidden = false;
+      const endNs = data.timeline ? Number(data.timeline.end_ns) : NaN;
       app.memseries = mount('rg-memseries-view', function (box) {
-        return new RG.MemoryChartView(box, mem.series, mem.peak);
+        return new RG.MemoryChartView(box, mem.series, mem.peak, { endMs: endNs / 1e6 });
       });
     }
   }

@@ -1,6 +1,13 @@
 /* memchart.js — "memory over time": tracked memory and RSS against time as
  * a line chart with the peak marked; hover shows the values at a time.
- * series = {t_ms: [], tracked: [], rss: []}, peak = {t_ms, bytes}. */
+ * series = {t_ms: [], tracked: [], rss: []} (ms from the run's start; rss
+ * null where no reading exists yet), peak = {t_ms, bytes}.
+ *
+ * Each series is a step function: a value holds from its point until the
+ * next one (the report sums processes that way), so it is drawn as steps,
+ * and hover shows the point in effect at the pointer: the last one at or
+ * before it. The time axis starts at the run's start (0), like the
+ * timeline's, and runs to the end of the run when opts.endMs says where. */
 (function (RG) {
   'use strict';
 
@@ -13,7 +20,8 @@
   function numbers(a, n) {
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      const v = Array.isArray(a) ? Number(a[i]) : NaN;
+      const x = Array.isArray(a) ? a[i] : null;
+      const v = x === null || x === undefined ? NaN : Number(x);   // null: no reading
       out[i] = isFinite(v) ? v : NaN;
     }
     return out;
@@ -27,7 +35,7 @@
   }
 
   class MemoryChartView {
-    constructor(container, series, peak) {
+    constructor(container, series, peak, opts) {
       const n = series && Array.isArray(series.t_ms) ? series.t_ms.length : 0;
       this.n = n;
       this.t = numbers(series && series.t_ms, n);
@@ -41,8 +49,10 @@
         this.surface = null;
         return;
       }
-      this.t0 = this.t[0];
-      this.t1 = this.t[n - 1] > this.t0 ? this.t[n - 1] : this.t0 + 1;
+      const endMs = opts && isFinite(opts.endMs) ? Number(opts.endMs) : -Infinity;
+      this.t0 = Math.min(0, this.t[0]);
+      this.t1 = Math.max(this.t[n - 1], endMs, this.peak ? this.peak.t_ms : -Infinity);
+      if (!(this.t1 > this.t0)) this.t1 = this.t0 + 1;
       let max = this.peak ? this.peak.bytes : 0;
       for (let i = 0; i < n; i++) {
         if (this.tracked[i] > max) max = this.tracked[i];
@@ -63,7 +73,7 @@
       if (this.hasRss) items.push(el('span', {}, el('i', { style: { background: RSS } }), 'RSS (resident set size)'));
       if (this.peak) {
         items.push(el('span', {}, el('i', { style: { background: '#1d2330' } }),
-          'peak ' + RG.fmtBytes(this.peak.bytes) + ' at ' + RG.fmtSeconds((this.peak.t_ms - this.t0) / 1000)));
+          'peak ' + RG.fmtBytes(this.peak.bytes) + ' at ' + RG.fmtSeconds(this.peak.t_ms / 1000)));
       }
       container.appendChild(el('div', { className: 'rg-toolbar' }, el('div', { className: 'rg-legend' }, items)));
     }
@@ -105,17 +115,23 @@
       ctx.fillRect(M.left, HEIGHT - M.bottom, W - M.left - M.right, 1);
     }
 
+    // Steps: each value runs flat to the next point's time, then jumps.
     drawLine(ctx, W, v, color, dash, fill) {
       ctx.beginPath();
       let started = false;
       let firstX = 0;
       let lastX = 0;
+      let lastY = 0;
       for (let i = 0; i < this.n; i++) {
         if (!isFinite(v[i])) continue;
         const x = this.xOf(this.t[i], W);
         const y = this.yOf(v[i]);
-        if (!started) { ctx.moveTo(x, y); firstX = x; started = true; } else ctx.lineTo(x, y);
+        if (!started) { ctx.moveTo(x, y); firstX = x; started = true; } else {
+          ctx.lineTo(x, lastY);
+          ctx.lineTo(x, y);
+        }
         lastX = x;
+        lastY = y;
       }
       if (!started) return;
       ctx.setLineDash(dash);
@@ -153,7 +169,13 @@
       const w = ctx.measureText(label).width;
       const right = x + 8 + w < W - M.right;
       ctx.textAlign = right ? 'left' : 'right';
-      ctx.fillText(label, right ? x + 8 : x - 8, Math.max(M.top + 6, y - 10));
+      const lx = right ? x + 8 : x - 8;
+      const ly = Math.max(M.top + 6, y - 10);
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';   // a halo: legible over the lines
+      ctx.lineWidth = 3;
+      ctx.lineJoin = 'round';
+      ctx.strokeText(label, lx, ly);
+      ctx.fillText(label, lx, ly);
       ctx.textAlign = 'left';
     }
 
@@ -179,16 +201,9 @@
         const W = this.surface.width;
         const t = this.t0 + (p.x - M.left) / (W - M.left - M.right) * (this.t1 - this.t0);
         const ts = this.t;
-        let i = RG.upperBound(0, this.n, t, function (j) { return ts[j]; });
-        if (i >= this.n || (i > 0 && t - ts[i - 1] < ts[i] - t)) i--;
-        i = Math.max(0, i);
+        const i = Math.max(0, RG.upperBound(0, this.n, t, function (j) { return ts[j]; }) - 1);
         if (i !== this.hover) { this.hover = i; this.surface.requestDraw(); }
-        const rows = [
-          el('div', { className: 'rg-tt-title' }, 'at ' + RG.fmtSeconds((ts[i] - this.t0) / 1000)),
-          el('div', { className: 'rg-tt-row' }, 'tracked: ' + RG.fmtBytes(this.tracked[i])),
-        ];
-        if (this.hasRss) rows.push(el('div', { className: 'rg-tt-row' }, 'RSS: ' + RG.fmtBytes(this.rss[i])));
-        RG.tooltip.show(this, ev.clientX, ev.clientY, rows);
+        RG.tooltip.show(this, ev.clientX, ev.clientY, this.describe(i));
       });
       c.addEventListener('pointerleave', () => {
         this.hover = -1;
@@ -196,6 +211,33 @@
         this.surface.requestDraw();
       });
     }
+
+    // The tooltip for point I: its time from the run's start and its values.
+    describe(i) {
+      const rows = [
+        el('div', { className: 'rg-tt-title' }, 'at ' + RG.fmtSeconds(this.t[i] / 1000) + ' from the start'),
+        el('div', { className: 'rg-tt-big' }, 'tracked: ' + RG.fmtBytes(this.tracked[i])),
+      ];
+      if (this.hasRss) {
+        rows.push(el('div', { className: 'rg-tt-row' }, 'RSS: ' +
+          (isFinite(this.rss[i]) ? RG.fmtBytes(this.rss[i]) : 'not read yet')));
+      }
+      if (this.peak && this.peak.bytes > 0 && isFinite(this.tracked[i])) {
+        rows.push(el('div', { className: 'rg-tt-muted' },
+          this.t[i] === this.peak.t_ms && this.tracked[i] === this.peak.bytes ? 'the peak'
+            : RG.fmtPct(this.tracked[i] / this.peak.bytes) + ' of the peak'));
+      }
+      return rows;
+    }
+
+    // For tests: client coordinates of time T (ms) at the chart's mid-height.
+    pointAt(t) {
+      if (!this.surface) return null;
+      const r = this.surface.canvas.getBoundingClientRect();
+      return { x: r.left + this.xOf(t, this.surface.width), y: r.top + HEIGHT / 2 };
+    }
+
+    state() { return { hover: this.hover, t0: this.t0, t1: this.t1, n: this.n }; }
 
     reset() {}
   }

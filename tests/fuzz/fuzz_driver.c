@@ -83,6 +83,7 @@ static int fuzz_load(const char *dir, fuzz_seed_t *seeds, size_t *n)
 
 static const uint32_t fuzz_interesting[] = {
     0, 1, 2, 7, 8, 16, 24, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
+    20, 21, 22, 32, 48,                   /* memory record types, MEM_PEAK heads */
     (1u << 20), (1u << 20) + 1, 0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu,
 };
 

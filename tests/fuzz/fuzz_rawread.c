@@ -1,7 +1,8 @@
 /* fuzz_rawread.c — the fuzz target of the raw reader: one input goes
  * through everything untrusted bytes reach — rawread_parse, the merge into a
- * model (twice, as two processes), model_finish, and every writer (to
- * /dev/null) — and, read as text, through the run.info parser.
+ * model (twice, as two processes: the memory trees, series and peaks merge
+ * too), model_finish, and every writer (to /dev/null), memory.folded and the
+ * memory counters included — and, read as text, through the run.info parser.
  *
  * Built as a libFuzzer target when the compiler is clang; fuzz_driver.c
  * calls the same function with deterministic mutations under `meson test`.
@@ -34,6 +35,8 @@ static void fuzz_write_all(const model_t *m)
     if (!null)
         return;
     fold_write(null, m, &m->perf);
+    if (m->has_memory)
+        fold_write(null, m, &m->mem);
     summary_write(null, m);
     uint32_t depth;
     if (trace_depth_limit(m, 20000, &depth, NULL) == 0)

@@ -158,6 +158,58 @@ void rawbuild_end(rawbuild_t *b, uint64_t t, uint64_t cpu)
     rawbuild_record(b, RAW_END, p, sizeof p);
 }
 
+void rawbuild_mem_info(rawbuild_t *b, uint64_t sample_bytes)
+{
+    uint8_t p[16] = { 0 };
+    le64(p, sample_bytes);
+    rawbuild_record(b, RAW_MEM_INFO, p, sizeof p);
+}
+
+void rawbuild_mem_series(rawbuild_t *b, const uint64_t *pts, size_t n)
+{
+    uint8_t *p = malloc(n * 24 + 1);
+    if (!p)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        le64(p + 24 * i, pts[3 * i]);
+        le64(p + 24 * i + 8, pts[3 * i + 1]);
+        le64(p + 24 * i + 16, pts[3 * i + 2]);
+    }
+    rawbuild_record(b, RAW_MEM_SERIES, p, (uint32_t)(n * 24));
+    free(p);
+}
+
+static void rawbuild_peak(rawbuild_t *b, size_t head, const uint64_t *fields,
+                          const uint32_t *stacks, const uint64_t *bytes, size_t n)
+{
+    uint8_t *p = calloc(head + 16 * n + 1, 1);
+    if (!p)
+        abort();
+    for (size_t i = 0; i < head / 8; i++)
+        le64(p + 8 * i, fields[i]);
+    for (size_t i = 0; i < n; i++) {
+        le32(p + head + 16 * i, stacks[i]);
+        le64(p + head + 16 * i + 8, bytes[i]);
+    }
+    rawbuild_record(b, RAW_MEM_PEAK, p, (uint32_t)(head + 16 * n));
+    free(p);
+}
+
+void rawbuild_mem_peak(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
+                       const uint32_t *stacks, const uint64_t *bytes, size_t n)
+{
+    const uint64_t fields[4] = { t, peak, n, oom };
+    rawbuild_peak(b, 32, fields, stacks, bytes, n);
+}
+
+void rawbuild_mem_peak_gen(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
+                           uint64_t generation, uint64_t tree_peak,
+                           const uint32_t *stacks, const uint64_t *bytes, size_t n)
+{
+    const uint64_t fields[6] = { t, peak, n, oom, generation, tree_peak };
+    rawbuild_peak(b, 48, fields, stacks, bytes, n);
+}
+
 void rawbuild_cmdline(rawbuild_t *b, const char *const *argv)
 {
     rawbuild_t tmp = { 0 };
@@ -201,6 +253,19 @@ void rawbuild_sample(rawbuild_t *b, uint32_t pid)
     rawbuild_point(b, t0 + 10000000, pid, 3, RAW_ST_GIL);
     rawbuild_point(b, t0 + 20000000, pid + 1, 0, RAW_ST_POLL);
     rawbuild_stats(b, t0 + 30000000, 7, 1, 25000000, 50u << 20, 60u << 20);
+    rawbuild_mem_info(b, 262144);
+    const uint64_t series1[] = { t0 + 5000000, 1000000, 40000000,
+                                 t0 + 10000000, 2500000, 0 };
+    rawbuild_mem_series(b, series1, 2);
+    const uint32_t early_stacks[] = { 2 };
+    const uint64_t early_bytes[] = { 2400000 };
+    rawbuild_mem_peak(b, t0 + 10000000, 2500000, 0, early_stacks, early_bytes, 1);
+    const uint64_t series2[] = { t0 + 25000000, 1500000, 45000000,
+                                 t0 + 15000000, 3000000, 0 };
+    rawbuild_mem_series(b, series2, 2);
+    const uint32_t peak_stacks[] = { 3, 0, 2 };
+    const uint64_t peak_bytes[] = { 2000000, 600000, 300000 };
+    rawbuild_mem_peak(b, t0 + 15000000, 3000000, 0, peak_stacks, peak_bytes, 3);
     rawbuild_note(b, "test note");
     rawbuild_count(b, 2, pid, RAW_ST_RUNNING, 1);
     rawbuild_end(b, t0 + 40000000, 30000000);

@@ -33,6 +33,16 @@ void rawbuild_stats(rawbuild_t *b, uint64_t t, uint64_t samples, uint64_t droppe
                     uint64_t cpu, uint64_t rss, uint64_t rss_peak);
 void rawbuild_note(rawbuild_t *b, const char *msg);
 void rawbuild_end(rawbuild_t *b, uint64_t t, uint64_t cpu);
+void rawbuild_mem_info(rawbuild_t *b, uint64_t sample_bytes);
+/* One MEM_SERIES record of N points, each three numbers: t_ns, tracked, rss. */
+void rawbuild_mem_series(rawbuild_t *b, const uint64_t *pts, size_t n);
+/* A MEM_PEAK with the 32-byte head: N entries (STACKS[i], BYTES[i]). */
+void rawbuild_mem_peak(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
+                       const uint32_t *stacks, const uint64_t *bytes, size_t n);
+/* The same with the 48-byte head: the tree peak's generation and bytes. */
+void rawbuild_mem_peak_gen(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
+                           uint64_t generation, uint64_t tree_peak,
+                           const uint32_t *stacks, const uint64_t *bytes, size_t n);
 /* ARGV: NULL-terminated. */
 void rawbuild_cmdline(rawbuild_t *b, const char *const *argv);
 
@@ -40,7 +50,10 @@ void rawbuild_cmdline(rawbuild_t *b, const char *const *argv);
 int rawbuild_save(const rawbuild_t *b, const char *path);
 
 /* A small valid file using every record type (two threads, a few stacks,
- * names with ';' and newlines). */
+ * names with ';' and newlines; memory: R 256 KiB, a series of four points,
+ * the last out of order (the peak, as the agent's final flush adds it), and
+ * two MEM_PEAKs, the second superseding the first: stack 3 2,000,000 bytes,
+ * no stack 600,000, stack 2 300,000; peak 3,000,000 at t0 + 15 ms). */
 void rawbuild_sample(rawbuild_t *b, uint32_t pid);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_rawread.c — the raw reader against valid, truncated, corrupt and
  * random input: it must never read out of bounds (run under ASan), must keep
  * every complete record before a cut, and must drop and count samples whose
- * ids were never defined. */
+ * ids were never defined. Memory records: both MEM_PEAK heads, the last
+ * well-formed MEM_PEAK winning, and every malformed length and id. */
 #include "check.h"
 #include "rawbuild.h"
 #include "rawread.h"
@@ -45,6 +46,25 @@ static void test_valid(void)
     CHECK(f.end.t_ns == 1040000000ull && f.end.cpu_ns == 30000000, "end record");
     CHECK(f.last_t_ns == 1040000000ull, "last timestamp %llu", (unsigned long long)f.last_t_ns);
     CHECK(f.dropped == 0 && f.nproblems == 0, "no problems");
+    /* memory */
+    CHECK(f.has_mem_info && f.mem_info.sample_bytes == 262144, "MEM_INFO");
+    CHECK(f.nmem_points == 4, "series points %zu", f.nmem_points);
+    if (f.nmem_points == 4) {
+        CHECK(f.mem_points[0].t_ns == 1005000000ull && f.mem_points[0].tracked_bytes == 1000000 &&
+              f.mem_points[0].rss_bytes == 40000000, "first series point");
+        CHECK(f.mem_points[3].t_ns == 1015000000ull && f.mem_points[3].tracked_bytes == 3000000 &&
+              f.mem_points[3].rss_bytes == 0, "the peak point, kept in file order");
+    }
+    CHECK(f.has_mem_peak && f.mem_peak.t_ns == 1015000000ull &&
+          f.mem_peak.peak_bytes == 3000000 && !f.mem_peak.oom && !f.mem_peak.has_generation,
+          "the last MEM_PEAK wins");
+    CHECK(f.nmem_entries == 3, "peak entries %zu", f.nmem_entries);
+    if (f.nmem_entries == 3 && f.nstacks == 3) {
+        CHECK(f.mem_entries[0].stack == 2 && f.mem_entries[0].bytes == 2000000, "entry 0");
+        CHECK(f.mem_entries[1].stack == RAWREAD_NONE && f.mem_entries[1].bytes == 600000,
+              "stack 0: no Python frames");
+        CHECK(f.mem_entries[2].stack == 1 && f.mem_entries[2].bytes == 300000, "entry 2");
+    }
     rawread_free(&f);
     rawbuild_free(&b);
 }
@@ -87,8 +107,15 @@ static void test_truncation(void)
             rawread_file_t g;
             rawread_parse(b.data, boundary, &g);
             CHECK(f.ncounts == g.ncounts && f.npoints == g.npoints && f.nstacks == g.nstacks &&
-                  f.nthreads == g.nthreads && f.nstats == g.nstats && f.has_end == g.has_end,
+                  f.nthreads == g.nthreads && f.nstats == g.nstats && f.has_end == g.has_end &&
+                  f.has_mem_info == g.has_mem_info && f.nmem_points == g.nmem_points &&
+                  f.has_mem_peak == g.has_mem_peak && f.nmem_entries == g.nmem_entries &&
+                  f.mem_peak.t_ns == g.mem_peak.t_ns,
                   "cut at %zu differs from the cut at %zu", cut, boundary);
+            /* a cut inside the second MEM_PEAK leaves the first one */
+            if (f.has_mem_peak && f.mem_peak.t_ns == 1010000000ull)
+                CHECK(f.nmem_entries == 1 && f.mem_entries[0].bytes == 2400000,
+                      "cut at %zu: the earlier MEM_PEAK", cut);
             rawread_free(&g);
         }
         rawread_free(&f);
@@ -218,6 +245,100 @@ static void test_lengths_and_types(void)
     rawbuild_free(&b);
 }
 
+static int has_problem(const rawread_file_t *f, const char *what)
+{
+    for (size_t i = 0; i < f->nproblems; i++)
+        if (strstr(f->problems[i], what))
+            return 1;
+    return 0;
+}
+
+/* A file with strings, one frame and stacks 1 (root) and 2 (its child). */
+static void mem_base(rawbuild_t *b)
+{
+    rawbuild_init(b, 7, 1, 1000, 0, 10000);
+    rawbuild_string(b, 1, "f");
+    rawbuild_frame(b, 1, 1, 0, 3);
+    rawbuild_stack(b, 1, 0, 1);
+    rawbuild_stack(b, 2, 1, 1);
+}
+
+static void test_memory_records(void)
+{
+    rawbuild_t b;
+    rawread_file_t f;
+    const uint32_t st[] = { 1, 2, 0 };
+    const uint64_t by[] = { 100, 200, 300 };
+
+    /* the 48-byte head: generation and tree bytes */
+    mem_base(&b);
+    rawbuild_mem_peak_gen(&b, 5000, 600, 1, 4, 9000, st, by, 3);
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && !f.partial, "v2 peak: partial %d", f.partial);
+    CHECK(f.has_mem_peak && f.mem_peak.has_generation && f.mem_peak.generation == 4 &&
+          f.mem_peak.tree_peak_bytes == 9000 && f.mem_peak.oom && f.mem_peak.peak_bytes == 600,
+          "v2 peak head");
+    CHECK(f.nmem_entries == 3 && f.mem_entries[1].stack == 1, "v2 entries %zu", f.nmem_entries);
+    CHECK(f.last_t_ns == 5000, "the peak's time is seen");
+    rawread_free(&f);
+    rawbuild_free(&b);
+
+    /* an undefined stack in an entry: that entry goes, the rest stay */
+    mem_base(&b);
+    const uint32_t bad_st[] = { 1, 77, 2 };
+    rawbuild_mem_peak(&b, 10, 600, 0, bad_st, by, 3);
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && f.partial, "undefined entry: partial");
+    CHECK(f.has_mem_peak && f.nmem_entries == 2 && f.mem_entries[1].bytes == 300,
+          "undefined entry dropped: %zu", f.nmem_entries);
+    CHECK(has_problem(&f, "peak-memory entries dropped"), "undefined entry noted");
+    rawread_free(&f);
+    rawbuild_free(&b);
+
+    /* malformed: none of these replaces the good MEM_PEAK before them */
+    mem_base(&b);
+    rawbuild_mem_info(&b, 4096);
+    rawbuild_mem_peak(&b, 10, 600, 0, st, by, 3);
+    rawbuild_mem_peak(&b, 20, 600, 0, st, by, 2);
+    b.data[b.len - 32 - 16] = 3;        /* npeak 3, but two entries follow */
+    rawbuild_mem_peak(&b, 30, 600, 0, st, by, 3);
+    memset(b.data + b.len - 48 - 32 + 16, 0xff, 8);   /* npeak 2^64 - 1 */
+    uint8_t junk[64] = { 0 };
+    rawbuild_record(&b, RAW_MEM_PEAK, junk, 20);           /* shorter than a head */
+    rawbuild_record(&b, RAW_MEM_PEAK, junk, 40);           /* npeak 0, 8 stray bytes */
+    rawbuild_record(&b, RAW_MEM_SERIES, junk, 25);         /* not a multiple of 24 */
+    rawbuild_record(&b, RAW_MEM_INFO, junk, 8);            /* too short */
+    const uint64_t huge[] = { 40, 1ull << 60, 0, 50, 7, 0 };
+    rawbuild_mem_series(&b, huge, 2);                      /* the absurd point goes */
+    rawbuild_mem_peak(&b, 60, 1ull << 55, 0, st, by, 1);   /* absurd peak: malformed */
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && f.partial, "malformed memory: partial");
+    CHECK(f.has_mem_peak && f.mem_peak.t_ns == 10 && f.nmem_entries == 3,
+          "the last well-formed MEM_PEAK stays: t %llu, %zu entries",
+          (unsigned long long)f.mem_peak.t_ns, f.nmem_entries);
+    CHECK(f.has_mem_info && f.mem_info.sample_bytes == 4096, "short MEM_INFO ignored");
+    CHECK(f.nmem_points == 1 && f.mem_points[0].tracked_bytes == 7, "absurd point dropped");
+    CHECK(has_problem(&f, "7 malformed records"), "malformed records counted");
+    CHECK(has_problem(&f, "absurd byte counts"), "absurd values noted");
+    rawread_free(&f);
+    rawbuild_free(&b);
+
+    /* an entry with absurd bytes is dropped; zero bytes is skipped quietly */
+    mem_base(&b);
+    const uint64_t by2[] = { 1ull << 51, 0, 5 };
+    rawbuild_mem_peak(&b, 10, 5, 0, st, by2, 3);
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && f.partial, "absurd entry: partial");
+    CHECK(f.nmem_entries == 1 && f.mem_entries[0].stack == RAWREAD_NONE, "absurd entry");
+    rawread_free(&f);
+    rawbuild_free(&b);
+
+    /* an empty snapshot supersedes a full one */
+    mem_base(&b);
+    rawbuild_mem_peak(&b, 10, 600, 0, st, by, 3);
+    rawbuild_mem_peak(&b, 20, 0, 0, NULL, NULL, 0);
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && !f.partial, "empty peak");
+    CHECK(f.has_mem_peak && f.mem_peak.t_ns == 20 && f.nmem_entries == 0, "empty peak wins");
+    rawread_free(&f);
+    rawbuild_free(&b);
+}
+
 static void test_depth_limit(void)
 {
     rawbuild_t b;
@@ -274,6 +395,7 @@ int main(void)
     test_absurd_length();
     test_undefined_ids();
     test_lengths_and_types();
+    test_memory_records();
     test_depth_limit();
     test_random();
     return check_failures("test_rawread");

@@ -2,8 +2,11 @@
  * writes into a temporary directory: the folded lines, summary.json fields,
  * timeline.json, index.html's escaping and source lines, partial reports
  * (missing run.info, a cut file, a junk file), the "no profile data" error,
- * no temporary files left behind, and byte-identical rebuilds. */
+ * no temporary files left behind, and byte-identical rebuilds. Memory: the
+ * peak-memory tree merged across processes (memory.folded), the summed
+ * series and peak, OOM, process-tree generations, and the RSS fallback. */
 #include "check.h"
+#include "model.h"
 #include "rawbuild.h"
 #include "report.h"
 #include "web_assets.h"
@@ -159,7 +162,9 @@ static void test_full_report(void)
             "\"command\":[\"python3\",\"job.py\",\"<b>&\"]",
             "\"exit_code\":0", "\"signal\":null",
             "\"elapsed_seconds\":0.05", "\"cpu_seconds\":0.04",
-            "\"peak_memory_bytes\":", "\"peak_memory_source\":\"rss\"",
+            "\"peak_memory_bytes\":3000000,", "\"peak_memory_source\":\"tracked\"",
+            "\"peak_memory_seconds\":0.015,", "\"memory_sample_bytes\":262144,",
+            "\"oom\":false,",
             "\"processes\":2", "\"threads\":3", "\"samples\":10",
             "\"sample_interval_seconds\":0.01", "\"python_version\":\"3.11.7\"",
             "\"radiograph_version\":\"", "\"dropped_samples\":1",
@@ -169,9 +174,13 @@ static void test_full_report(void)
         };
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
             CHECK(strstr(summary, want[i]), "summary.json lacks %s:\n%s", want[i], CHECK_STR(summary));
-        /* 50 MiB (100) + 30 MiB (101) at about the same time */
-        CHECK(strstr(summary, "\"peak_memory_bytes\":83886080"), "peak rss:\n%s", CHECK_STR(summary));
     }
+    char *memfold = slurp(dir, "memory.folded");
+    CHECK(memfold && strcmp(memfold,
+        "<module> (/tmp/job.py:1);main (/tmp/job.py:10) 300000\n"
+        "<module> (/tmp/job.py:1);main (/tmp/job.py:10);semi:colon newline (/tmp/job.py:20) 2000000\n"
+        "[no Python stack] 600000\n") == 0, "memory.folded:\n%s", CHECK_STR(memfold));
+    free(memfold);
 
     char *trace = slurp(dir, "timeline.json");
     CHECK(trace && strncmp(trace, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 39) == 0,
@@ -202,8 +211,18 @@ static void test_full_report(void)
               strstr(html, "\"ended\":\"no end record (killed?)\""), "process endings");
         CHECK(strstr(html, "\"name\":[\"[running]\",\"[waiting]\",\"[waiting: gil]\""),
               "state frames first");
-        CHECK(strstr(html, "\"memory\":null"), "memory placeholder");
+        /* process 100's series, sorted; 101 has none. Times from run.info's start. */
+        CHECK(strstr(html, "\"series\":{\"t_ms\":[5,10,15,25],"
+                           "\"tracked\":[1000000,2500000,3000000,1500000],"
+                           "\"rss\":[40000000,40000000,40000000,45000000]}"),
+              "memory series in the page data");
+        CHECK(strstr(html, "\"peak\":{\"t_ms\":15,\"bytes\":3000000},"
+                           "\"sample_bytes\":262144,\"oom\":false}"), "memory peak");
+        CHECK(strstr(html, "\"[no Python stack]\""), "the no-stack frame");
     }
+    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":100,\"ts\":15000,"
+                                 "\"args\":{\"tracked_bytes\":3000000,\"rss_bytes\":40000000}}"),
+          "memory counter events:\n%s", CHECK_STR(trace));
     CHECK(no_temp_files(dir), "temporary files left in %s", dir);
 
     /* a rebuild gives the same bytes */
@@ -257,6 +276,243 @@ static void test_partial_report(void)
     free(dir);
 }
 
+/* One process of the memory tests: frames <module> (a.py:1), f (a.py:5)
+ * and g (a.py:9) as stacks 1 -> 2 -> 3; SERIES holds N points. */
+static void mem_process(rawbuild_t *b, uint32_t pid, uint32_t ppid, uint64_t start,
+                        const uint64_t *series, size_t n)
+{
+    rawbuild_init(b, pid, ppid, start, 1764077000000000000ull + (start - 1000000000ull), 10000);
+    rawbuild_thread(b, pid, RAW_THREAD_PYTHON | RAW_THREAD_MAIN, start, "MainThread");
+    rawbuild_string(b, 1, "<module>");
+    rawbuild_string(b, 2, "a.py");
+    rawbuild_string(b, 3, "f");
+    rawbuild_string(b, 4, "g");
+    rawbuild_frame(b, 1, 1, 2, 1);
+    rawbuild_frame(b, 2, 3, 2, 5);
+    rawbuild_frame(b, 3, 4, 2, 9);
+    rawbuild_stack(b, 1, 0, 1);
+    rawbuild_stack(b, 2, 1, 2);
+    rawbuild_stack(b, 3, 2, 3);
+    rawbuild_count(b, 2, pid, RAW_ST_RUNNING, 1);
+    rawbuild_mem_info(b, 65536);
+    if (n)
+        rawbuild_mem_series(b, series, n);
+}
+
+static const char mem_runinfo[] =
+    "arg=python3\narg=a.py\nstart_mono_ns=1000000000\nend_mono_ns=1100000000\nexit_code=0\n";
+
+/* Two processes: series summed as step functions (one ended at 50 ms), the
+ * same path merged, the peaks summed, one OOM. */
+static void test_memory_merge(void)
+{
+    char *dir = make_dir();
+    if (!dir)
+        return;
+    spit(dir, "raw/run.info", mem_runinfo);
+    const uint64_t t = 1000000000ull, ms = 1000000ull;
+    rawbuild_t a, b;
+    const uint64_t sa[] = { t + 10 * ms, 100, 0, t + 30 * ms, 300, 1000 };
+    mem_process(&a, 200, 1, t + 1 * ms, sa, 2);
+    const uint32_t a_st[] = { 2, 0 };
+    const uint64_t a_by[] = { 250, 50 };
+    rawbuild_mem_peak(&a, t + 30 * ms, 300, 0, a_st, a_by, 2);
+    rawbuild_end(&a, t + 50 * ms, 1000);
+    const uint64_t sb[] = { t + 20 * ms, 1000, 0, t + 40 * ms, 2000, 5000, t + 60 * ms, 500, 0 };
+    mem_process(&b, 201, 200, t + 5 * ms, sb, 3);
+    const uint32_t b_st[] = { 2, 3 };
+    const uint64_t b_by[] = { 1500, 400 };
+    rawbuild_mem_peak(&b, t + 40 * ms, 2000, 1, b_st, b_by, 2);
+    save(dir, "200.rgd", &a);
+    save(dir, "201.rgd", &b);
+    char err[512] = "";
+    int rc = report_build(dir, err, sizeof err);
+    CHECK(rc == 0, "memory merge: rc %d (%s)", rc, err);
+    char *memfold = slurp(dir, "memory.folded");
+    CHECK(memfold && strcmp(memfold,
+        "<module> (a.py:1);f (a.py:5) 1750\n"
+        "<module> (a.py:1);f (a.py:5);g (a.py:9) 400\n"
+        "[no Python stack] 50\n") == 0, "merged memory.folded:\n%s", CHECK_STR(memfold));
+    char *summary = slurp(dir, "summary.json");
+    CHECK(summary && strstr(summary, "\"peak_memory_bytes\":2300,\"peak_memory_source\":"
+                                     "\"tracked\",\"peak_memory_seconds\":0.04,"
+                                     "\"memory_sample_bytes\":65536,\"oom\":true,"),
+          "summed peak and oom:\n%s", CHECK_STR(summary));
+    CHECK(summary && strstr(summary, "process 201 ran out of memory: the memory profile shows "
+                                     "what was live when an allocation failed or memory was "
+                                     "nearly exhausted"),
+          "oom note:\n%s", CHECK_STR(summary));
+    char *html = slurp(dir, "index.html");
+    /* at 50 ms process 200 ends: from then on it holds nothing */
+    CHECK(html && strstr(html, "\"series\":{\"t_ms\":[10,20,30,40,60],"
+                               "\"tracked\":[100,1100,1300,2300,500],"
+                               "\"rss\":[null,null,1000,6000,5000]}"),
+          "summed series:\n%.200s", html ? strstr(html, "\"series\"") : "(null)");
+    CHECK(html && strstr(html, "\"peak\":{\"t_ms\":40,\"bytes\":2300},\"sample_bytes\":65536,"
+                               "\"oom\":true}"), "page peak and oom");
+    char *trace = slurp(dir, "timeline.json");
+    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":200,\"ts\":10000,"
+                                 "\"args\":{\"tracked_bytes\":100}}"),
+          "counter before the first RSS reading");
+    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":201,\"ts\":60000,"
+                                 "\"args\":{\"tracked_bytes\":500,\"rss_bytes\":5000}}"),
+          "counter carries the latest RSS reading");
+    free(memfold); free(summary); free(html); free(trace);
+    rawbuild_free(&a);
+    rawbuild_free(&b);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* MEM_PEAKs with the 48-byte head: only the snapshots of the run's last
+ * generation count, and the peak is the tree's own figure. Then a re-render
+ * without memory data removes memory.folded and falls back to RSS. */
+static void test_memory_generations(void)
+{
+    char *dir = make_dir();
+    if (!dir)
+        return;
+    spit(dir, "raw/run.info", mem_runinfo);
+    const uint64_t t = 1000000000ull, ms = 1000000ull;
+    rawbuild_t a, b, c;
+    const uint32_t st[] = { 3, 0 };
+    const uint64_t by[] = { 700, 20 };
+    const uint64_t sa[] = { t + 10 * ms, 500, 0, t + 30 * ms, 700, 0 };
+    mem_process(&a, 300, 1, t, sa, 2);
+    rawbuild_mem_peak_gen(&a, t + 20 * ms, 720, 0, 3, 5000, st, by, 2);
+    const uint64_t sb[] = { t + 25 * ms, 4100, 9000 };
+    mem_process(&b, 301, 300, t + 2 * ms, sb, 1);
+    const uint32_t st_b[] = { 2 };
+    const uint64_t by_b[] = { 4000 };
+    rawbuild_mem_peak_gen(&b, t + 20 * ms, 4100, 0, 3, 5000, st_b, by_b, 1);
+    mem_process(&c, 302, 300, t + 3 * ms, NULL, 0);     /* exited before peak 3 */
+    const uint32_t st_c[] = { 1 };
+    const uint64_t by_c[] = { 3000 };
+    rawbuild_mem_peak_gen(&c, t + 10 * ms, 3000, 0, 2, 4000, st_c, by_c, 1);
+    rawbuild_end(&c, t + 12 * ms, 1000);
+    save(dir, "300.rgd", &a);
+    save(dir, "301.rgd", &b);
+    save(dir, "302.rgd", &c);
+    char err[512] = "";
+    int rc = report_build(dir, err, sizeof err);
+    CHECK(rc == 0, "generations: rc %d (%s)", rc, err);
+    char *memfold = slurp(dir, "memory.folded");
+    CHECK(memfold && strcmp(memfold,
+        "<module> (a.py:1);f (a.py:5) 4000\n"
+        "<module> (a.py:1);f (a.py:5);g (a.py:9) 700\n"
+        "[no Python stack] 20\n") == 0, "last generation only:\n%s", CHECK_STR(memfold));
+    char *summary = slurp(dir, "summary.json");
+    CHECK(summary && strstr(summary, "\"peak_memory_bytes\":5000,\"peak_memory_source\":"
+                                     "\"tracked\",\"peak_memory_seconds\":0.02,"),
+          "the tree's peak:\n%s", CHECK_STR(summary));
+    char *html = slurp(dir, "index.html");
+    /* each snapshot is a point of its process's series (301 had none before
+     * 25 ms), and the tree's own total at its peak is a point of the sum */
+    CHECK(html && strstr(html, "\"series\":{\"t_ms\":[10,20,25,30],"
+                               "\"tracked\":[3500,5000,4820,4800],\"rss\":[null,null,9000,9000]}"),
+          "the tree's peak in the series:\n%.200s", html ? strstr(html, "\"series\"") : "(null)");
+    free(memfold); free(summary); free(html);
+
+    /* process 301 runs out of memory later: its snapshot, at the last
+     * committed generation, holds far more than that generation's peak */
+    rawbuild_free(&b);
+    mem_process(&b, 301, 300, t + 2 * ms, sb, 1);
+    rawbuild_mem_peak_gen(&b, t + 60 * ms, 90000, 1, 3, 5000, st_b, by_b, 1);
+    save(dir, "301.rgd", &b);
+    rc = report_build(dir, err, sizeof err);
+    summary = slurp(dir, "summary.json");
+    CHECK(summary && strstr(summary, "\"peak_memory_bytes\":90720,\"peak_memory_source\":"
+                                     "\"tracked\",\"peak_memory_seconds\":0.06,"
+                                     "\"memory_sample_bytes\":65536,\"oom\":true,"),
+          "OOM snapshot above the committed peak:\n%s", CHECK_STR(summary));
+    free(summary);
+
+    /* the same run without memory records: no memory.folded, RSS figure */
+    rawbuild_t d;
+    rawbuild_init(&d, 300, 1, t, 1764077000000000000ull, 10000);
+    rawbuild_count(&d, 0, 300, RAW_ST_RUNNING, 1);
+    rawbuild_stats(&d, t + 10 * ms, 1, 0, 1000, 7u << 20, 8u << 20);
+    save(dir, "300.rgd", &d);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/raw/301.rgd", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/raw/302.rgd", dir);
+    unlink(path);
+    rc = report_build(dir, err, sizeof err);
+    CHECK(rc == 0, "no memory: rc %d (%s)", rc, err);
+    memfold = slurp(dir, "memory.folded");
+    CHECK(memfold == NULL, "a stale memory.folded was left behind");
+    summary = slurp(dir, "summary.json");
+    CHECK(summary && strstr(summary, "\"peak_memory_bytes\":8388608,\"peak_memory_source\":"
+                                     "\"rss\",\"peak_memory_seconds\":null,"
+                                     "\"memory_sample_bytes\":null,\"oom\":false,"),
+          "RSS fallback:\n%s", CHECK_STR(summary));
+    html = slurp(dir, "index.html");
+    CHECK(html && strstr(html, "\"memory\":null"), "no memory: null in the page data");
+    free(memfold); free(summary); free(html);
+    rawbuild_free(&a);
+    rawbuild_free(&b);
+    rawbuild_free(&c);
+    rawbuild_free(&d);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* Long series are thinned to MODEL_MEM_SERIES_MAX points, the highest
+ * point of every stretch kept, so the peak always shows. */
+static void test_memory_downsample(void)
+{
+    uint64_t v[10] = { 5, 1, 9, 2, 2, 8, 0, 0, 7, 3 };
+    size_t keep[10];
+    size_t n = model_mem_downsample(v, sizeof *v, 10, 3, keep);
+    CHECK(n == 3 && keep[0] == 2 && keep[1] == 5 && keep[2] == 8, "downsample: %zu [%zu %zu %zu]",
+          n, keep[0], keep[1], keep[2]);
+    n = model_mem_downsample(v, sizeof *v, 4, 10, keep);
+    CHECK(n == 4 && keep[3] == 3, "fewer points than the cap: all kept");
+
+    char *dir = make_dir();
+    if (!dir)
+        return;
+    spit(dir, "raw/run.info", mem_runinfo);
+    const size_t np = 50000, spike = 33333;
+    uint64_t *pts = malloc(np * 3 * sizeof *pts);
+    for (size_t i = 0; i < np; i++) {
+        pts[3 * i] = 1000000000ull + i * 1000;
+        pts[3 * i + 1] = i == spike ? 987654321 : 1000 + i % 7;
+        pts[3 * i + 2] = 0;
+    }
+    rawbuild_t a;
+    mem_process(&a, 400, 1, 1000000000ull, NULL, 0);
+    for (size_t i = 0; i < np; i += 4096)    /* as the agent writes: 4096 a record */
+        rawbuild_mem_series(&a, pts + 3 * i, np - i < 4096 ? np - i : 4096);
+    save(dir, "400.rgd", &a);
+    char err[512] = "";
+    int rc = report_build(dir, err, sizeof err);
+    CHECK(rc == 0, "downsample: rc %d (%s)", rc, err);
+    char *html = slurp(dir, "index.html");
+    const char *tr = html ? strstr(html, "\"tracked\":[") : NULL;
+    size_t count = 0;
+    int has_spike = 0;
+    if (tr) {
+        const char *end = strchr(tr, ']');
+        count = 1;
+        for (const char *q = tr; q < end; q++)
+            count += *q == ',';
+        has_spike = strstr(tr, "987654321") && strstr(tr, "987654321") < end;
+    }
+    CHECK(count == MODEL_MEM_SERIES_MAX, "downsampled series: %zu points", count);
+    CHECK(has_spike, "the peak point survived the thinning");
+    char *summary = slurp(dir, "summary.json");
+    CHECK(summary && strstr(summary, "\"peak_memory_bytes\":987654321,"),
+          "no MEM_PEAK: the series' top is the peak:\n%s", CHECK_STR(summary));
+    free(html);
+    free(summary);
+    free(pts);
+    rawbuild_free(&a);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void test_no_data(void)
 {
     char *dir = make_dir();
@@ -281,6 +537,9 @@ int main(void)
 {
     test_full_report();
     test_partial_report();
+    test_memory_merge();
+    test_memory_generations();
+    test_memory_downsample();
     test_no_data();
     return check_failures("test_report");
 }

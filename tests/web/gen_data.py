@@ -3,8 +3,8 @@
 and looking at the report page without running a profile.
 
     gen_data.py OUT.json [--nodes N] [--processes P] [--threads T]
-                [--seconds S] [--spans K] [--hostile] [--memory] [--partial]
-                [--seed X]
+                [--seconds S] [--spans K] [--hostile] [--memory] [--oom]
+                [--partial] [--seed X]
 
 The performance tree is built the way the report builder builds it: random
 but program-like stacks (a fixed entry point, callees drawn per caller with
@@ -17,7 +17,8 @@ names, the command and the notes, some on wide frames so they get drawn.
 
 Known frames the tests look for: LONG_NAME (a wide frame whose label does
 not fit), HOSTILE_NAME (when --hostile), SEARCH_NAME (a function called from
-two places, one nested inside the other).
+two places, one nested inside the other), MEM_NAME (the widest frame of the
+peak-memory tree, when --memory) and NO_STACK ("[no Python stack]", kind 3).
 
 Python standard library only.
 """
@@ -39,6 +40,10 @@ HOSTILE_FILE = "</script><script>window.__pwned=2</script>.py"
 HOSTILE_SRC = ("print(\"<b>bold</b> & 'quotes' \u2028 ls \u2029 ps \u00fcn\u00efc\u00f8d\u00e9 "
                "\U0001F680 </script><!-- {{TITLE}} {{DATA}}\")")
 HOSTILE_THREAD = "<svg onload=window.__pwned=3>worker\u2028\"'"
+MEM_NAME = "build_feature_matrix"
+MEM_FILE = "/home/ana/project/pipeline/features.py"
+MEM_SRC = "matrix = np.zeros((n_rows, n_features), dtype=np.float64)"
+NO_STACK = "[no Python stack]"
 
 FILES = [
     "/home/ana/project/job.py", "/home/ana/project/pipeline/stages.py",
@@ -269,7 +274,10 @@ def build_timeline(g, perf):
     return {"start_ns": 0, "end_ns": int(end_ms * 1e6), "processes": processes}
 
 
-def build_memory(g, seconds):
+def build_memory(g, seconds, oom=False):
+    """As the report builder writes it: the series starts a little after the
+    run (the agent starts first) with no RSS reading yet (null), steps; the
+    tree has a [no Python stack] frame (kind 3) besides the Python stacks."""
     rng = g.rng
     n = 600
     t_ms, tracked, rss = [], [], []
@@ -280,9 +288,9 @@ def build_memory(g, seconds):
         if i > peak_i:
             base *= max(0.25, 1 - (i - peak_i) / (n - peak_i))
         v = base * (1 + rng.uniform(-0.02, 0.02))
-        t_ms.append(round(seconds * 1000.0 * x, 3))
+        t_ms.append(round(40 + (seconds * 1000.0 - 60) * x, 3))
         tracked.append(int(v))
-        rss.append(int(v * 1.12 + 60 * 2**20))
+        rss.append(None if i < 3 else int(v * 1.12 + 60 * 2**20))
     peak_bytes = max(tracked)
     peak_t = t_ms[tracked.index(peak_bytes)]
 
@@ -291,7 +299,10 @@ def build_memory(g, seconds):
     module = g.frame("<module>", "/home/ana/project/job.py", 48, "main(int(sys.argv[1]))")
     main = g.frame("main", "/home/ana/project/job.py", 21, "run_pipeline(config, workers=4)")
     append_fn = g.frame("main", "/home/ana/project/job.py", 12, "l.append(list(range(i)))")
-    stacks = [([module, main, append_fn], 600.0)]
+    mem_fn = g.frame(MEM_NAME, MEM_FILE, 88, MEM_SRC)
+    no_stack = g.frame(NO_STACK, "", 0, "", 3)
+    stacks = [([module, main, append_fn], 600.0), ([module, main, mem_fn], 900.0),
+              ([no_stack], 40.0)]
     for _ in range(400):
         stacks.append(([module, main] + [rng.choice(pool) for _ in range(rng.randint(1, 8))],
                        rng.paretovariate(1.2)))
@@ -302,16 +313,20 @@ def build_memory(g, seconds):
     parent, frame, value, _ = trie.preorder(g.frames["name"])
     return {"tree": {"parent": parent, "frame": frame, "value": value},
             "series": {"t_ms": t_ms, "tracked": tracked, "rss": rss},
-            "peak": {"t_ms": peak_t, "bytes": peak_bytes}}
+            "peak": {"t_ms": peak_t, "bytes": peak_bytes},
+            "sample_bytes": 262144, "oom": bool(oom)}
 
 
 def generate(args):
     g = Gen(args)
     perf = build_perf(g, args.nodes)
     timeline = build_timeline(g, perf)
-    memory = build_memory(g, args.seconds) if args.memory else None
+    memory = build_memory(g, args.seconds, args.oom) if args.memory or args.oom else None
     command = ["python3", "job.py", "--workers", "4", "--out", "results dir/out.json"]
     notes = []
+    if args.oom:
+        notes.append("process 4137 ran out of memory: the memory profile shows what was live "
+                     "when an allocation failed or memory was nearly exhausted")
     if args.partial:
         notes.append("process 4137: raw data ends early (killed by signal 9); its last 0.4 s are missing")
     if args.hostile:
@@ -324,6 +339,10 @@ def generate(args):
         "elapsed_seconds": args.seconds,
         "cpu_seconds": round(args.seconds * 2.7, 3),
         "peak_memory_bytes": memory["peak"]["bytes"] if memory else None,
+        "peak_memory_source": "tracked" if memory else None,
+        "peak_memory_seconds": memory["peak"]["t_ms"] / 1000 if memory else None,
+        "memory_sample_bytes": memory["sample_bytes"] if memory else None,
+        "oom": bool(args.oom),
         "processes": args.processes,
         "threads": nthreads,
         "samples": perf["value"][0],
@@ -355,6 +374,7 @@ def parse_args(argv):
     p.add_argument("--interval", type=float, default=0.01)
     p.add_argument("--hostile", action="store_true", help="put markup and odd characters in strings")
     p.add_argument("--memory", action="store_true", help="include memory data")
+    p.add_argument("--oom", action="store_true", help="memory data of a run that ran out of memory")
     p.add_argument("--partial", action="store_true", help="mark the report partial")
     p.add_argument("--seed", type=int, default=1)
     return p.parse_args(argv)

@@ -11,6 +11,7 @@ import pytest
 
 from gen_data import generate_from as generate
 from gen_data import HOSTILE_FILE, HOSTILE_NAME, HOSTILE_SRC, HOSTILE_THREAD, LONG_NAME, SEARCH_NAME
+from gen_data import MEM_FILE, MEM_NAME, MEM_SRC, NO_STACK
 
 MATCH_RGB = (0xc0, 0x1f, 0xa8)   # RG.MATCH_FILL
 
@@ -358,30 +359,117 @@ def test_timeline_hover_zoom_and_reset(open_page, data):
 
 # ---- memory ------------------------------------------------------------------------
 
-def test_memory_flamegraph_and_chart(open_page, data):
+def fmt_count(n):
+    return f"{n:,}"
+
+
+def test_memory_flamegraph_hover_shows_bytes(open_page, data):
     p = open_page(data)
     mem = data["memory"]
-    p.js("document.getElementById('rg-memory').scrollIntoView({block: 'start'})")
-    r = p.js("RG.app.memory.nodeRect(0)")
-    text = hover(p, r)
-    assert "of peak" in text and "GiB" in text
-    r1 = p.js("RG.app.memory.nodeRect(RG.app.memory.findNodes('main')[0])")
-    text = hover(p, r1)
-    assert "MiB" in text or "GiB" in text
+    tree = mem["tree"]
+    total = tree["value"][0]
+    info = p.js("document.querySelector('#rg-memory .rg-info').textContent")
+    assert "at the peak" in info and "sampled every ~256 KiB" in info
+
+    node = find_node(p, "memory", MEM_NAME)
+    value = tree["value"][node]
+    text = hover(p, rect_of(p, "memory", node))
     p.shot("memory-flamegraph-hover")
+    assert MEM_NAME in text                                  # untruncated name
+    assert MEM_FILE + ":88" in text                          # file:line
+    assert MEM_SRC in text                                   # the source line
+    pct, amount, unit = re.search(r"([\d.]+)% of peak \u00b7 ([\d.]+) (MiB|GiB)", text).groups()
+    assert abs(float(pct) - 100.0 * value / total) < 0.1
+    assert abs(float(amount) * 2 ** (20 if unit == "MiB" else 30) - value) < 0.01 * value
+    assert fmt_count(value) + " bytes live at the peak" in text   # exact bytes
+    assert "sample" not in text.replace("sampled", "")       # no perf wording
+    assert p.js("RG.app.memory.state().hover") == node
+
+    # The root: everything at the peak.
+    text = hover(p, p.js("RG.app.memory.nodeRect(0)"))
+    assert "100% of peak" in text and fmt_count(total) + " bytes" in text
+
+    # Memory allocated outside Python: one frame, no file.
+    ns = p.js(f"RG.app.memory.findNodes({NO_STACK!r})")
+    assert len(ns) == 1 and p.js(f"RG.app.memory.tree.parent[{ns[0]}]") == 0
+    r = p.js(f"RG.app.memory.nodeRect({ns[0]})")
+    if r and r["w"] > 3:
+        text = hover(p, r)
+        assert NO_STACK in text and "bytes live at the peak" in text
+    assert p.errors == []
+
+
+def test_memory_flamegraph_zoom_and_search(open_page, data):
+    p = open_page(data)
+    tree = data["memory"]["tree"]
+    node = find_node(p, "memory", MEM_NAME)
+    r = rect_of(p, "memory", node)
+    p.page.mouse.click(r["x"] + r["w"] / 2, r["y"] + r["h"] / 2)
+    wait_zoom_done(p, "memory")
+    st = p.js("RG.app.memory.state()")
+    assert st["zoom"] == node
+    assert p.js(f"RG.app.memory.nodeRect({node})")["w"] == pytest.approx(p.js("RG.app.memory.surface.width"), abs=1)
+    p.page.keyboard.press("Escape")
+    wait_zoom_done(p, "memory")
+    assert p.js("RG.app.memory.state().zoom") == 0
+
+    p.page.locator("#rg-memory .rg-search").fill(MEM_NAME[:10])
+    p.page.wait_for_function("() => RG.app.memory.state().search !== null")
+    st = p.js("RG.app.memory.state()")
+    assert st["search"]["value"] == topmost_match_value(data, tree, MEM_NAME[:10])
+    info = p.js("document.querySelector('#rg-memory .rg-match').textContent")
+    assert re.search(r"matched: [\d.]+% \([\d.]+ (MiB|GiB)\)", info), info
+    assert p.errors == []
+
+
+def test_memory_chart_hover_time_and_value(open_page, data):
+    p = open_page(data)
+    mem = data["memory"]
+    peak = mem["peak"]
+    st = p.js("RG.app.memseries.state()")
+    assert st["t0"] == 0                                     # from the run's start
+    assert st["t1"] >= data["timeline"]["end_ns"] / 1e6      # to its end
+    legend = p.js("document.querySelector('#rg-memseries .rg-legend').textContent")
+    assert "tracked by radiograph" in legend and "RSS" in legend
+    assert re.search(r"peak [\d.]+ GiB at [\d.]+ s", legend), legend
 
     p.js("document.getElementById('rg-memseries').scrollIntoView({block: 'start'})")
-    c = p.js("(() => { const b = RG.app.memseries.surface.canvas.getBoundingClientRect(); "
-             "return {x: b.left, y: b.top, w: b.width, h: b.height}; })()")
-    p.page.mouse.move(c["x"] + c["w"] * 0.6, c["y"] + c["h"] / 2)
+    pt = p.js(f"RG.app.memseries.pointAt({peak['t_ms']} + 0.001)")
+    p.page.mouse.move(pt["x"], pt["y"])
     p.page.wait_for_function("() => !document.getElementById('rg-tooltip').hidden")
     text = p.js("document.getElementById('rg-tooltip').textContent")
     p.shot("memory-chart-hover")
-    assert "tracked:" in text and "RSS:" in text
-    legend = p.js("document.getElementById('rg-memseries').innerText")
-    peak_gib = mem["peak"]["bytes"] / 2**30
-    assert re.search(r"peak %s GiB" % re.escape(f"{peak_gib:.3g}".rstrip("0").rstrip(".")), legend) or \
-        "peak" in legend
+    i = mem["series"]["t_ms"].index(peak["t_ms"])
+    assert p.js("RG.app.memseries.state().hover") == i
+    secs = numbers(r"at ([\d.]+) s from the start", text)[0]
+    assert abs(secs - peak["t_ms"] / 1000) < 0.01
+    gib = numbers(r"tracked: ([\d.]+) GiB", text)[0]
+    assert abs(gib * 2**30 - peak["bytes"]) < 0.01 * peak["bytes"]
+    assert "RSS: " in text and "the peak" in text
+
+    # Before the first RSS reading; and the value in effect between points
+    # is the earlier point's (a step function).
+    t = mem["series"]["t_ms"]
+    pt = p.js(f"RG.app.memseries.pointAt({(t[1] + t[2]) / 2})")
+    p.page.mouse.move(pt["x"], pt["y"])
+    p.page.wait_for_function("() => RG.app.memseries.state().hover === 1")
+    text = p.js("document.getElementById('rg-tooltip').textContent")
+    assert "RSS: not read yet" in text
+    assert "% of the peak" in text
+    assert p.errors == []
+
+
+def test_oom_banner(open_page):
+    d = generate("--oom", "--nodes", "400", "--processes", "1", "--threads", "1", "--spans", "100")
+    p = open_page(d)
+    p.shot("oom-banner")
+    banners = p.js("document.getElementById('rg-banners').innerText")
+    assert "Out of memory" in banners and "flamegraph" in banners
+    assert p.js("getComputedStyle(document.querySelector('#rg-banners .rg-banner')).display") != "none"
+    peak = p.js("""[...document.querySelectorAll('#rg-summary-grid > div')]
+                  .find(e => e.querySelector('dt').textContent === 'Peak memory').textContent""")
+    assert "out of memory" in peak
+    assert "ran out of memory" in p.js("document.getElementById('rg-notes').textContent")
     assert p.errors == []
 
 
