@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CASES = [("hour16", "1 h, 16 threads, 100 Hz", 2.0),
          ("procs50", "50 processes x 2 threads, 2 min", 3.0)]
-OUTPUTS = ["index.html", "performance.folded", "summary.json", "timeline.json"]
+OUTPUTS = ["index.html", "performance.folded", "memory.folded", "summary.json", "timeline.json"]
 
 
 def human(n):
@@ -62,7 +62,7 @@ def main():
         ok = min(times) < budget
         failed |= not ok
         sizes = ", ".join(f"{f} {human(os.path.getsize(os.path.join(d, f)))}"
-                          for f in OUTPUTS)
+                          for f in OUTPUTS if os.path.exists(os.path.join(d, f)))
         print(f"{preset} ({what}; raw {human(raw)}): best {min(times):.2f} s, "
               f"median {statistics.median(times):.2f} s over {args.runs} runs "
               f"[budget {budget:.0f} s: {'ok' if ok else 'OVER'}]; "
