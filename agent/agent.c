@@ -44,7 +44,7 @@ static struct {
 /* Mean bytes between sampled allocations, chosen by measurement
  * (docs/benchmarks.md): attribution within 5% for stacks of 100 MB, and no
  * measurable cost on allocation-heavy jobs. */
-#define AGENT_DEFAULT_SAMPLE_BYTES (256 * 1024)
+#define AGENT_DEFAULT_SAMPLE_BYTES (64 * 1024)
 
 static int agent_active;
 static pid_t agent_pid;    /* the process the sampler belongs to */

@@ -50,27 +50,36 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json")
+    ap.add_argument("--sample-bytes", type=int, help="--memory-sample-bytes for the measured runs")
     a = ap.parse_args()
+    extra = ["--memory-sample-bytes", str(a.sample_bytes)] if a.sample_bytes else []
     errors = {k: [] for k in TRUTH}
     peaks = []
+    def per_function(out):
+        m = parse_folded(out / "memory.folded")
+        return {fn: sum(v for s, v in m.items() if any(f.startswith(fn + " ") for f in s)) for fn in TRUTH}
+
     with tempfile.TemporaryDirectory() as tmp:
         job = Path(tmp) / "job.py"
         job.write_text(JOB)
+        exact = Path(tmp) / "exact"
+        subprocess.run([str(RADIOGRAPH), "run", "-q", "-o", str(exact), "--memory-sample-bytes", "1",
+                        str(job)], check=True, stderr=subprocess.DEVNULL)
+        TRUTH.update(per_function(exact))
         for r in range(a.runs):
             out = Path(tmp) / f"rep{r}"
-            subprocess.run([str(RADIOGRAPH), "run", "-q", "-o", str(out), str(job)], check=True,
+            subprocess.run([str(RADIOGRAPH), "run", "-q", "-o", str(out), *extra, str(job)], check=True,
                            stderr=subprocess.DEVNULL)
-            m = parse_folded(out / "memory.folded")
+            got = per_function(out)
             for fn, truth in TRUTH.items():
-                got = sum(v for s, v in m.items() if any(f.startswith(fn + " ") for f in s))
-                errors[fn].append(got / truth - 1)
+                errors[fn].append(got[fn] / truth - 1)
             summary = json.loads((out / "summary.json").read_text())
             peaks.append(summary["peak_memory_bytes"])
     result = {}
     for fn, errs in errors.items():
         result[fn] = {"truth_mb": TRUTH[fn] / MB, "mean_error_pct": 100 * statistics.mean(errs),
                       "max_abs_error_pct": 100 * max(abs(e) for e in errs)}
-        print(f"{fn:14s} truth {TRUTH[fn] / MB:.0f} MB: mean error {100 * statistics.mean(errs):+.2f}%, "
+        print(f"{fn:14s} truth {TRUTH[fn] / MB:.1f} MB: mean error {100 * statistics.mean(errs):+.2f}%, "
               f"worst {100 * max(abs(e) for e in errs):.2f}% over {a.runs} runs")
     base = 650 * MB
     print(f"peak_memory_bytes: median {statistics.median(peaks) / MB:.1f} MB "

@@ -10,6 +10,7 @@ sees it: start-up, profiling, and writing the report.
 """
 import argparse
 import json
+import resource
 import os
 import shutil
 import statistics
@@ -28,13 +29,17 @@ WORKLOAD_SCALES = {"cpu_single": 2.5, "cpu_threads": 2.5, "alloc_objects": 2.5,
 
 
 def timed(cmd, cwd):
+    """Wall seconds, and CPU seconds (user+system) of the whole command."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def measure(workload, args, rounds, python="python3", extra=()):
-    plain, profiled, ratios = [], [], []
+    plain, profiled, ratios, cpu_plain, cpu_profiled = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             out = Path(tmp) / f"rep{r}"
@@ -42,15 +47,19 @@ def measure(workload, args, rounds, python="python3", extra=()):
             b = lambda: timed([str(RADIOGRAPH), "run", "-q", "-o", str(out), *extra, str(workload),
                                *args], tmp)
             if r % 2 == 0:
-                p, q = a(), b()
+                (p, pc), (q, qc) = a(), b()
             else:
-                q, p = b(), a()
+                (q, qc), (p, pc) = b(), a()
             plain.append(p)
             profiled.append(q)
+            cpu_plain.append(pc)
+            cpu_profiled.append(qc)
             ratios.append(q / p)
             shutil.rmtree(out, ignore_errors=True)
     mp, mq = statistics.median(plain), statistics.median(profiled)
+    cp, cq = statistics.median(cpu_plain), statistics.median(cpu_profiled)
     return {"plain_s": mp, "radiograph_s": mq, "ratio": mq / mp,
+            "cpu_plain_s": cp, "cpu_radiograph_s": cq, "cpu_ratio": cq / cp,
             "ratio_min": min(ratios), "ratio_max": max(ratios), "rounds": rounds}
 
 
@@ -72,7 +81,8 @@ def main():
         res = measure(WORKLOADS / f"{name}.py", [str(base * factor)], rounds, extra=a.option)
         results[name] = res
         print(f"{name:15s} plain {res['plain_s']:.3f}s  radiograph {res['radiograph_s']:.3f}s  "
-              f"ratio {res['ratio']:.3f} (rounds {res['ratio_min']:.3f}..{res['ratio_max']:.3f})",
+              f"ratio {res['ratio']:.3f} (rounds {res['ratio_min']:.3f}..{res['ratio_max']:.3f}); "
+              f"CPU {res['cpu_plain_s']:.2f}s -> {res['cpu_radiograph_s']:.2f}s, ratio {res['cpu_ratio']:.3f}",
               flush=True)
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2))

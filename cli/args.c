@@ -22,7 +22,7 @@ static const char args_usage_text[] =
     "  --rate HZ          samples per second (default 100, 1 to 10000)\n"
     "  --no-memory        do not track allocations (performance profile only)\n"
     "  --memory-sample-bytes N\n"
-    "                     mean bytes between sampled allocations (default 262144);\n"
+    "                     mean bytes between sampled allocations (default 65536);\n"
     "                     smaller is more precise for small stacks, and slower\n"
     "  -q, --quiet        print only the report's path\n"
     "\n"
