@@ -129,8 +129,8 @@ static size_t hook_size(void *p) {
     return real.usable ? real.usable(p) : malloc_usable_size(p);
 }
 
-HOOK void *malloc(size_t n) {
-    void *p = real.malloc ? real.malloc(n) : __libc_malloc(n);
+/* After an allocation of N bytes that returned P. */
+static void *hook_allocated(void *p, size_t n) {
     if (memtrack_active) {
         int e = errno;
         if (p) memtrack_alloc(p, hook_size(p));
@@ -138,6 +138,10 @@ HOOK void *malloc(size_t n) {
         errno = e;
     }
     return p;
+}
+
+HOOK void *malloc(size_t n) {
+    return hook_allocated(real.malloc ? real.malloc(n) : __libc_malloc(n), n);
 }
 
 HOOK void *calloc(size_t n, size_t size) {
@@ -181,31 +185,22 @@ HOOK void *realloc(void *old, size_t n) {
     return p;
 }
 
-static void *hook_aligned(void *p, size_t n) {
-    if (memtrack_active) {
-        int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p));
-        else if (n) memtrack_failed(n);
-        errno = e;
-    }
-    return p;
-}
 
 HOOK void *memalign(size_t align, size_t n) {
-    return hook_aligned(real.memalign ? real.memalign(align, n) : __libc_memalign(align, n), n);
+    return hook_allocated(real.memalign ? real.memalign(align, n) : __libc_memalign(align, n), n);
 }
 
 HOOK void *aligned_alloc(size_t align, size_t n) {
-    return hook_aligned(real.aligned_alloc ? real.aligned_alloc(align, n) : __libc_memalign(align, n), n);
+    return hook_allocated(real.aligned_alloc ? real.aligned_alloc(align, n) : __libc_memalign(align, n), n);
 }
 
 HOOK void *valloc(size_t n) {
-    return hook_aligned(real.valloc ? real.valloc(n) : __libc_memalign((size_t)sysconf(_SC_PAGESIZE), n), n);
+    return hook_allocated(real.valloc ? real.valloc(n) : __libc_memalign((size_t)sysconf(_SC_PAGESIZE), n), n);
 }
 
 HOOK void *pvalloc(size_t n) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    return hook_aligned(real.pvalloc ? real.pvalloc(n) : __libc_memalign(page, (n + page - 1) & ~(page - 1)), n);
+    return hook_allocated(real.pvalloc ? real.pvalloc(n) : __libc_memalign(page, (n + page - 1) & ~(page - 1)), n);
 }
 
 HOOK int posix_memalign(void **out, size_t align, size_t n) {

@@ -335,6 +335,20 @@ static void mt_write_peak_locked(void) {
     mt.snap_dirty = 0;
 }
 
+/* Memory is running out: the callstacks live now are written at once (the
+ * process may not live to its next flush), with MSG as a note. */
+static void mt_record_oom(const char *msg) {
+    pthread_mutex_lock(&mt.lock);
+    uint64_t gen, t;
+    int64_t tree;
+    treepeak_committed(&gen, &tree, &t);
+    mt_freeze_locked(gen, tree, mt_clock(), 1, treepeak_local());
+    mt_write_peak_locked();
+    pthread_mutex_unlock(&mt.lock);
+    rawwrite_record(RAW_NOTE, msg, strlen(msg), NULL, 0);
+    rawwrite_flush();
+}
+
 void memtrack_failed(size_t size) {
     static _Atomic int reported;
     if (mt_busy || !memtrack_active) return;
@@ -343,20 +357,12 @@ void memtrack_failed(size_t size) {
     uint64_t total = lowmem_total();
     if (!size || (total && size > total) || atomic_exchange(&reported, 1)) return;
     mt_busy = 1;
-    pthread_mutex_lock(&mt.lock);
-    uint64_t gen, t;
-    int64_t tree;
-    treepeak_committed(&gen, &tree, &t);
-    mt_freeze_locked(gen, tree, mt_clock(), 1, treepeak_local());
-    mt_write_peak_locked();
-    pthread_mutex_unlock(&mt.lock);
     char msg[160];
-    int n = snprintf(msg, sizeof msg,
-                     "process %d: an allocation of %zu bytes failed (out of memory); the memory "
-                     "profile shows the callstacks live at that moment",
-                     (int)getpid(), size);
-    if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
-    rawwrite_flush();
+    snprintf(msg, sizeof msg,
+             "process %d: an allocation of %zu bytes failed (out of memory); the memory "
+             "profile shows the callstacks live at that moment",
+             (int)getpid(), size);
+    mt_record_oom(msg);
     mt_busy = 0;
 }
 
@@ -369,20 +375,12 @@ void memtrack_low_memory(uint64_t avail, int low) {
     }
     if (!armed) return;
     armed = 0;
-    pthread_mutex_lock(&mt.lock);
-    uint64_t gen, t;
-    int64_t tree;
-    treepeak_committed(&gen, &tree, &t);
-    mt_freeze_locked(gen, tree, mt_clock(), 1, treepeak_local());
-    mt_write_peak_locked();
-    pthread_mutex_unlock(&mt.lock);
     char msg[200];
-    int n = snprintf(msg, sizeof msg,
-                     "process %d: memory nearly exhausted (%llu MiB left); the memory profile shows the "
-                     "callstacks live at that moment",
-                     (int)getpid(), (unsigned long long)(avail >> 20));
-    if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
-    rawwrite_flush();
+    snprintf(msg, sizeof msg,
+             "process %d: memory nearly exhausted (%llu MiB left); the memory profile shows the "
+             "callstacks live at that moment",
+             (int)getpid(), (unsigned long long)(avail >> 20));
+    mt_record_oom(msg);
 }
 
 void memtrack_tick(uint64_t now_ns, int with_rss) {
