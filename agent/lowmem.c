@@ -92,7 +92,8 @@ int lowmem_check(uint64_t *avail) {
     if (!have) return -1;
     *avail = sys_avail;
     uint64_t floor = total / 50 > LOWMEM_FLOOR ? total / 50 : LOWMEM_FLOOR;
-    return sys_avail < floor;
+    if (sys_avail < floor) return 1;
+    return sys_avail < 4 * floor ? 2 : 0;
 }
 
 uint64_t lowmem_total(void) {

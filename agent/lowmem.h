@@ -12,8 +12,9 @@ void lowmem_init(void);
 
 /* Returns 1 if the memory still available — the smaller of the system's
  * MemAvailable and the cgroup's limit minus its usage — is below
- * max(64 MiB, 2% of the total), and puts it in *AVAIL. Returns 0 otherwise,
- * -1 if nothing could be read. */
+ * max(64 MiB, 2% of the total), and puts it in *AVAIL; 2 if it is within
+ * four times that (worth checking often); 0 otherwise; -1 if nothing could
+ * be read. */
 int lowmem_check(uint64_t *avail);
 
 /* The memory this process could ever have: the smaller of MemTotal and the

@@ -66,6 +66,7 @@ static struct {
     int ready;                     /* the interpreter was seen initialised */
     int final;                     /* the last flush, at exit */
     int open_early;                /* create the file at the first sample */
+    uint32_t lowmem_every;         /* ticks between checks of available memory */
     uint32_t self_tid;
     uint64_t tick;
     uint64_t samples, dropped;
@@ -317,12 +318,14 @@ static void sampler_tick(uint64_t now) {
         np = 0;
     }
     memtrack_tick(now, sp.tick % 10 == 1);
-    if (memtrack_active && sp.tick % 10 == 5) {
-        /* Ten times a second: a job can fill memory fast before the OOM
-         * killer takes it. */
+    if (memtrack_active && sp.tick % sp.lowmem_every == 5 % sp.lowmem_every) {
+        /* Ten times a second when memory is within reach of running out (a
+         * job can fill it fast before the OOM killer comes), once a second
+         * otherwise: reading /proc/meminfo is not free. */
         uint64_t avail = 0;
         int low = lowmem_check(&avail);
-        if (low >= 0) memtrack_low_memory(avail, low);
+        if (low >= 0) memtrack_low_memory(avail, low == 1);
+        sp.lowmem_every = low == 0 ? 100 : 10;
     }
     if (sp.tick % SAMPLER_LIST_EVERY == 1) {
         nt = tasks_list(tids, TASKS_MAX);
@@ -403,6 +406,7 @@ static void sampler_reset_state(void) {
     sp.rss_peak = 0;
     sp.agent_cpu = 0;
     sp.flush_every = SAMPLER_FLUSH_FIRST_NS;
+    sp.lowmem_every = 10;
     htab_free(&sp.counts);
     htab_init(&sp.counts, 1u << 22);
     stacks_reset();
