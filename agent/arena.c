@@ -43,7 +43,3 @@ void arena_reset(void) {
     }
     arena_off = arena_total = 0;
 }
-
-size_t arena_used(void) {
-    return arena_total;
-}

@@ -13,7 +13,4 @@ void *arena_alloc(size_t size);
 /* Unmaps everything the arena handed out. */
 void arena_reset(void);
 
-/* Bytes handed out so far. */
-size_t arena_used(void);
-
 #endif

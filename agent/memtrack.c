@@ -9,6 +9,7 @@
 #include "memtrack.h"
 
 #include "arena.h"
+#include "clock.h"
 #include "htab.h"
 #include "livemap.h"
 #include "maptab.h"
@@ -18,6 +19,7 @@
 #include "rawfmt.h"
 #include "rawwrite.h"
 #include "stacks.h"
+#include "tasks.h"
 #include "treepeak.h"
 
 #include <errno.h>
@@ -69,12 +71,6 @@ static struct {
     uint32_t nseries, stride, skip, in_epoch;
     int info_written;
 } mt = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static uint64_t mt_clock(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static size_t mt_slot(uintptr_t p) {
     return (size_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS));
@@ -214,7 +210,7 @@ static void mt_total_add(int64_t bytes) {
 
 static void mt_record(void *p, size_t size) {
     if (!mt.filter) return;
-    if (!mt_sampler.rng) memsample_seed(&mt_sampler, (uint64_t)(uintptr_t)&mt_sampler ^ mt_clock());
+    if (!mt_sampler.rng) memsample_seed(&mt_sampler, (uint64_t)(uintptr_t)&mt_sampler ^ clock_ns(CLOCK_MONOTONIC));
     uint64_t weight = memsample_weigh(&mt_sampler, mt.R, size);
     if (!weight) return;
     uint32_t stack = mt_stack_here();
@@ -254,26 +250,21 @@ void memtrack_alloc(void *p, size_t size) {
     mt_busy = 0;
 }
 
-void memtrack_free(void *p, size_t size) {
-    if (mt_busy || !p) return;
-    mt_busy = 1;
-    /* The fall may commit a peak: freeze before the block leaves the table. */
-    mt_check_peak();
-    int64_t own = treepeak_local();
-    mt_total_add(-(int64_t)size);
-    mt_check_peak_own(own);
-    mt_forget(p);
-    mt_busy = 0;
-}
-
-/* BYTES of anonymous mappings at P went away (P: where a sampled mapping
- * would be remembered). */
-static void mt_unmapped(void *p, size_t bytes) {
+/* BYTES at P (a block, or mappings starting there) went away. The fall may
+ * commit a peak: freeze before the block leaves the per-stack table. */
+static void mt_release(void *p, size_t bytes) {
     mt_check_peak();
     int64_t own = treepeak_local();
     mt_total_add(-(int64_t)bytes);
     mt_check_peak_own(own);
     mt_forget(p);
+}
+
+void memtrack_free(void *p, size_t size) {
+    if (mt_busy || !p) return;
+    mt_busy = 1;
+    mt_release(p, size);
+    mt_busy = 0;
 }
 
 void memtrack_map(void *p, size_t len) {
@@ -284,7 +275,7 @@ void memtrack_map(void *p, size_t len) {
     size_t replaced = 0;
     int ok = maptab_add(&mt.maps, (uintptr_t)p, len, &replaced) == 0;
     pthread_mutex_unlock(&mt.lock);
-    if (replaced) mt_unmapped(p, replaced);   /* MAP_FIXED over a tracked range */
+    if (replaced) mt_release(p, replaced);   /* MAP_FIXED over a tracked range */
     if (ok) {
         mt_total_add((int64_t)len);
         mt_record(p, len);
@@ -298,7 +289,7 @@ void memtrack_unmap(void *p, size_t len) {
     pthread_mutex_lock(&mt.lock);
     size_t removed = maptab_remove(&mt.maps, (uintptr_t)p, len);
     pthread_mutex_unlock(&mt.lock);
-    if (removed) mt_unmapped(p, removed);
+    if (removed) mt_release(p, removed);
     mt_busy = 0;
 }
 
@@ -308,23 +299,9 @@ void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
     pthread_mutex_lock(&mt.lock);
     size_t removed = maptab_remove(&mt.maps, (uintptr_t)old, old_len);
     pthread_mutex_unlock(&mt.lock);
-    if (removed) mt_unmapped(old, removed);
+    if (removed) mt_release(old, removed);
     mt_busy = 0;
     if (removed) memtrack_map(p, len);
-}
-
-static int mt_read_rss(uint64_t *rss) {
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    unsigned long long size = 0, pages = 0;
-    if (sscanf(buf, "%llu %llu", &size, &pages) != 2) return -1;
-    *rss = pages * (uint64_t)sysconf(_SC_PAGESIZE);
-    return 0;
 }
 
 static void mt_write_peak_locked(void) {
@@ -342,7 +319,7 @@ static void mt_record_oom(const char *msg) {
     uint64_t gen, t;
     int64_t tree;
     treepeak_committed(&gen, &tree, &t);
-    mt_freeze_locked(gen, tree, mt_clock(), 1, treepeak_local());
+    mt_freeze_locked(gen, tree, clock_ns(CLOCK_MONOTONIC), 1, treepeak_local());
     mt_write_peak_locked();
     pthread_mutex_unlock(&mt.lock);
     rawwrite_record(RAW_NOTE, msg, strlen(msg), NULL, 0);
@@ -395,7 +372,7 @@ void memtrack_tick(uint64_t now_ns, int with_rss) {
     p->t_ns = now_ns;
     p->tracked_bytes = total > 0 ? (uint64_t)total : 0;
     p->rss_bytes = 0;
-    if (with_rss) mt_read_rss(&p->rss_bytes);
+    if (with_rss) tasks_rss(&p->rss_bytes);
     if (mt.nseries == MT_SERIES_MAX) {
         rawwrite_record(RAW_MEM_SERIES, mt.series, mt.nseries * sizeof mt.series[0], NULL, 0);
         mt.nseries = 0;

@@ -166,12 +166,6 @@ static int pyread_code_fill(uintptr_t code, const PyCodeObject *c, pyread_code_t
     return 0;
 }
 
-int pyread_code(uintptr_t code, pyread_code_t *out) {
-    PyCodeObject c;
-    if (memread_copy(&c, code, PYREAD_CODE_HEAD) != 0) return -1;
-    return pyread_code_fill(code, &c, out);
-}
-
 int pyread_codes(const uintptr_t *codes, int n, pyread_code_t *out, uint8_t *ok) {
     enum { BATCH = 64 };
     static PyCodeObject heads[BATCH];

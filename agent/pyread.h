@@ -71,10 +71,6 @@ int pyread_thread_of(uintptr_t tstate, pyread_thread_t *out);
  * (a stale pointer). */
 int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *more);
 
-/* Reads the fields of a code object needed to name a frame. Returns 0 or -1
- * (not a code object, unreadable). */
-int pyread_code(uintptr_t code, pyread_code_t *out);
-
 /* Reads N code objects at once (one system call for all). OK[i] is set to 1
  * where OUT[i] was read and is a code object. Returns the number read. */
 int pyread_codes(const uintptr_t *codes, int n, pyread_code_t *out, uint8_t *ok);

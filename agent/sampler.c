@@ -20,6 +20,7 @@
 #include "stacks.h"
 #include "tasks.h"
 #include "htab.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,12 +83,6 @@ static struct {
     uint32_t nthreads;
     uint64_t start_mono, start_real;
 } sp;
-
-static uint64_t sampler_clock(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t sampler_random(void) {
     sp.rng ^= sp.rng << 13;
@@ -179,19 +174,8 @@ static void sampler_write_stats(uint64_t now) {
     s.t_ns = now;
     s.samples = sp.samples;
     s.dropped = sp.dropped;
-    s.cpu_ns = sampler_clock(CLOCK_PROCESS_CPUTIME_ID);
-    long pages = 0;
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n > 0) {
-            buf[n] = '\0';
-            sscanf(buf, "%*d %ld", &pages);
-        }
-    }
-    s.rss_bytes = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    s.cpu_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    tasks_rss(&s.rss_bytes);
     if (s.rss_bytes > sp.rss_peak) sp.rss_peak = s.rss_bytes;
     s.rss_peak_bytes = sp.rss_peak;
     s.agent_cpu_ns = sp.agent_cpu;
@@ -351,7 +335,7 @@ static void sampler_sleep(uint64_t deadline) {
         long rc = syscall(SYS_futex, &sp.stop, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0, &ts,
                           NULL, FUTEX_BITSET_MATCH_ANY);
         if (rc != 0 && errno == ETIMEDOUT) return;
-        if (sampler_clock(CLOCK_MONOTONIC) >= deadline) return;
+        if (clock_ns(CLOCK_MONOTONIC) >= deadline) return;
     }
 }
 
@@ -362,17 +346,17 @@ static void *sampler_main(void *arg) {
     lowmem_init();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
-    uint64_t next = sampler_clock(CLOCK_MONOTONIC);
+    uint64_t next = clock_ns(CLOCK_MONOTONIC);
     sp.last_flush = next;
     while (!atomic_load(&sp.stop)) {
         next += mean / 2 + sampler_random() % (mean + 1);
-        uint64_t now = sampler_clock(CLOCK_MONOTONIC);
+        uint64_t now = clock_ns(CLOCK_MONOTONIC);
         if (next < now) next = now + mean / 4;
         sampler_sleep(next);
         if (atomic_load(&sp.stop)) break;
         atomic_store(&sp.busy, 1);
-        if (!atomic_load(&sp.pause_req)) sampler_tick(sampler_clock(CLOCK_MONOTONIC));
-        sp.agent_cpu = sampler_clock(CLOCK_THREAD_CPUTIME_ID);
+        if (!atomic_load(&sp.pause_req)) sampler_tick(clock_ns(CLOCK_MONOTONIC));
+        sp.agent_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         atomic_store(&sp.busy, 0);
     }
     errno = saved;
@@ -410,8 +394,8 @@ static void sampler_reset_state(void) {
     htab_free(&sp.counts);
     htab_init(&sp.counts, 1u << 22);
     stacks_reset();
-    sp.start_mono = sampler_clock(CLOCK_MONOTONIC);
-    sp.start_real = sampler_clock(CLOCK_REALTIME);
+    sp.start_mono = clock_ns(CLOCK_MONOTONIC);
+    sp.start_real = clock_ns(CLOCK_REALTIME);
     sp.rng = sp.start_mono ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
     if (!sp.rng) sp.rng = 1;
     atomic_store(&sp.stop, 0);
@@ -452,10 +436,10 @@ static void sampler_stop_ex(int exec) {
     /* A process that ended before its first sample still leaves its file. */
     if (!sp.opened && !exec && (sp.ready || pyread_ready())) sampler_open();
     if (sp.opened && rawwrite_ok()) {
-        uint64_t now = sampler_clock(CLOCK_MONOTONIC);
+        uint64_t now = clock_ns(CLOCK_MONOTONIC);
         sp.final = 1;
         sampler_flush(now);
-        raw_end_t end = {now, sampler_clock(CLOCK_PROCESS_CPUTIME_ID)};
+        raw_end_t end = {now, clock_ns(CLOCK_PROCESS_CPUTIME_ID)};
         rawwrite_record(RAW_END, &end, sizeof end, NULL, 0);
         rawwrite_close();
     }

@@ -69,7 +69,6 @@ static uint32_t stacks_string(const char *s, size_t len) {
         st.next_string = id;
         *v = id;
     }
-    (void)created;
     return (uint32_t)*v;
 }
 
@@ -86,7 +85,8 @@ static uint32_t stacks_frame(uint32_t name, uint32_t file, uint32_t line) {
     return (uint32_t)*v;
 }
 
-uint32_t stacks_label_frame(const char *label) {
+/* A frame with no code object (a label such as "[truncated]"); 0 on failure. */
+static uint32_t stacks_label_frame(const char *label) {
     uint32_t name = stacks_string(label, strlen(label));
     return name ? stacks_frame(name, 0, 0) : 0;
 }

@@ -30,7 +30,7 @@ typedef struct stacks_cache {
 void stacks_reset(void);
 
 /* The tables are shared by the sampler thread and the allocation hooks of
- * every thread: hold this lock around stacks_intern and stacks_label_frame. */
+ * every thread: hold this lock around stacks_intern. */
 void stacks_lock(void);
 void stacks_unlock(void);
 
@@ -43,8 +43,5 @@ void stacks_unlock(void);
  * full (the caller drops the sample). */
 int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated);
 
-/* Interns a frame with no code object (a label such as "[truncated]").
- * Returns the frame id, or 0 on failure. */
-uint32_t stacks_label_frame(const char *label);
 
 #endif

@@ -171,3 +171,12 @@ uint64_t tasks_cputime(uint32_t tid) {
     if (clock_gettime(id, &ts) != 0) return 0;
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+int tasks_rss(uint64_t *out) {
+    char buf[128];
+    if (tasks_read("/proc/self/statm", buf, sizeof buf) <= 0) return -1;
+    unsigned long long size = 0, pages = 0;
+    if (sscanf(buf, "%llu %llu", &size, &pages) != 2) return -1;
+    *out = pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    return 0;
+}

@@ -22,6 +22,10 @@ int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi);
  * which counts every nanosecond it ran). Returns 0 if it is gone. */
 uint64_t tasks_cputime(uint32_t tid);
 
+/* This process's resident set size now, from /proc/self/statm, into *OUT.
+ * Returns 0, or -1 (then *OUT is untouched). */
+int tasks_rss(uint64_t *out);
+
 /* Copies the thread's name (comm) into BUF. Returns its length or -1. */
 int tasks_name(uint32_t tid, char *buf, size_t cap);
 

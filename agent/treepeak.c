@@ -2,6 +2,8 @@
  * MAP_SHARED mapping, which works across processes on Linux. */
 #include "treepeak.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,12 +49,6 @@ static struct {
     _Atomic int64_t unslotted;      /* added while this process had no slot */
 } tp;
 
-static uint64_t tp_clock(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void tp_commit_if_at_max(tree_shared_t *t) {
     if (!atomic_load_explicit(&t->at_max, memory_order_relaxed)) return;
     if (!atomic_exchange(&t->at_max, 0)) return;
@@ -72,7 +68,7 @@ static void tp_tree_add(tree_shared_t *t, int64_t d) {
     int64_t max = atomic_load_explicit(&t->max, memory_order_relaxed);
     while (now > max) {
         if (atomic_compare_exchange_weak(&t->max, &max, now)) {
-            atomic_store(&t->max_t, tp_clock());
+            atomic_store(&t->max_t, clock_ns(CLOCK_MONOTONIC));
             atomic_store(&t->at_max, 1);
             break;
         }
