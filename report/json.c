@@ -316,6 +316,22 @@ void json_milli(json_t *w, int64_t v)
     json_put(w, buf, n);
 }
 
+void json_int_or_null(json_t *w, int has, int64_t v)
+{
+    if (has)
+        json_int(w, v);
+    else
+        json_null(w);
+}
+
+void json_uint_or_null(json_t *w, int has, uint64_t v)
+{
+    if (has)
+        json_uint(w, v);
+    else
+        json_null(w);
+}
+
 void json_double(json_t *w, double v)
 {
     if (!isfinite(v)) {

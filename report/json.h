@@ -66,6 +66,9 @@ void json_int(json_t *w, int64_t v);
 void json_uint(json_t *w, uint64_t v);
 void json_double(json_t *w, double v);   /* shortest of %.15g; NaN/inf -> null */
 void json_null(json_t *w);
+/* The value if HAS, else null: for figures that may be unknown. */
+void json_int_or_null(json_t *w, int has, int64_t v);
+void json_uint_or_null(json_t *w, int has, uint64_t v);
 void json_bool(json_t *w, int v);
 
 /* V / 1000 with up to three decimals and no trailing zeros ("12.5" for

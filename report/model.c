@@ -47,6 +47,22 @@ const char *model_str(const model_t *m, uint32_t id, size_t *len)
     return strtab_get(&m->strings, id, len);
 }
 
+/* Appends a frame that is a label (no file, no line) of KIND. */
+static int model_push_label(model_t *m, const char *label, int kind)
+{
+    uint32_t name;
+    if (strtab_intern(&m->strings, label, strlen(label), &name) < 0)
+        return -ENOMEM;
+    model_frame_t *f = GROW_PUSH(m->frames, m->nframes, m->frames_cap);
+    if (!f)
+        return -ENOMEM;
+    f->name = name;
+    f->file = 0;
+    f->line = 0;
+    f->kind = kind;
+    return 0;
+}
+
 int model_init(model_t *m)
 {
     memset(m, 0, sizeof *m);
@@ -56,19 +72,10 @@ int model_init(model_t *m)
     if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0 ||
         calltree_init(&m->mem) < 0)
         return -ENOMEM;
-    for (unsigned s = 0; s < RAW_ST_COUNT; s++) {
-        uint32_t name;
-        if (strtab_intern(&m->strings, model_state_labels[s],
-                          strlen(model_state_labels[s]), &name) < 0)
+    for (unsigned s = 0; s < RAW_ST_COUNT; s++)
+        if (model_push_label(m, model_state_labels[s],
+                             s == RAW_ST_RUNNING ? MODEL_FRAME_RUNNING : MODEL_FRAME_WAITING) < 0)
             return -ENOMEM;
-        model_frame_t *f = GROW_PUSH(m->frames, m->nframes, m->frames_cap);
-        if (!f)
-            return -ENOMEM;
-        f->name = name;
-        f->file = 0;
-        f->line = 0;
-        f->kind = s == RAW_ST_RUNNING ? MODEL_FRAME_RUNNING : MODEL_FRAME_WAITING;
-    }
     return 0;
 }
 
@@ -222,19 +229,10 @@ static uint64_t model_sat_add(uint64_t a, uint64_t b)
 static int model_no_stack_frame(model_t *m, uint32_t *frame)
 {
     if (m->no_stack_frame == MODEL_NONE) {
-        uint32_t name;
         if (m->nframes >= MODEL_NONE - 1)
             return -EINVAL;
-        if (strtab_intern(&m->strings, MODEL_NO_PYTHON_STACK,
-                          strlen(MODEL_NO_PYTHON_STACK), &name) < 0)
+        if (model_push_label(m, MODEL_NO_PYTHON_STACK, MODEL_FRAME_NO_STACK) < 0)
             return -ENOMEM;
-        model_frame_t *f = GROW_PUSH(m->frames, m->nframes, m->frames_cap);
-        if (!f)
-            return -ENOMEM;
-        f->name = name;
-        f->file = 0;
-        f->line = 0;
-        f->kind = MODEL_FRAME_NO_STACK;
         m->no_stack_frame = (uint32_t)(m->nframes - 1);
     }
     *frame = m->no_stack_frame;

@@ -193,10 +193,7 @@ static void pagedata_memory(json_t *w, const model_t *m)
         json_null(w);
     }
     json_key(w, "sample_bytes");
-    if (s->has_memory_sample_bytes)
-        json_uint(w, s->memory_sample_bytes);
-    else
-        json_null(w);
+    json_uint_or_null(w, s->has_memory_sample_bytes, s->memory_sample_bytes);
     json_key(w, "oom");
     json_bool(w, s->oom);
     json_object_end(w);

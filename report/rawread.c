@@ -12,6 +12,7 @@
  * format version change (STATS grew agent_cpu_ns that way). Shorter is
  * malformed. */
 #include "rawread.h"
+#include "readfile.h"
 #include "keymap.h"
 #include "grow.h"
 
@@ -567,53 +568,5 @@ void rawread_free(rawread_file_t *f)
 
 int rawread_load(const char *path, uint8_t **data, size_t *size)
 {
-    *data = NULL;
-    *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return -EINVAL;
-    }
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, len = 0;
-    uint8_t *buf = malloc(cap ? cap : 1);
-    if (!buf) {
-        close(fd);
-        return -ENOMEM;
-    }
-    for (;;) {
-        if (len == cap) {   /* the file grew while we read it */
-            uint8_t *nb = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                close(fd);
-                return -ENOMEM;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + len, cap - len);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            free(buf);
-            close(fd);
-            return -e;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    *data = buf;
-    *size = len;
-    return 0;
+    return readfile_load(path, SIZE_MAX, data, size);
 }

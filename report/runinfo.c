@@ -1,6 +1,7 @@
 /* runinfo.c — line-by-line key=value parsing with the CLI's escapes (`\n`
  * for a newline inside an argument, `\\` for a backslash). */
 #include "runinfo.h"
+#include "readfile.h"
 #include "grow.h"
 
 #include <errno.h>
@@ -120,31 +121,12 @@ int runinfo_parse(const char *text, size_t len, runinfo_t *ri)
 int runinfo_load(const char *path, runinfo_t *ri)
 {
     memset(ri, 0, sizeof *ri);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    char *buf = malloc(RUNINFO_SIZE_MAX);
-    if (!buf) {
-        close(fd);
-        return -ENOMEM;
-    }
-    size_t len = 0;
-    while (len < RUNINFO_SIZE_MAX) {
-        ssize_t r = read(fd, buf + len, RUNINFO_SIZE_MAX - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return -e;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    int rc = runinfo_parse(buf, len, ri);
+    uint8_t *buf;
+    size_t len;
+    int rc = readfile_load(path, RUNINFO_SIZE_MAX, &buf, &len);
+    if (rc < 0)
+        return rc;
+    rc = runinfo_parse((const char *)buf, len, ri);
     free(buf);
     return rc;
 }

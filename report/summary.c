@@ -40,24 +40,15 @@ void summary_write_members(json_t *w, const model_t *m)
     }
     json_array_end(w);
     json_key(w, "exit_code");
-    if (s->has_exit_code)
-        json_int(w, s->exit_code);
-    else
-        json_null(w);
+    json_int_or_null(w, s->has_exit_code, s->exit_code);
     json_key(w, "signal");
-    if (s->has_signal)
-        json_int(w, s->signal);
-    else
-        json_null(w);
+    json_int_or_null(w, s->has_signal, s->signal);
     json_key(w, "elapsed_seconds");
     json_double(w, s->elapsed_seconds);
     json_key(w, "cpu_seconds");
     json_double(w, s->cpu_seconds);
     json_key(w, "peak_memory_bytes");
-    if (s->has_peak_memory)
-        json_uint(w, s->peak_memory_bytes);
-    else
-        json_null(w);
+    json_uint_or_null(w, s->has_peak_memory, s->peak_memory_bytes);
     json_key(w, "peak_memory_source");
     if (s->has_peak_memory)
         json_cstring(w, s->peak_memory_tracked ? "tracked" : "rss");
@@ -69,10 +60,7 @@ void summary_write_members(json_t *w, const model_t *m)
     else
         json_null(w);
     json_key(w, "memory_sample_bytes");
-    if (s->has_memory_sample_bytes)
-        json_uint(w, s->memory_sample_bytes);
-    else
-        json_null(w);
+    json_uint_or_null(w, s->has_memory_sample_bytes, s->memory_sample_bytes);
     json_key(w, "oom");
     json_bool(w, s->oom);
     json_key(w, "processes");
