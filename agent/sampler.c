@@ -69,6 +69,7 @@ static struct {
     int open_early;                /* create the file at the first sample */
     uint32_t lowmem_every;         /* ticks between checks of available memory */
     uint32_t self_tid;
+    uint32_t pid;                  /* this process (the main thread's tid) */
     uint64_t tick;
     uint64_t samples, dropped;
     uint64_t last_flush, flush_every;
@@ -236,7 +237,7 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     static pyread_frame_t frames[STACKS_MAX_DEPTH];
     sampler_thread_t *t = sampler_thread_of(tid);
     if (!t) return;
-    uint32_t flags = (tid == (uint32_t)getpid() ? RAW_THREAD_MAIN : 0) | (py ? RAW_THREAD_PYTHON : 0);
+    uint32_t flags = (tid == sp.pid ? RAW_THREAD_MAIN : 0) | (py ? RAW_THREAD_PYTHON : 0);
     uint64_t cpu = tasks_cputime(tid);
     uintptr_t tstate = py ? py->tstate : 0;
     if (t->valid && cpu && cpu == t->last_cpu && tstate == t->last_tstate &&
@@ -396,7 +397,8 @@ static void sampler_reset_state(void) {
     stacks_reset();
     sp.start_mono = clock_ns(CLOCK_MONOTONIC);
     sp.start_real = clock_ns(CLOCK_REALTIME);
-    sp.rng = sp.start_mono ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
+    sp.pid = (uint32_t)getpid();
+    sp.rng = sp.start_mono ^ ((uint64_t)sp.pid << 32) ^ 0x9E3779B97F4A7C15ull;
     if (!sp.rng) sp.rng = 1;
     atomic_store(&sp.stop, 0);
     atomic_store(&sp.pause_req, 0);
