@@ -6,7 +6,9 @@
  * already mapped and creating the path down from there, so every stack costs
  * O(its new frames) once, and a sample costs one array read and one hash
  * probe (its state leaf). The peak-memory tree is built the same way, with
- * its own memo (a stack maps to different nodes in the two trees).
+ * its own memo (a stack maps to different nodes in the two trees). Each
+ * count also goes to its thread's tally for its leaf, one more hash probe,
+ * so per-thread profiles need no tree of their own.
  *
  * The memory series of several processes is a step function per process;
  * their sum is taken at every timestamp any of them has, by one sweep over
@@ -68,6 +70,7 @@ int model_init(model_t *m)
     memset(m, 0, sizeof *m);
     keymap_init(&m->frame_index);
     keymap_init(&m->thread_index);
+    keymap_init(&m->tally_index);
     m->no_stack_frame = MODEL_NONE;
     if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0 ||
         calltree_init(&m->mem) < 0)
@@ -99,6 +102,8 @@ void model_free(model_t *m)
     free((void *)m->summary.command);
     keymap_free(&m->frame_index);
     keymap_free(&m->thread_index);
+    free(m->tally);
+    keymap_free(&m->tally_index);
     calltree_free(&m->perf);
     calltree_free(&m->mem);
     free(m->mem_series);
@@ -334,6 +339,24 @@ static int model_merge_threads(model_merge_t *c)
     return 0;
 }
 
+/* Adds COUNT samples to thread TI's tally for perf leaf LEAF. */
+static int model_tally_add(model_t *m, uint32_t ti, uint32_t leaf, uint64_t count)
+{
+    if (m->ntally >= MODEL_NONE - 1)
+        return -EINVAL;
+    /* room first, so that the map never names an entry that is not there */
+    if (grow_array((void **)&m->tally, &m->tally_cap, m->ntally + 1, sizeof *m->tally) < 0)
+        return -ENOMEM;
+    uint32_t at;
+    int rc = keymap_intern(&m->tally_index, ti, leaf, (uint32_t)m->ntally, &at);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        m->tally[m->ntally++] = (model_tally_t){ ti, leaf, 0 };
+    m->tally[at].count = model_sat_add(m->tally[at].count, count);
+    return 0;
+}
+
 static int model_merge_counts(model_merge_t *c)
 {
     model_t *m = c->m;
@@ -347,7 +370,8 @@ static int model_merge_counts(model_merge_t *c)
             continue;            /* no Python frames: timeline only */
         m->threads[ti].python = 1;
         if ((rc = model_merge_stack(c, rc_->stack, &node)) < 0 ||
-            (rc = calltree_child(&m->perf, node, rc_->state, &leaf)) < 0)
+            (rc = calltree_child(&m->perf, node, rc_->state, &leaf)) < 0 ||
+            (rc = model_tally_add(m, ti, leaf, rc_->count)) < 0)
             return rc;
         m->perf.value[leaf] += rc_->count;
     }
@@ -649,6 +673,31 @@ out:
     return calltree_finish(&m->mem, rank, NULL);
 }
 
+static int model_cmp_tally(const void *a, const void *b)
+{
+    const model_tally_t *x = a, *y = b;
+    if (x->thread != y->thread)
+        return x->thread < y->thread ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Renumbers the tallies' leaves through REMAP (old perf node -> new), sorts
+ * them by (thread, node) and gives each thread its run. The (thread, leaf)
+ * map names old nodes: it is of no further use. */
+static void model_finish_tally(model_t *m, const uint32_t *remap)
+{
+    keymap_free(&m->tally_index);
+    for (size_t i = 0; i < m->ntally; i++)
+        m->tally[i].node = remap[m->tally[i].node];
+    if (m->ntally > 1)
+        qsort(m->tally, m->ntally, sizeof *m->tally, model_cmp_tally);
+    for (size_t i = 0; i < m->ntally; i++) {
+        model_thread_t *t = &m->threads[m->tally[i].thread];
+        if (t->ntally++ == 0)
+            t->tally_at = i;
+    }
+}
+
 static int model_finish_tree(model_t *m)
 {
     uint32_t *order = malloc(m->nframes * sizeof *order);
@@ -672,6 +721,7 @@ static int model_finish_tree(model_t *m)
                 if (t->points[j].node != MODEL_NONE)
                     t->points[j].node = remap[t->points[j].node];
         }
+        model_finish_tally(m, remap);
     }
     free(order);
     free(rank);

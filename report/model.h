@@ -4,11 +4,12 @@
  * call tree (root -> Python frames, values in bytes, from each process's last
  * MEM_PEAK; allocations without a Python stack under one `[no Python stack]`
  * frame), the memory series of all processes summed, the processes and their
- * threads with timeline spans, the notes, and the summary figures.
+ * threads with timeline spans and per-thread sample tallies, the notes, and
+ * the summary figures.
  *
  * Use: model_init, then model_add_file for each parsed raw file (any order),
- * then model_finish once; the writers (fold, summary, trace, pagedata) read
- * the finished model. */
+ * then model_finish once; the writers (fold, summary, trace, pagedata,
+ * speedscope) read the finished model. */
 #ifndef RADIOGRAPH_MODEL_H
 #define RADIOGRAPH_MODEL_H
 
@@ -57,6 +58,18 @@ typedef struct model_point {
     uint8_t state;
 } model_point_t;
 
+/* Samples of one thread that ended in one perf tree leaf (a state frame):
+ * the performance profile per thread, which the combined tree m->perf has
+ * added up. Aggregated while merging, keyed by (thread, leaf) in
+ * model.tally_index; finish renumbers the nodes like the tree's and sorts
+ * the entries by (thread, node), so a thread's entries are one run,
+ * model_thread.tally_at .. + ntally, in pre-order of their leaves. */
+typedef struct model_tally {
+    uint32_t thread;             /* index into threads */
+    uint32_t node;               /* perf tree leaf */
+    uint64_t count;              /* samples (saturating) */
+} model_tally_t;
+
 typedef struct model_thread {
     uint32_t proc;               /* index into processes */
     uint32_t tid, flags;         /* RAW_THREAD_* */
@@ -65,6 +78,7 @@ typedef struct model_thread {
     uint64_t first_seen_ns;      /* UINT64_MAX if unknown */
     model_point_t *points; size_t npoints, points_cap;   /* freed by finish */
     model_span_t *spans; size_t nspans, spans_cap;       /* built by finish */
+    size_t tally_at, ntally;     /* its run of model.tally, set by finish */
 } model_thread_t;
 
 typedef struct model_rss {
@@ -147,6 +161,8 @@ typedef struct model {
     model_process_t *procs; size_t nprocs, procs_cap;
     model_thread_t *threads; size_t nthreads, threads_cap;
     keymap_t thread_index;       /* (proc, tid) -> thread */
+    model_tally_t *tally; size_t ntally, tally_cap;      /* per-thread samples */
+    keymap_t tally_index;        /* (thread, leaf) -> tally entry; emptied by finish */
     uint32_t *notes; size_t nnotes, notes_cap;            /* strtab ids */
     size_t notes_more;
     int partial;
@@ -174,8 +190,8 @@ int model_note(model_t *m, const char *fmt, ...)
 
 /* Completes the model: takes ownership of *RI (run.info, possibly not
  * present; *RI is zeroed), finishes the perf tree (pre-order, inclusive),
- * sorts processes and threads, turns timeline points into spans and
- * computes the summary. Returns 0 or -ENOMEM. */
+ * sorts processes and threads, turns timeline points into spans, orders the
+ * per-thread tallies and computes the summary. Returns 0 or -ENOMEM. */
 int model_finish(model_t *m, runinfo_t *ri);
 
 /* Chooses at most CAP of N points to show: splits [0, N) into CAP runs of

@@ -11,6 +11,7 @@
 #include "pagedata.h"
 #include "rawread.h"
 #include "runinfo.h"
+#include "speedscope.h"
 #include "srcline.h"
 #include "summary.h"
 #include "trace.h"
@@ -170,7 +171,7 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
 {
     static const char *const names[] = {
         "performance.folded", "memory.folded", "summary.json", "timeline.json",
-        "index.html",
+        "profile.speedscope.json", "index.html",
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         if (i == 1 && !m->has_memory) {
@@ -197,6 +198,11 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
             rc = summary_write(o.fp, m);
         } else if (i == 3) {
             rc = trace_write(o.fp, m, trace_depth);
+        } else if (i == 4) {
+            char title[REPORT_TITLE_MAX + 1];
+            size_t tl;
+            report_title(m, title, sizeof title, &tl);
+            rc = speedscope_write(o.fp, m, title, tl);
         } else {
             char title[REPORT_TITLE_MAX + 1];
             size_t tl;

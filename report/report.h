@@ -1,6 +1,6 @@
 /* report.h — builds every output file of a report directory from its raw/
  * data: index.html, performance.folded, memory.folded (when some process
- * tracked memory), summary.json, timeline.json. */
+ * tracked memory), summary.json, timeline.json, profile.speedscope.json. */
 #ifndef RADIOGRAPH_REPORT_H
 #define RADIOGRAPH_REPORT_H
 
