@@ -7,6 +7,13 @@
  * new node, closes what lies below it and opens the new path. The work is
  * proportional to the number of frame changes, whatever the stack depth.
  *
+ * The walk finds a frame's event when the frame closes, so a thread's events
+ * come out children first; they are collected and written sorted by (start,
+ * depth), parents first. Viewers need that order: chrome://tracing and
+ * Perfetto take events with the same start in file order, and a child
+ * written before a parent that starts in the same microsecond would be
+ * drawn as its parent (Perfetto issue #878, catapult issue #1284).
+ *
  * The same walk, counting instead of writing, tells how many events each
  * depth costs, which is how the depth limit is chosen. Each frame's event
  * head (`{"ph":"X","name":"LABEL","ts":`) is escaped once and then copied. */
@@ -31,6 +38,14 @@ const char *trace_thread_name(const model_t *m, const model_thread_t *t,
     return buf;
 }
 
+/* A complete event waiting to be written: whole microseconds. */
+typedef struct trace_pending {
+    int64_t start_us, end_us;
+    uint32_t frame;
+    uint32_t depth;          /* UINT32_MAX for a state event: innermost */
+    size_t seq;
+} trace_pending_t;
+
 typedef struct trace_ctx {
     json_t *w;               /* NULL: only count events */
     const model_t *m;
@@ -45,6 +60,8 @@ typedef struct trace_ctx {
     json_t label;            /* in-memory writer for escaping labels */
     char tail[64];           /* `,"pid":P,"tid":T}` of the current thread */
     size_t tail_len;
+    trace_pending_t *pending;   /* the current thread's events */
+    size_t npending, pending_cap;
 } trace_ctx_t;
 
 static uint32_t trace_max_depth(const calltree_t *tree)
@@ -105,24 +122,57 @@ static int64_t trace_us(int64_t ns)
     return (ns + 500) / 1000;
 }
 
-/* One complete event for frame FI over [START, END) (ns). */
-static int trace_event(trace_ctx_t *c, uint32_t fi, int64_t start, int64_t end)
+/* Frame FI at DEPTH over [START, END) (ns) is one of the thread's events. */
+static int trace_event(trace_ctx_t *c, uint32_t fi, uint32_t depth, int64_t start,
+                       int64_t end)
 {
-    const char *head = "";
-    size_t hl = 0;
-    int rc = trace_head(c, fi, &head, &hl);
-    if (rc < 0)
-        return rc;
-    char nums[2 * JSON_NUMBER_MAX + 16];
-    int64_t s = trace_us(start);
-    size_t n = json_format_milli(nums, s * 1000);
-    memcpy(nums + n, ",\"dur\":", 7);
-    n += 7;
-    n += json_format_milli(nums + n, (trace_us(end) - s) * 1000);
-    json_value_raw(c->w, head, hl);
-    json_raw(c->w, nums, n);
-    json_raw(c->w, c->tail, c->tail_len);
+    trace_pending_t *e = GROW_PUSH(c->pending, c->npending, c->pending_cap);
+    if (!e)
+        return -ENOMEM;
+    e->start_us = trace_us(start);
+    e->end_us = trace_us(end);
+    e->frame = fi;
+    e->depth = depth;
+    e->seq = c->npending;
     return 0;
+}
+
+static int trace_cmp_pending(const void *a, const void *b)
+{
+    const trace_pending_t *x = a, *y = b;
+    if (x->start_us != y->start_us)
+        return x->start_us < y->start_us ? -1 : 1;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    if (x->end_us != y->end_us)
+        return x->end_us < y->end_us ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Writes the thread's events, parents before the children that start with
+ * them, and forgets them. */
+static int trace_flush(trace_ctx_t *c)
+{
+    if (c->npending > 1)
+        qsort(c->pending, c->npending, sizeof *c->pending, trace_cmp_pending);
+    int rc = 0;
+    for (size_t i = 0; i < c->npending && rc == 0; i++) {
+        const trace_pending_t *e = &c->pending[i];
+        const char *head = "";
+        size_t hl = 0;
+        if ((rc = trace_head(c, e->frame, &head, &hl)) < 0)
+            break;
+        char nums[2 * JSON_NUMBER_MAX + 16];
+        size_t n = json_format_milli(nums, e->start_us * 1000);
+        memcpy(nums + n, ",\"dur\":", 7);
+        n += 7;
+        n += json_format_milli(nums + n, (e->end_us - e->start_us) * 1000);
+        json_value_raw(c->w, head, hl);
+        json_raw(c->w, nums, n);
+        json_raw(c->w, c->tail, c->tail_len);
+    }
+    c->npending = 0;
+    return rc;
 }
 
 /* The frame at depth D (node NODE) leaves the stack at AT. */
@@ -134,7 +184,7 @@ static int trace_close(trace_ctx_t *c, uint32_t d, int64_t at)
         c->opened[d]++;
         return 0;
     }
-    return trace_event(c, c->m->perf.frame[c->open[d]], c->since[d], at);
+    return trace_event(c, c->m->perf.frame[c->open[d]], d, c->since[d], at);
 }
 
 static int trace_thread(trace_ctx_t *c, const model_thread_t *t)
@@ -165,11 +215,13 @@ static int trace_thread(trace_ctx_t *c, const model_thread_t *t)
         }
         depth = td;
         if (rc == 0 && c->w)
-            rc = trace_event(c, sp->state, sp->start_ns, sp->end_ns);
+            rc = trace_event(c, sp->state, UINT32_MAX, sp->start_ns, sp->end_ns);
         prev_end = sp->end_ns;
     }
     for (uint32_t d = depth; d > 0 && rc == 0; d--)
         rc = trace_close(c, d, prev_end);
+    if (rc == 0 && c->w)
+        rc = trace_flush(c);
     return rc;
 }
 
@@ -250,8 +302,9 @@ static int trace_memory(json_t *w, const model_t *m, const model_process_t *p, s
                                            ? (uint64_t)INT64_MAX / 4 : t - base) : 0;
         char ev[192];
         int len = snprintf(ev, sizeof ev, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":%u,"
-                         "\"ts\":%lld,\"args\":{\"tracked_bytes\":%llu", p->pid,
-                         (long long)trace_us(rel), (unsigned long long)p->mem[i].tracked_bytes);
+                         "\"tid\":%u,\"ts\":%lld,\"args\":{\"tracked_bytes\":%llu", p->pid,
+                         p->pid, (long long)trace_us(rel),
+                         (unsigned long long)p->mem[i].tracked_bytes);
         if (rss)
             len += snprintf(ev + len, sizeof ev - (size_t)len, ",\"rss_bytes\":%llu",
                             (unsigned long long)rss);
@@ -293,9 +346,11 @@ int trace_write(FILE *out, const model_t *m, uint32_t max_depth)
         int n = cl ? snprintf(buf, sizeof buf, "pid %u: %.*s", p->pid,
                               (int)(cl > 1000 ? 1000 : cl), cmd)
                    : snprintf(buf, sizeof buf, "pid %u", p->pid);
-        trace_metadata(&w, "process_name", p->pid, 0, "name", buf,
+        /* tid PID (the main thread) rather than 0: Perfetto makes a thread
+         * of every (pid, tid) an event names, and 0 is no thread of ours */
+        trace_metadata(&w, "process_name", p->pid, p->pid, "name", buf,
                        (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, 0);
-        trace_metadata(&w, "process_sort_index", p->pid, 0, "sort_index", NULL, 0,
+        trace_metadata(&w, "process_sort_index", p->pid, p->pid, "sort_index", NULL, 0,
                        (int64_t)pi);
         for (size_t ti = 0; ti < p->nthreads && rc == 0; ti++) {
             const model_thread_t *t = &m->threads[p->threads[ti]];
@@ -325,5 +380,6 @@ out:;
     free(c.head_off);
     free(c.head_len);
     free(c.heads);
+    free(c.pending);
     return rc < 0 ? rc : wrc;
 }

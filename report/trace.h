@@ -3,11 +3,14 @@
  * and thread, and each thread gets properly nested complete ("X") events —
  * one per Python frame for as long as it stays on the stack (named
  * `QUALNAME (FILE:LINE)`), and innermost the thread's state (cat "state",
- * named `[running]`, `[waiting: gil]`, ...). Each process with memory data
- * also gets a counter track ("ph":"C", name "memory", args tracked_bytes and
- * rss_bytes), at most TRACE_COUNTERS_MAX points in all (at least 1,000 per
- * process), thinned keeping each stretch's highest point. Times are whole
- * microseconds from the run's start.
+ * named `[running]`, `[waiting: gil]`, ...), written in order of start,
+ * a parent before the children that start with it. Each process with memory
+ * data also gets a counter track ("ph":"C", name "memory", args
+ * tracked_bytes and rss_bytes), at most TRACE_COUNTERS_MAX points in all (at
+ * least 1,000 per process), thinned keeping each stretch's highest point.
+ * Events about a whole process (its name, sort index, counter) carry the
+ * main thread's tid, which is the pid. Times are whole microseconds from the
+ * run's start.
  *
  * The file is bounded: when every frame of every stack change would take
  * more than TRACE_EVENTS_MAX events, frames deeper than a depth limit are

@@ -220,7 +220,7 @@ static void test_full_report(void)
                            "\"sample_bytes\":262144,\"oom\":false}"), "memory peak");
         CHECK(strstr(html, "\"[no Python stack]\""), "the no-stack frame");
     }
-    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":100,\"ts\":15000,"
+    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":100,\"tid\":100,\"ts\":15000,"
                                  "\"args\":{\"tracked_bytes\":3000000,\"rss_bytes\":40000000}}"),
           "memory counter events:\n%s", CHECK_STR(trace));
     CHECK(no_temp_files(dir), "temporary files left in %s", dir);
@@ -351,10 +351,10 @@ static void test_memory_merge(void)
     CHECK(html && strstr(html, "\"peak\":{\"t_ms\":40,\"bytes\":2300},\"sample_bytes\":65536,"
                                "\"oom\":true}"), "page peak and oom");
     char *trace = slurp(dir, "timeline.json");
-    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":200,\"ts\":10000,"
+    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":200,\"tid\":200,\"ts\":10000,"
                                  "\"args\":{\"tracked_bytes\":100}}"),
           "counter before the first RSS reading");
-    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":201,\"ts\":60000,"
+    CHECK(trace && strstr(trace, "{\"ph\":\"C\",\"name\":\"memory\",\"pid\":201,\"tid\":201,\"ts\":60000,"
                                  "\"args\":{\"tracked_bytes\":500,\"rss_bytes\":5000}}"),
           "counter carries the latest RSS reading");
     free(memfold); free(summary); free(html); free(trace);
