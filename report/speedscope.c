@@ -239,22 +239,9 @@ int speedscope_write(FILE *out, const model_t *m, const char *name, size_t name_
         for (size_t v = 1; v < mt->n; v++)
             mem_total = speedscope_sat_add(mem_total, self[v]);
     }
-    /* the profiles to write, and which one speedscope shows first */
-    size_t nprofiles = 0, active = 0;
-    int found = 0;
-    for (size_t pi = 0; pi < m->nprocs; pi++) {
-        const model_process_t *p = &m->procs[pi];
-        for (size_t ti = 0; ti < p->nthreads; ti++) {
-            const model_thread_t *t = &m->threads[p->threads[ti]];
-            if (!t->ntally)
-                continue;
-            if (pi == 0 && !found && (t->flags & RAW_THREAD_MAIN)) {
-                active = nprofiles;
-                found = 1;
-            }
-            nprofiles++;
-        }
-    }
+    size_t nprofiles = 0;
+    for (size_t i = 0; i < m->nthreads; i++)
+        nprofiles += m->threads[i].ntally != 0;
 
     json_t w;
     json_init(&w, out, 0);
@@ -272,8 +259,10 @@ int speedscope_write(FILE *out, const model_t *m, const char *name, size_t name_
     json_string_end(&w);
     json_key(&w, "name");
     json_string(&w, name, name_len);
+    /* processes come in order of start, each one's threads main-first: the
+     * first profile is the first process's main thread when it has samples */
     json_key(&w, "activeProfileIndex");
-    json_uint(&w, active);
+    json_uint(&w, 0);
     json_key(&w, "shared");
     json_object_begin(&w);
     json_key(&w, "frames");

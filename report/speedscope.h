@@ -14,7 +14,8 @@
  * with its own (self) bytes. Stacks are aggregated, in the tree's pre-order,
  * so speedscope's "Time Order" view is not chronological (the timeline is in
  * timeline.json and the page); its flame graph views are exact.
- * activeProfileIndex is the first process's main thread. */
+ * activeProfileIndex is 0: the first process's main thread, when it has
+ * samples. */
 #ifndef RADIOGRAPH_SPEEDSCOPE_H
 #define RADIOGRAPH_SPEEDSCOPE_H
 
