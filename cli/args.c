@@ -11,6 +11,7 @@ static const char args_usage_text[] =
     "       radiograph run [options] -m module [args...]\n"
     "       radiograph run [options] -- command [args...]\n"
     "       radiograph report DIR\n"
+    "       radiograph compare [options] BASE NEW\n"
     "       radiograph --version\n"
     "\n"
     "Profiles a Python job: where the time went (computing or waiting, and why)\n"
@@ -27,6 +28,14 @@ static const char args_usage_text[] =
     "  -q, --quiet        print only the report's path\n"
     "\n"
     "report DIR           render DIR's report again from DIR/raw/\n"
+    "\n"
+    "compare BASE NEW     what changed from BASE to NEW: two report directories,\n"
+    "                     or two .folded files (from radiograph or other tools)\n"
+    "  -o, --output DIR   write the comparison to DIR\n"
+    "                     (default: radiograph-compare/<date>T<time>/)\n"
+    "  --lines            match frames by line, not only by function (for runs of\n"
+    "                     unchanged code: edits move line numbers)\n"
+    "  -q, --quiet        print only the comparison's path\n"
     "\n"
     "The program's exit status becomes radiograph's (128+N if it died from\n"
     "signal N); radiograph's own usage errors exit with status 2.\n";
@@ -103,6 +112,37 @@ static int args_parse_run(int argc, char **argv, int i, args_t *out, char *err, 
     return args_fail(err, errlen, "radiograph: %s", "no program to profile: give a script, -m module, or -- command");
 }
 
+static int args_parse_compare(int argc, char **argv, args_t *out, char *err, size_t errlen) {
+    const char *paths[2];
+    int npaths = 0, options_done = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
+            if (i + 1 >= argc) return args_fail(err, errlen, "radiograph: %s needs a directory", a);
+            out->output = argv[++i];
+        } else if (!options_done && !strncmp(a, "--output=", 9)) {
+            out->output = a + 9;
+        } else if (!options_done && !strcmp(a, "--lines")) {
+            out->by_line = 1;
+        } else if (!options_done && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
+            out->quiet = 1;
+        } else if (!options_done && !strcmp(a, "--")) {
+            options_done = 1;
+        } else if (!options_done && a[0] == '-' && a[1]) {
+            return args_fail(err, errlen, "radiograph: unknown option '%s' for compare (see radiograph -h)", a);
+        } else if (npaths == 2) {
+            return args_fail(err, errlen, "radiograph: compare takes two reports, and '%s' is a third: usage: radiograph compare BASE NEW", a);
+        } else {
+            paths[npaths++] = a;
+        }
+    }
+    if (npaths < 2)
+        return args_fail(err, errlen, "radiograph: %s", "compare needs two reports: usage: radiograph compare [-o DIR] BASE NEW");
+    out->compare_base = paths[0];
+    out->compare_new = paths[1];
+    return 0;
+}
+
 int args_parse(int argc, char **argv, args_t *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     out->rate_hz = 100;
@@ -131,7 +171,11 @@ int args_parse(int argc, char **argv, args_t *out, char *err, size_t errlen) {
         out->report_dir = argv[2];
         return 0;
     }
-    return args_fail(err, errlen, "radiograph: unknown command '%s': use run or report (see radiograph -h)", cmd);
+    if (!strcmp(cmd, "compare")) {
+        out->command = ARGS_COMPARE;
+        return args_parse_compare(argc, argv, out, err, errlen);
+    }
+    return args_fail(err, errlen, "radiograph: unknown command '%s': use run, report or compare (see radiograph -h)", cmd);
 }
 
 void args_free(args_t *a) {

@@ -11,6 +11,7 @@ typedef enum args_command {
     ARGS_VERSION,
     ARGS_RUN,
     ARGS_REPORT,
+    ARGS_COMPARE,
 } args_command_t;
 
 typedef enum args_target {
@@ -21,7 +22,7 @@ typedef enum args_target {
 
 typedef struct args {
     args_command_t command;
-    const char *output;       /* -o DIR, or NULL for the default */
+    const char *output;       /* -o DIR (run, compare), or NULL for the default */
     double rate_hz;           /* --rate */
     int quiet;                /* -q: only the report path on stderr */
     int no_memory;            /* --no-memory */
@@ -30,6 +31,9 @@ typedef struct args {
     char **argv;              /* the program's argv, NULL-terminated */
     int argc;
     const char *report_dir;   /* for `report DIR` */
+    const char *compare_base; /* for `compare BASE NEW` */
+    const char *compare_new;
+    int by_line;              /* compare --lines */
 } args_t;
 
 /* Parses ARGV into OUT. Returns 0, or -1 with a one-line message (no

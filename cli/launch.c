@@ -7,6 +7,7 @@
  * what a process sent, si_code <= 0). radiograph itself outlives the program
  * to write the report. */
 #include "launch.h"
+#include "outdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,28 +55,6 @@ static int launch_which(const char *name, char *out, size_t outlen) {
     return -1;
 }
 
-static int launch_mkdirs(const char *dir) {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-    struct stat st;
-    if (stat(buf, &st) != 0) return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 static int launch_agent_path(char *out, size_t outlen) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -113,18 +92,6 @@ static int launch_module_exists(const char *python, const char *module) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return 0;
     return -1;
-}
-
-static void launch_default_dir(char *dir, size_t dirlen) {
-    if (!dir || !dirlen) return;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[64];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
-    snprintf(dir, dirlen, "radiograph-report/%s", stamp);
-    for (int i = 2; i < 1000 && access(dir, F_OK) == 0; i++)
-        snprintf(dir, dirlen, "radiograph-report/%s-%d", stamp, i);
 }
 
 static int launch_dir_has_raw(const char *dir) {
@@ -177,7 +144,7 @@ int launch_prepare(const args_t *a, char *dir, size_t dirlen, char *err, size_t 
         return -1;
     }
     if (a->output) snprintf(dir, dirlen, "%s", a->output);
-    else launch_default_dir(dir, dirlen);
+    else outdir_default("radiograph-report", dir, dirlen);
     if (launch_dir_has_raw(dir)) {
         snprintf(err, errlen, "radiograph: '%s' already holds a report: choose another directory with -o, or remove it", dir);
         return -1;
@@ -186,7 +153,7 @@ int launch_prepare(const args_t *a, char *dir, size_t dirlen, char *err, size_t 
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s/raw/.probe", dir);
     int fd = -1;
-    if (launch_mkdirs(path) != 0 || (fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    if (outdir_make(path) != 0 || (fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
         snprintf(err, errlen, "radiograph: cannot write the report to '%s': %s; choose another directory with -o", dir, strerror(errno));
         return -1;
     }

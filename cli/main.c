@@ -1,15 +1,19 @@
 /* main.c — the `radiograph` command: dispatches run, report, --version, -h.
  * Usage errors exit 2 with one line on stderr before anything runs; `run`
  * otherwise exits with the program's own status. */
+#include "../report/compare.h"
 #include "../report/report.h"
 #include "args.h"
 #include "launch.h"
+#include "outdir.h"
 #include "runinfo.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int main_report(const char *dir, int quiet) {
     char err[1024] = "";
@@ -46,6 +50,32 @@ static int main_run(const args_t *a) {
     return res.exit_code;
 }
 
+/* Exit status: 0, or 2 with one line on stderr. */
+static int main_compare(const args_t *a) {
+    char dir[PATH_MAX], err[1024] = "", probe[PATH_MAX + 16];
+    if (a->output) snprintf(dir, sizeof dir, "%s", a->output);
+    else outdir_default("radiograph-compare", dir, sizeof dir);
+    snprintf(probe, sizeof probe, "%s/raw", dir);
+    if (access(probe, F_OK) == 0) {
+        fprintf(stderr, "radiograph: '%s' holds a profiling report: write the comparison elsewhere with -o\n", dir);
+        return 2;
+    }
+    int existed = access(dir, F_OK) == 0;
+    if (outdir_make(dir) != 0) {
+        fprintf(stderr, "radiograph: cannot write the comparison to '%s': %s; choose another directory with -o\n",
+                dir, strerror(errno));
+        return 2;
+    }
+    compare_opts_t opts = { .by_line = a->by_line, .quiet = a->quiet };
+    if (compare_build(a->compare_base, a->compare_new, dir, &opts, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err[0] ? err : "radiograph: the comparison could not be written");
+        if (!existed) rmdir(dir);   /* only if still empty: leave nothing behind */
+        return 2;
+    }
+    fprintf(stderr, "radiograph: comparison written to %s/index.html\n", dir);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     args_t a;
     char err[1024];
@@ -66,6 +96,9 @@ int main(int argc, char **argv) {
         break;
     case ARGS_RUN:
         rc = main_run(&a);
+        break;
+    case ARGS_COMPARE:
+        rc = main_compare(&a);
         break;
     }
     args_free(&a);

@@ -169,6 +169,9 @@
       }
     }
 
+    // The palette node I is drawn in (its shade is level[i]).
+    paletteOf(i) { return this.cool[i] ? RG.PALETTES.cool : RG.PALETTES.warm; }
+
     kindOf(i) { return i > 0 ? this.frames.kind[this.frame[i]] : KIND_PYTHON; }
 
     label(i) {

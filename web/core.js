@@ -63,7 +63,9 @@
 
   // A value of a tree (samples or bytes) in the tree's unit.
   function fmtValue(v, unit, interval) {
-    return unit === 'bytes' ? fmtBytes(v) : fmtSeconds(v * interval);
+    if (unit === 'bytes') return fmtBytes(v);
+    if (unit === 'samples') return fmtCount(v) + (Math.abs(v) === 1 ? ' sample' : ' samples');
+    return fmtSeconds(v * interval);
   }
 
   // Time-axis ticks: a "nice" step (1, 2, 5 x 10^k) giving about `count` ticks.
@@ -111,6 +113,11 @@
     warm: makePalette(function (t) { return [54 - 54 * t, 92 - 10 * t, 80 - 38 * t]; }),
     // waiting: pale blue -> deep blue
     cool: makePalette(function (t) { return [205 + 15 * t, 50 + 15 * t, 84 - 40 * t]; }),
+    // comparisons: grew (pale to deep red), shrank (pale to deep blue),
+    // unchanged (one grey)
+    grew: makePalette(function (t) { return [8 - 4 * t, 30 + 55 * t, 91 - 47 * t]; }),
+    shrank: makePalette(function (t) { return [212 + 8 * t, 30 + 45 * t, 91 - 47 * t]; }),
+    same: makePalette(function () { return [220, 10, 88]; }),
   };
 
   const MATCH_FILL = '#c01fa8';

@@ -74,14 +74,19 @@
         }
       });
       this.matchInfo = el('span', { className: 'rg-match' });
-      const total = (tree.unit === 'bytes'
-        ? 'total ' + RG.fmtBytes(tree.total) + ' at the peak'
-        : 'total ' + tree.fmt(tree.total) + ' \u00b7 ' + RG.fmtCount(tree.total) + ' samples of ' +
-          RG.fmtSeconds(tree.interval)) + (this.info ? ' \u00b7 ' + this.info : '');
       container.appendChild(el('div', { className: 'rg-toolbar' },
         this.resetButton, this.searchBox, this.matchInfo,
         el('span', { className: 'rg-spacer' }),
-        el('span', { className: 'rg-info' }, total)));
+        el('span', { className: 'rg-info' }, this.totalText())));
+    }
+
+    // The toolbar's right-hand summary of the whole tree.
+    totalText() {
+      const tree = this.tree;
+      return (tree.unit === 'bytes'
+        ? 'total ' + RG.fmtBytes(tree.total) + ' at the peak'
+        : 'total ' + tree.fmt(tree.total) + ' \u00b7 ' + RG.fmtCount(tree.total) + ' samples of ' +
+          RG.fmtSeconds(tree.interval)) + (this.info ? ' \u00b7 ' + this.info : '');
     }
 
     // ---- state -------------------------------------------------------------
@@ -180,7 +185,7 @@
       if (a < 0) a = 0;
       if (b > W) b = W;
       const w = b - a;
-      const pal = t.cool[i] ? RG.PALETTES.cool : RG.PALETTES.warm;
+      const pal = t.paletteOf(i);
       let fill = pal.fill[t.level[i]];
       let text = pal.text[t.level[i]];
       let alpha = 1;

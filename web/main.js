@@ -152,6 +152,10 @@
       banner('warn', 'Unexpected data version ' + data.version + '.',
         'This page was made for version 1; some parts may be missing.');
     }
+    if (data.kind === 'comparison') {
+      bootComparison(data);
+      return;
+    }
     const summary = data.summary || {};
     if (data.memory && data.memory.oom === true) summary.oom = true;
     renderSummary(summary);
@@ -183,14 +187,33 @@
       }, 0);
     });
 
+    onEscape(function () { return [app.perf, app.timeline, app.memory]; });
+  }
+
+  // Escape (outside a text field) resets the view under the pointer last,
+  // or every view ALL() returns.
+  function onEscape(all) {
     document.addEventListener('keydown', function (ev) {
       if (ev.key !== 'Escape' || ev.defaultPrevented) return;
       const t = ev.target;
       if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
       RG.tooltip.hide();
-      const views = RG.activeView ? [RG.activeView] : [app.perf, app.timeline, app.memory];
+      const views = RG.activeView ? [RG.activeView] : all();
       for (const v of views) if (v && v.reset) v.reset();
     });
+  }
+
+  // The comparison page (compare.js builds it with this file's helpers).
+  function bootComparison(data) {
+    const views = RG.renderComparison(data, { item: item, banner: banner, mount: mount, shellJoin: shellJoin });
+    RG.app = { data: data, views: views };
+    RG.timing.firstDrawn = RG.timing.firstPaint = RG.timing.drawn = performance.now();
+    onEscape(function () {
+      const out = [];
+      for (const k of ['performance', 'memory']) if (views[k]) out.push(views[k].new, views[k].base);
+      return out;
+    });
+    RG.ready = true;
   }
 
   function buildRest(data, app, perfTree, frames) {

@@ -185,7 +185,7 @@ int main(int argc, char **argv)
         LLVMFuzzerTestOneInput(input, len);
         free(input);
     }
-    printf("fuzz_rawread: %zu seeds, %ld mutants, %.2f s, no crash\n", nseeds, iterations,
+    printf("%s: %zu seeds, %ld mutants, %.2f s, no crash\n", argv[0], nseeds, iterations,
            (double)(clock() - t0) / CLOCKS_PER_SEC);
     free(buf);
     for (size_t i = 0; i + 1 < nseeds; i++)
