@@ -2,7 +2,7 @@
  * files) side by side. Writes comparison.json (the headline figures before
  * and after, and the callstacks that grew and shrank most) and index.html
  * (the same figures and differential flamegraphs drawn on each side's
- * stacks). docs/internals.md §5 describes the matching and the JSON. */
+ * stacks). docs/internals.md §4 describes the matching and the JSON. */
 #ifndef RADIOGRAPH_COMPARE_H
 #define RADIOGRAPH_COMPARE_H
 

@@ -1,7 +1,7 @@
 /* compare.js — the comparison page (`radiograph compare BASE NEW`).
  *
  * A comparison arrives as ONE tree per profile holding both sides' values
- * per node (columns parent, frame, base, new; docs/internals.md §5). A
+ * per node (columns parent, frame, base, new; docs/internals.md §4). A
  * DiffTree is that tree laid out by one side's values — drawn on the new
  * stacks, frames that vanished have no width; drawn on the base stacks they
  * do — and coloured by the change new - base: red grew, blue shrank, grey
