@@ -2,7 +2,7 @@
 results printed and kept as JSON in build/bench/ (docs/benchmarks.md is
 written from them by hand, with the machine and the commands).
 
-    python3 bench/run.py [--quick]
+    python3 bench/run.py [--quick] [--no-peers]
 """
 import argparse
 import subprocess
@@ -21,6 +21,7 @@ def step(title, cmd):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-peers", action="store_true", help="skip the side-by-side run against other profilers")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     py = sys.executable
@@ -33,6 +34,12 @@ def main():
          [py, "bench/report_speed.py", "--runs", "1" if a.quick else "5", "--check"])
     step("Page load to first paint, 100k-node flamegraph",
          [py, "bench/page_load.py", "--runs", "2" if a.quick else "5", "--json", str(OUT / "page.json")])
+    if a.no_peers:
+        return
+    # Installs py-spy, Austin, Memray, Fil, Scalene, pyinstrument (and the
+    # pyperformance workloads) into build/bench/peers-venv on first use.
+    step("Side by side with peers (overhead and accuracy)",
+         [py, "bench/peers.py", *quick, "--json", str(OUT / "peers.json")])
 
 
 if __name__ == "__main__":
