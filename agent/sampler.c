@@ -11,6 +11,7 @@
  * so that sampling does not alias with periodic work in the program. */
 #include "sampler.h"
 
+#include "budget.h"
 #include "lowmem.h"
 #include "memread.h"
 #include "memtrack.h"
@@ -29,6 +30,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -68,6 +70,9 @@ static struct {
     int final;                     /* the last flush, at exit */
     int open_early;                /* create the file at the first sample */
     uint32_t lowmem_every;         /* ticks between checks of available memory */
+    uint32_t stretch;              /* base intervals per sample now (budget.h) */
+    uint32_t weight;               /* base intervals the current sample stands for */
+    uint64_t last_budget;          /* when the stretch was last computed */
     uint32_t self_tid;
     uint32_t pid;                  /* this process (the main thread's tid) */
     uint64_t tick;
@@ -209,7 +214,7 @@ static void sampler_record(sampler_thread_t *t, uint32_t flags, uint32_t stack, 
     sampler_announce(t, flags, now);
     int created;
     uint64_t *c = htab_upsert(&sp.counts, (uint64_t)t->tid << 32 | stack, (uint64_t)state + 1, &created);
-    if (c) (*c)++;
+    if (c) *c += sp.weight;
     else sp.dropped++;
     if (++t->skip >= t->stride) {
         t->skip = 0;
@@ -310,7 +315,8 @@ static void sampler_tick(uint64_t now) {
         uint64_t avail = 0;
         int low = lowmem_check(&avail);
         if (low >= 0) memtrack_low_memory(avail, low == 1);
-        sp.lowmem_every = low == 0 ? 100 : 10;
+        uint32_t every = (low == 0 ? 100 : 10) / sp.weight;
+        sp.lowmem_every = every ? every : 1;
     }
     if (sp.tick % SAMPLER_LIST_EVERY == 1) {
         nt = tasks_list(tids, TASKS_MAX);
@@ -340,6 +346,26 @@ static void sampler_sleep(uint64_t deadline) {
     }
 }
 
+/* Once a second: how many base intervals the next samples stand for, with
+ * a note in the raw file the first time the run reaches a new stretch. */
+static void sampler_budget(uint64_t now) {
+    if (sp.last_budget && now - sp.last_budget < SAMPLER_FLUSH_NS) return;
+    sp.last_budget = now;
+    uint32_t live, cpus;
+    uint32_t k = budget_stretch(now, &live, &cpus);
+    if (k > sp.stretch && sp.opened && rawwrite_ok() && budget_first_at(k)) {
+        char msg[256];
+        double ms = sp.cfg.interval_us / 1000.0;
+        int n = snprintf(msg, sizeof msg,
+                         "while %u Python processes shared %u CPUs, samples were taken every %g ms "
+                         "instead of every %g ms, each counting for the longer interval, so that "
+                         "profiling costs about what it costs one process per CPU",
+                         live, cpus, ms * k, ms);
+        if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+    }
+    sp.stretch = k;
+}
+
 static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
@@ -350,7 +376,9 @@ static void *sampler_main(void *arg) {
     uint64_t next = clock_ns(CLOCK_MONOTONIC);
     sp.last_flush = next;
     while (!atomic_load(&sp.stop)) {
-        next += mean / 2 + sampler_random() % (mean + 1);
+        sampler_budget(clock_ns(CLOCK_MONOTONIC));
+        sp.weight = sp.stretch;
+        next += (mean / 2 + sampler_random() % (mean + 1)) * sp.stretch;
         uint64_t now = clock_ns(CLOCK_MONOTONIC);
         if (next < now) next = now + mean / 4;
         sampler_sleep(next);
@@ -392,6 +420,8 @@ static void sampler_reset_state(void) {
     sp.agent_cpu = 0;
     sp.flush_every = SAMPLER_FLUSH_FIRST_NS;
     sp.lowmem_every = 10;
+    sp.stretch = sp.weight = 1;
+    sp.last_budget = 0;
     htab_free(&sp.counts);
     htab_init(&sp.counts, 1u << 22);
     stacks_reset();
@@ -412,6 +442,7 @@ int sampler_start(const sampler_config_t *cfg) {
     if (sp.cfg.interval_us < 100) sp.cfg.interval_us = 100;
     pyread_gil_range(&sp.gil_lo, &sp.gil_hi);
     if (rawwrite_init() != 0) return -1;
+    budget_attach(getenv("RADIOGRAPH_SAMPLERS"));
     sampler_reset_state();
     sp.open_early = 1;
     return sampler_spawn();
@@ -428,6 +459,7 @@ void sampler_stop_before_exec(void) {
 static void sampler_stop_ex(int exec) {
     if (!sp.running) return;
     sp.running = 0;
+    budget_leave();
     atomic_store(&sp.stop, 1);
     syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
     /* Bounded: never let the program's exit wait on us for long. */
@@ -467,6 +499,7 @@ void sampler_fork_child(void) {
     rawwrite_forget();
     memread_init();
     sampler_reset_state();
+    budget_fork_child();
     sp.open_early = 0;
     sampler_spawn();
 }

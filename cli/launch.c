@@ -189,6 +189,12 @@ static void launch_set_env(const char *agent, const char *rawdir, const args_t *
     if (fd >= 0 && ftruncate(fd, 256 * 1024) == 0) setenv("RADIOGRAPH_TREE", tree, 1);
     else unsetenv("RADIOGRAPH_TREE");
     if (fd >= 0) close(fd);
+    /* The processes' shared sampling budget (agent/budget.c): likewise. */
+    snprintf(tree, sizeof tree, "%s/samplers.shm", rawdir);
+    fd = open(tree, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0 && ftruncate(fd, 64 * 1024) == 0) setenv("RADIOGRAPH_SAMPLERS", tree, 1);
+    else unsetenv("RADIOGRAPH_SAMPLERS");
+    if (fd >= 0) close(fd);
     char interval[32];
     snprintf(interval, sizeof interval, "%ld", (long)(1e6 / rate_hz + 0.5));
     setenv("RADIOGRAPH_INTERVAL_US", interval, 1);

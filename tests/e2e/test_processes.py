@@ -122,3 +122,37 @@ def test_fifty_short_children(run):
     """, timeout=120)
     assert r.proc.returncode == 0, r.proc.stderr
     assert r.summary["processes"] == 51, r.summary["processes"]
+
+
+OVERSUBSCRIBED = """
+import multiprocessing as mp, os, sys, time
+def worker(seconds):
+    time.sleep(seconds)
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    ps = [mp.get_context("fork").Process(target=worker, args=(2.5,)) for _ in range(n)]
+    for p in ps: p.start()
+    for p in ps: p.join()
+"""
+
+
+def test_more_processes_than_cpus_share_one_sampling_budget(run):
+    """3x as many processes as CPUs: each samples a third as often, each of
+    its samples counts three intervals, so the time adds up all the same,
+    and the report says so once (not once per process)."""
+    import os
+    cpus = len(os.sched_getaffinity(0))
+    n = 3 * cpus
+    r = run(OVERSUBSCRIBED, args=[str(n)])
+    assert r.proc.returncode == 0, r.proc.stderr
+    s = r.summary
+    notes = [x for x in s["notes"] if "samples were taken every" in x]
+    assert 1 <= len(notes) <= 3, s["notes"]
+    assert f"shared {cpus} CPU" in notes[0]
+    # n workers asleep for 2.5 s each: ~n * 2.5 s of [waiting: sleep] in worker()
+    asleep = sum(c for st, c in r.folded.items()
+                 if any(f.startswith("worker (") for f in st) and st[-1] == "[waiting: sleep]")
+    seconds = asleep * s["sample_interval_seconds"]
+    assert 0.75 * n * 2.5 < seconds < 1.25 * n * 2.5, (seconds, n)
+    # fewer wake-ups than n processes at the full rate would take
+    assert s["samples"] < 0.8 * n * 2.5 / s["sample_interval_seconds"]
