@@ -128,40 +128,51 @@ static void test_threads_and_memory(void)
     char *s = slurp(dir, "profile.speedscope.json");
     CHECK(s != NULL, "no profile.speedscope.json");
     if (s) {
-        /* frames 0-8 are the states, then frames as merging met them: the
-         * sample's <module>, main, semi;colon, [no Python stack], then the
-         * other process's <module> and work */
-        static const char *const want[] = {
+        /* frames 0 .. RAW_ST_COUNT - 1 are the states, then frames as merging
+         * met them: the sample's <module>, main, semi;colon, [no Python
+         * stack], then the other process's <module> and work */
+        const unsigned mod = RAW_ST_COUNT, main_ = mod + 1, semi = mod + 2, none = mod + 3,
+                       omod = mod + 4, work = mod + 5;
+        char thread100[400], thread300[400], thread301[400], memory[400];
+        /* 6 + 1 samples running in main(), 2 waiting for the GIL, at 10 ms */
+        snprintf(thread100, sizeof thread100,
+                 "\"profiles\":[{\"type\":\"sampled\",\"unit\":\"seconds\",\"startValue\":0,"
+                 "\"endValue\":0.08,\"name\":\"pid 100 python3 job.py --n 3 \xc2\xb7 MainThread\","
+                 "\"samples\":[[%u,%u,%u],[%u,%u,%u,%u]],\"weights\":[0.06,0.02]},",
+                 mod, main_, RAW_ST_RUNNING, mod, main_, semi, RAW_ST_GIL);
+        /* the other process at 20 ms a sample */
+        snprintf(thread300, sizeof thread300,
+                 "{\"type\":\"sampled\",\"unit\":\"seconds\",\"startValue\":0,\"endValue\":0.06,"
+                 "\"name\":\"pid 300 python3 other.py \xc2\xb7 MainThread\","
+                 "\"samples\":[[%u,%u,%u]],\"weights\":[0.06]},", omod, work, RAW_ST_RUNNING);
+        snprintf(thread301, sizeof thread301,
+                 "{\"type\":\"sampled\",\"unit\":\"seconds\",\"startValue\":0,\"endValue\":0.1,"
+                 "\"name\":\"pid 300 python3 other.py \xc2\xb7 thread 301\","
+                 "\"samples\":[[%u,%u],[%u,%u,%u]],\"weights\":[0.08,0.02]},",
+                 omod, RAW_ST_LOCK, omod, work, RAW_ST_RUNNING);
+        /* memory.folded's three lines, in the tree's pre-order */
+        snprintf(memory, sizeof memory,
+                 "{\"type\":\"sampled\",\"unit\":\"bytes\",\"startValue\":0,\"endValue\":2900000,"
+                 "\"name\":\"memory live at the peak \xc2\xb7 all processes\","
+                 "\"samples\":[[%u,%u],[%u,%u,%u],[%u]],\"weights\":[300000,2000000,600000]}]}\n",
+                 mod, main_, mod, main_, semi, none);
+        const char *const want[] = {
             "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
             "\"exporter\":\"radiograph@",
             "\"name\":\"radiograph: python3 job.py\",\"activeProfileIndex\":0,",
             "\"shared\":{\"frames\":[{\"name\":\"[running]\"},{\"name\":\"[waiting]\"},"
             "{\"name\":\"[waiting: gil]\"},{\"name\":\"[waiting: lock]\"},",
-            "{\"name\":\"[waiting: child]\"},"
-            "{\"name\":\"<module> (/tmp/job.py:1)\",\"file\":\"/tmp/job.py\",\"line\":1},"
+            "\"},{\"name\":\"<module> (/tmp/job.py:1)\",\"file\":\"/tmp/job.py\",\"line\":1},"
             "{\"name\":\"main (/tmp/job.py:10)\",\"file\":\"/tmp/job.py\",\"line\":10},"
             "{\"name\":\"semi:colon newline (/tmp/job.py:20)\",\"file\":\"/tmp/job.py\","
             "\"line\":20},{\"name\":\"[no Python stack]\"},"
             "{\"name\":\"<module> (/tmp/other.py:1)\",\"file\":\"/tmp/other.py\",\"line\":1},"
             "{\"name\":\"work (/tmp/other.py:5)\",\"file\":\"/tmp/other.py\",\"line\":5}]},",
-            /* 6 + 1 samples running in main(), 2 waiting for the GIL, at 10 ms */
-            "\"profiles\":[{\"type\":\"sampled\",\"unit\":\"seconds\",\"startValue\":0,"
-            "\"endValue\":0.08,\"name\":\"pid 100 python3 job.py --n 3 \xc2\xb7 MainThread\","
-            "\"samples\":[[9,10,0],[9,10,11,2]],\"weights\":[0.06,0.02]},",
-            /* the other process at 20 ms a sample */
-            "{\"type\":\"sampled\",\"unit\":\"seconds\",\"startValue\":0,\"endValue\":0.06,"
-            "\"name\":\"pid 300 python3 other.py \xc2\xb7 MainThread\","
-            "\"samples\":[[13,14,0]],\"weights\":[0.06]},",
-            "{\"type\":\"sampled\",\"unit\":\"seconds\",\"startValue\":0,\"endValue\":0.1,"
-            "\"name\":\"pid 300 python3 other.py \xc2\xb7 thread 301\","
-            "\"samples\":[[13,3],[13,14,0]],\"weights\":[0.08,0.02]},",
-            /* memory.folded's three lines, in the tree's pre-order */
-            "{\"type\":\"sampled\",\"unit\":\"bytes\",\"startValue\":0,\"endValue\":2900000,"
-            "\"name\":\"memory live at the peak \xc2\xb7 all processes\","
-            "\"samples\":[[9,10],[9,10,11],[12]],\"weights\":[300000,2000000,600000]}]}\n",
+            thread100, thread300, thread301, memory,
         };
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
             CHECK(strstr(s, want[i]), "profile.speedscope.json lacks\n%s\nin\n%s", want[i], s);
+        CHECK(count_of(s, "{\"name\":\"[") >= RAW_ST_COUNT + 1, "a frame per state:\n%s", s);
         CHECK(count_of(s, "\"type\":\"sampled\"") == 4, "4 profiles:\n%s", s);
         CHECK(!strstr(s, "native"), "a profile for the native thread:\n%s", s);
     }
