@@ -26,6 +26,7 @@ Two parts:
     python3 bench/peers.py [--quick] [--rounds N] [--only TOOL,...]
                            [--workloads NAME,...] [--skip-overhead]
                            [--skip-accuracy] [--json OUT]
+    python3 bench/peers.py --tables build/bench/peers.json   # tables again
 
 Results go to build/bench/peers.json (--json to change) and Markdown
 tables to stdout. Standard library only: the peers live in the venv.
@@ -198,14 +199,18 @@ def environment():
 # ---------------------------------------------------------------- running
 
 def dir_bytes(path):
-    total = 0
+    """Apparent size of every file under path, and the disk space they take
+    (they differ for sparse files, e.g. radiograph's raw/tree.shm)."""
+    size = disk = 0
     for dirpath, _, files in os.walk(path):
         for f in files:
             try:
-                total += os.lstat(os.path.join(dirpath, f)).st_size
+                st = os.lstat(os.path.join(dirpath, f))
             except OSError:
-                pass
-    return total
+                continue
+            size += st.st_size
+            disk += st.st_blocks * 512
+    return size, disk
 
 
 def run_once(argv, cwd, log, timeout):
@@ -236,7 +241,7 @@ def run_once(argv, cwd, log, timeout):
     except ProcessLookupError:
         pass
     res = {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss,
-           "exit": p.returncode}
+           "exit": p.returncode, "load1": os.getloadavg()[0]}
     if p.returncode != 0:
         tail = Path(log).read_bytes()[-600:].decode("utf-8", "replace").strip().splitlines()
         res["error"] = f"exit {p.returncode}: " + " | ".join(tail[-4:])
@@ -263,7 +268,7 @@ def overhead(workloads, tools, rounds, quick, tmp):
                 cwd.mkdir()
                 argv = [str(VPY), *map(str, job)] if t == "baseline" else TOOLS[t][0](cwd, job)
                 res = run_once(argv, cwd, Path(tmp) / f"{t}.log", timeout)
-                res["output_bytes"] = dir_bytes(cwd)
+                res["output_bytes"], res["output_disk_bytes"] = dir_bytes(cwd)
                 shutil.rmtree(cwd, ignore_errors=True)
                 data[w][t].append(res)
                 if "error" in res:
@@ -304,7 +309,9 @@ def summarize_overhead(data, tools, broken):
                       "cpu_ratio": _spread([x["cpu_s"] / b["cpu_s"] for x, b in pairs]),
                       "rss_ratio": _spread([x["maxrss_kb"] / b["maxrss_kb"] for x, b in pairs]),
                       "wall_s": statistics.median(x["wall_s"] for x, _ in pairs),
-                      "output_bytes": statistics.median(x["output_bytes"] for x, _ in pairs)}
+                      "output_bytes": statistics.median(x["output_bytes"] for x, _ in pairs),
+                      "output_disk_bytes": statistics.median(x.get("output_disk_bytes", x["output_bytes"])
+                                                             for x, _ in pairs)}
             if failed:
                 res[t]["failures"] = failed
         out[w] = res
@@ -621,7 +628,12 @@ def overhead_tables(ov, tools):
           lambda r: f"{r['cpu_ratio']['median']:.2f}", "cpu_ratio")
     table("Peak RSS (largest process of the tree, ru_maxrss), ratio to unprofiled: median",
           lambda r: f"{r['rss_ratio']['median']:.2f}", "rss_ratio")
-    table("Output written (median bytes)", lambda r: _bytes(r["output_bytes"]), None)
+    table("Output written (median; apparent size of the files, and the disk they take where that differs)",
+          lambda r: _bytes(r["output_bytes"]) + (f" ({_bytes(r['output_disk_bytes'])} on disk)"
+                                                  if abs(r.get("output_disk_bytes", r["output_bytes"])
+                                                         - r["output_bytes"]) > 0.1 * r["output_bytes"] else ""),
+          None)
+    lines.append(targets(ov))
     base = " · ".join(f"{w} {r['baseline']['wall_s']['median']:.2f} s" for w, r in ov.items()
                       if "wall_s" in r.get("baseline", {}))
     lines.append(f"\nUnprofiled medians: {base}.")
@@ -632,6 +644,30 @@ def overhead_tables(ov, tools):
         for (t, w), e in errs.items():
             lines.append(f"- {t} on {w}: `{e[:300]}`")
     return "\n".join(lines)
+
+
+def targets(ov):
+    """Issue #6's overhead targets for radiograph, stated against the run."""
+    rg = {w: r["radiograph"] for w, r in ov.items() if "wall_ratio" in r.get("radiograph", {})}
+    if not rg:
+        return ""
+    meds = {w: r["wall_ratio"]["median"] for w, r in rg.items()}
+    med, worst_w = statistics.median(meds.values()), max(meds, key=meds.get)
+    out = ["\n**Targets** (radiograph, both profiles on):",
+           f"- median overhead ≤ 1.03×: median over workloads of the per-workload median wall ratio is "
+           f"{med:.3f} — {'met' if med <= 1.03 else 'missed'}",
+           f"- worst ≤ 1.10×: worst per-workload median is {meds[worst_w]:.3f} ({worst_w}) — "
+           f"{'met' if meds[worst_w] <= 1.10 else 'missed'}"]
+    above = [w for w, m in meds.items() if m > 1.03]
+    if above:
+        out.append("- workloads over 1.03×: " + ", ".join(f"{w} {meds[w]:.2f}" for w in above))
+    vs = [(w, meds[w], ov[w]["py-spy"]["wall_ratio"]["median"]) for w in meds
+          if "wall_ratio" in ov[w].get("py-spy", {})]
+    if vs:
+        worse = [(w, a, b) for w, a, b in vs if a > b]
+        out.append(f"- at or below py-spy (100 Hz): {len(vs) - len(worse)} of {len(vs)} workloads; above on "
+                   + (", ".join(f"{w} ({a:.2f} vs {b:.2f})" for w, a, b in worse) or "none"))
+    return "\n".join(out)
 
 
 def accuracy_tables(acc, tools):
@@ -696,7 +732,11 @@ def main():
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--json", default=str(OUT))
+    ap.add_argument("--tables", metavar="JSON", help="print the tables of a saved result and exit")
     a = ap.parse_args()
+    if a.tables:
+        print_tables(json.loads(Path(a.tables).read_text()))
+        return
 
     tools = TOOL_ORDER
     if a.only:
@@ -739,13 +779,18 @@ def main():
     result["environment"]["load_after"] = os.getloadavg()
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(result, indent=2, default=str))
+    print_tables(result)
+    print(f"\npeers: results in {a.json}")
+
+
+def print_tables(result):
+    tools = list(result["tools"])
     md = []
     if "overhead" in result:
         md.append(overhead_tables(result["overhead"], tools))
     if "accuracy" in result:
         md.append(accuracy_tables(result["accuracy"], tools))
     print("\n".join(md))
-    print(f"\npeers: results in {a.json}")
 
 
 if __name__ == "__main__":
