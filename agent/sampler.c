@@ -56,6 +56,9 @@ typedef struct sampler_thread {
     uint32_t last_stack;
     int last_state;
     int valid;
+    /* The scheduler's counters at the last look (sampler_cpu_wait). */
+    uint64_t sched_run, sched_delay;
+    int sched_valid;
 } sampler_thread_t;
 
 static struct {
@@ -232,6 +235,27 @@ static void sampler_record(sampler_thread_t *t, uint32_t flags, uint32_t stack, 
     }
 }
 
+/* A thread the kernel calls runnable may be on a CPU or queued for one
+ * while other processes have them all. The scheduler counts both: of the
+ * time the thread was runnable since the last look, the run delay is the
+ * part it waited, so the sample is [waiting: cpu] with that probability —
+ * unbiased, and exact on average. Only asked of threads that ran less than
+ * 90% of the interval (one that ran more had its CPU); the first look only
+ * takes the counters. */
+static int sampler_cpu_wait(sampler_thread_t *t, uint32_t tid) {
+    uint64_t run, delay;
+    if (tasks_schedstat(tid, &run, &delay) != 0) return RAW_ST_RUNNING;
+    int state = RAW_ST_RUNNING;
+    if (t->sched_valid && run >= t->sched_run && delay >= t->sched_delay) {
+        uint64_t dr = run - t->sched_run, dd = delay - t->sched_delay;
+        if (dd && sampler_random() % (dr + dd) < dd) state = RAW_ST_CPU;
+    }
+    t->sched_run = run;
+    t->sched_delay = delay;
+    t->sched_valid = 1;
+    return state;
+}
+
 /* Samples one thread. A thread that was waiting at its last sample and has
  * used no CPU since cannot have changed its stack or left its wait, so the
  * last answer is reused at the cost of one clock read (most threads of a job
@@ -258,6 +282,9 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     else
         state = tasks_state(tid, sp.gil_lo, sp.gil_hi);
     if (state < 0) return;
+    if (state == RAW_ST_RUNNING && t->valid && cpu > t->last_cpu && now > t->last_wall &&
+        (cpu - t->last_cpu) * 10 < (now - t->last_wall) * 9)
+        state = sampler_cpu_wait(t, tid);
     int64_t stack = 0;
     if (py && py->cframe) {
         /* pyread's buffers and the tables are shared with the allocation

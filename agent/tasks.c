@@ -163,6 +163,21 @@ int tasks_name(uint32_t tid, char *buf, size_t cap) {
     return n;
 }
 
+int tasks_schedstat(uint32_t tid, uint64_t *run_ns, uint64_t *delay_ns) {
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/self/task/%u/schedstat", tid);
+    if (tasks_read(path, buf, sizeof buf) <= 0) return -1;
+    char *end, *start = buf;
+    unsigned long long run = strtoull(start, &end, 10);
+    if (end == start) return -1;
+    start = end;
+    unsigned long long delay = strtoull(start, &end, 10);
+    if (end == start) return -1;
+    *run_ns = run;
+    *delay_ns = delay;
+    return 0;
+}
+
 uint64_t tasks_cputime(uint32_t tid) {
     /* The clock id the kernel gives a thread's CPU clock (what glibc's
      * pthread_getcpuclockid computes): per-thread, scheduler-accurate. */

@@ -22,6 +22,11 @@ int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi);
  * which counts every nanosecond it ran). Returns 0 if it is gone. */
 uint64_t tasks_cputime(uint32_t tid);
 
+/* The nanoseconds thread TID has spent on a CPU and runnable but waiting
+ * for one (the scheduler's run delay), from /proc/self/task/TID/schedstat.
+ * Returns 0 or -1. */
+int tasks_schedstat(uint32_t tid, uint64_t *run_ns, uint64_t *delay_ns);
+
 /* This process's resident set size now, from /proc/self/statm, into *OUT.
  * Returns 0, or -1 (then *OUT is untouched). */
 int tasks_rss(uint64_t *out);

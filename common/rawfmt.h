@@ -73,6 +73,7 @@ typedef enum raw_state {
     RAW_ST_NETWORK = 6,
     RAW_ST_POLL = 7,
     RAW_ST_CHILD = 8,
+    RAW_ST_CPU = 9,       /* runnable, waiting for a CPU (other processes had them) */
     RAW_ST_COUNT
 } raw_state_t;
 

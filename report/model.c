@@ -36,7 +36,7 @@
 static const char *const model_state_labels[RAW_ST_COUNT] = {
     "[running]", "[waiting]", "[waiting: gil]", "[waiting: lock]",
     "[waiting: sleep]", "[waiting: disk]", "[waiting: network]",
-    "[waiting: poll]", "[waiting: child]",
+    "[waiting: poll]", "[waiting: child]", "[waiting: cpu]",
 };
 
 const char *model_state_label(unsigned s)

@@ -134,6 +134,7 @@
     { name: 'network', color: '#3b5bdb' },
     { name: 'poll', color: '#91a7ff' },
     { name: 'child', color: '#f08c00' },
+    { name: 'cpu', color: '#e64980' },
   ];
 
   function stateInfo(code) {

@@ -93,10 +93,13 @@ def test_function_made_3x_faster(radiograph, pair):
     assert perf["unit"] == "seconds"
     slow = stacks_with(perf["shrank"], "slow")
     assert slow, perf["shrank"]
-    top = max(slow, key=lambda e: e["base"])
+    # computing, or waiting for a CPU on a busy machine: slow() all the same
+    b = sum(e["base"] for e in slow)
+    n = sum(e["new"] for e in slow)
     # 3x faster is -66.7%; sampling at 100 Hz over ~1 s leaves room
-    assert -85 < top["change_percent"] < -45, top
-    assert top["stack"][-1] == "[running]"
+    assert -85 < (n - b) / b * 100 < -45, slow
+    top = max(slow, key=lambda e: e["base"])
+    assert top["stack"][-1] in ("[running]", "[waiting: cpu]")
     assert top["stack"][-2] == "slow (%s)" % (tmp / "job.py")    # matched by function, no line
     assert not stacks_with(perf["grew"], "slow")
     # grew/shrank are ordered by the size of the change

@@ -6,7 +6,7 @@ import re
 from conftest import in_function, leaf
 
 STATES = {"[running]", "[waiting]"} | {f"[waiting: {r}]" for r in
-                                       ("gil", "lock", "sleep", "disk", "network", "poll", "child")}
+                                       ("gil", "lock", "sleep", "disk", "network", "poll", "child", "cpu")}
 FRAME = re.compile(r"^.+ \(.*:\d+\)$")
 
 
@@ -59,7 +59,8 @@ def test_time_shares_match_the_program(run):
     g = r.share(in_function("g"))
     assert abs(f - 2 / 3) < 0.07, (f, g)
     assert abs(g - 1 / 3) < 0.07, (f, g)
-    running = r.share(lambda s: leaf(s) == "[running]")
+    # computing, or ready to compute while other processes had the CPUs
+    running = r.share(lambda s: leaf(s) in ("[running]", "[waiting: cpu]"))
     assert running > 0.9, running
 
 
@@ -186,3 +187,39 @@ def test_deep_recursion_and_exotic_names(run):
     html = (r.report / "index.html").read_text(encoding="utf-8")
     assert "<img src=x" not in html
     assert "</script><img" not in html
+
+
+CPU_STARVED = """
+import multiprocessing as mp, sys
+def burn(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    with mp.get_context("fork").Pool(n) as p:
+        p.map(burn, [8_000_000] * n)
+"""
+
+
+def test_waiting_for_a_cpu(run):
+    """Three CPU-bound processes per CPU: each runs about a third of the time
+    and waits in the run queue the rest, which the profile says
+    ([waiting: cpu]) instead of calling it all [running]."""
+    import os
+    cpus = len(os.sched_getaffinity(0))
+    r = run(CPU_STARVED, args=[str(3 * cpus)])
+    assert r.proc.returncode == 0, r.proc.stderr
+    burn = {}
+    for st, c in r.folded.items():
+        if any(f.startswith("burn (") for f in st):
+            burn[st[-1]] = burn.get(st[-1], 0) + c
+    total = sum(burn.values())
+    assert total > 0
+    waiting = burn.get("[waiting: cpu]", 0) / total
+    # ~2/3 on an idle machine; more if something else runs too
+    assert 0.4 < waiting < 0.95, burn
+    # and the CPU time the report states is about the [running] share
+    running = burn.get("[running]", 0) * r.summary["sample_interval_seconds"]
+    assert running < 1.5 * r.summary["cpu_seconds"], (running, r.summary["cpu_seconds"])

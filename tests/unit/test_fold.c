@@ -122,6 +122,7 @@ static void test_labels(void)
     const char *want =
         "nofile;noline (/odd:dir/x .py);[running] 1\n"
         "nofile;noline (/odd:dir/x .py);[waiting: child] 9\n"
+        "nofile;noline (/odd:dir/x .py);[waiting: cpu] 10\n"
         "nofile;noline (/odd:dir/x .py);[waiting: disk] 6\n"
         "nofile;noline (/odd:dir/x .py);[waiting: gil] 3\n"
         "nofile;noline (/odd:dir/x .py);[waiting: lock] 4\n"

@@ -198,7 +198,7 @@ static void test_undefined_ids(void)
     rawbuild_count(&b, 2, 1, RAW_ST_RUNNING, 3);
     rawbuild_count(&b, 99, 1, RAW_ST_RUNNING, 4);
     rawbuild_count(&b, 4, 1, RAW_ST_RUNNING, 5);
-    rawbuild_count(&b, 1, 1, 9, 6);     /* invalid state */
+    rawbuild_count(&b, 1, 1, RAW_ST_COUNT, 6);   /* invalid state */
     rawbuild_point(&b, 5, 1, 99, RAW_ST_RUNNING);
     rawbuild_point(&b, 6, 1, 1, RAW_ST_RUNNING);
     rawbuild_string(&b, 1, "again");    /* duplicate id: the first stays */
