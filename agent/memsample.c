@@ -1,7 +1,6 @@
 /* memsample.c — see memsample.h. */
 #include "memsample.h"
 
-#include <math.h>
 
 void memsample_seed(memsample_t *s, uint64_t seed) {
     s->rng = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
@@ -16,11 +15,11 @@ static uint64_t memsample_random(memsample_t *s) {
     return s->rng;
 }
 
-/* An exponential draw of mean R. */
+/* A distance uniform in [R/2, 3R/2]. */
 static int64_t memsample_draw(memsample_t *s, uint64_t r) {
-    double u = ((double)(memsample_random(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double d = -log(u) * (double)r;
-    return d < 1 ? 1 : d > 9.0e18 ? INT64_MAX : (int64_t)d;
+    uint64_t half = r / 2;
+    int64_t d = (int64_t)(half + memsample_random(s) % (r + 1));
+    return d < 1 ? 1 : d;
 }
 
 uint64_t memsample_weigh(memsample_t *s, uint64_t r, uint64_t size) {
@@ -29,7 +28,16 @@ uint64_t memsample_weigh(memsample_t *s, uint64_t r, uint64_t size) {
     if (s->countdown <= 0) s->countdown = memsample_draw(s, r);
     s->countdown -= (int64_t)size;
     if (s->countdown > 0) return 0;
-    s->countdown = memsample_draw(s, r);
-    double w = (double)size / -expm1(-(double)size / (double)r);
-    return (uint64_t)(w + 0.5);
+    /* The next sampled byte lies a fresh distance after this one, which may
+     * still be inside this block: only one sample per block. */
+    do s->countdown += memsample_draw(s, r);
+    while (s->countdown <= 0);
+    double sz = (double)size, rr = (double)r, p;
+    if (2 * size <= r) {
+        p = sz / rr;
+    } else {
+        double left = 1.5 * rr - sz;
+        p = 1 - left * left / (2 * rr * rr);
+    }
+    return (uint64_t)(sz / p + 0.5);
 }
