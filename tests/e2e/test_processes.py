@@ -103,8 +103,11 @@ def test_crashing_and_killed_children(run):
     assert r.proc.stdout.split() == [str(-signal.SIGSEGV), str(-signal.SIGKILL)]
     s = r.summary
     assert s["processes"] >= 3
-    # The killed child's computing, up to its last flush, is in the profile.
-    assert r.share(lambda st: any(f.startswith("busy_then_killed ") for f in st)) > 0.2
+    # The killed child's computing, up to its last flush, is in the profile
+    # (flushes come 0.1, 0.3, 0.7 s... after it starts; it is killed ~1.5 s
+    # after its parent started it, less its start-up on a loaded machine).
+    busy = sum(c for st, c in r.folded.items() if any(f.startswith("busy_then_killed ") for f in st))
+    assert busy * s["sample_interval_seconds"] >= 0.2, busy
     assert any("end record" in n or "killed" in n or "without" in n for n in s["notes"]), s["notes"]
 
 
