@@ -27,4 +27,12 @@ long memread_vector(const struct iovec *local, const struct iovec *remote, int n
 /* Reads one pointer-sized word. Returns 0 or -1. */
 int memread_word(uintptr_t addr, uintptr_t *out);
 
+/* For the calling thread only: while ON, reads are plain copies instead of
+ * system calls. Only for memory that cannot change or vanish under the
+ * reader and is mapped in full: the calling thread's own thread state and
+ * frame stack, read from inside its own allocation hook (no other thread
+ * edits them, and the thread is busy in the hook). Never for objects those
+ * frames point to (a fixed-size read may run past a small object's end). */
+void memread_direct(int on);
+
 #endif
