@@ -67,6 +67,9 @@ static struct {
     uint64_t snap_t;
     int snap_dirty, snap_oom;
     uint64_t last_peak_write;
+    /* The last provisional snapshot (mt_provisional). */
+    int64_t prov_max, prov_own;
+    uint64_t prov_gen, prov_t, prov_every;
     /* Series (sampler thread only). */
     raw_mem_point_t series[MT_SERIES_MAX];
     uint32_t nseries, stride, skip, in_epoch;
@@ -368,12 +371,58 @@ void memtrack_low_memory(uint64_t avail, int low) {
     mt_record_oom(msg);
 }
 
-void memtrack_tick(uint64_t now_ns, int with_rss) {
+/* A process killed while the tree is at a new high (pool workers get
+ * SIGTERM from Pool.terminate, holding what they held) never sees that high
+ * committed, so it could never freeze its callstacks for it. So while the
+ * tree is at a high that beats the last committed peak by more than the 1%
+ * that makes a commit — which guarantees that the next fall, or the end of
+ * the run, commits it as generation G+1 — each process writes what it holds
+ * as a snapshot of G+1 at once. A process still alive at the commit freezes
+ * again then and its file's last snapshot replaces this one; a dead one
+ * leaves this one, which is what it held. Throttled: at most one every
+ * 250 ms doubling to 2 s per process, and none while its own bytes moved
+ * less than 1% since the last. */
+#define MT_PROV_FIRST_NS 250000000ull
+#define MT_PROV_MAX_NS 2000000000ull
+
+static int mt_provisional(uint64_t now) {
+    int64_t max, committed, own;
+    uint64_t max_t, gen, committed_t;
+    if (!treepeak_at_max(&max, &max_t)) return 0;
+    treepeak_committed(&gen, &committed, &committed_t);
+    if (gen && max <= committed + committed / 100) return 0;
+    /* the same future generation as the last snapshot: only if it moved */
+    int same = gen + 1 == mt.prov_gen;
+    if (same && max == mt.prov_max) return 0;
+    if (mt.prov_t && now - mt.prov_t < (same ? mt.prov_every : MT_PROV_FIRST_NS)) return 0;
+    own = treepeak_local();
+    if (own <= 0) return 0;
+    int64_t moved = own - mt.prov_own;
+    if (same && (moved < 0 ? -moved : moved) * 100 < mt.prov_own) return 0;
+    pthread_mutex_lock(&mt.lock);
+    if (mt.snap_dirty) mt_write_peak_locked();   /* the buffer is about to be reused */
+    mt.nsnap = 0;
+    htab_each(&mt.live, mt_live_one, NULL);
+    raw_mem_peak_t h = {max_t, (uint64_t)own, mt.nsnap, 0, gen + 1, (uint64_t)max};
+    rawwrite_record(RAW_MEM_PEAK, &h, sizeof h, mt.snap, mt.nsnap * sizeof(raw_mem_stack_t));
+    pthread_mutex_unlock(&mt.lock);
+    rawwrite_flush();
+    mt.prov_max = max;
+    mt.prov_own = own;
+    mt.prov_gen = gen + 1;
+    mt.prov_t = now;
+    mt.prov_every = mt.prov_every ? mt.prov_every * 2 : MT_PROV_FIRST_NS;
+    if (mt.prov_every > MT_PROV_MAX_NS) mt.prov_every = MT_PROV_MAX_NS;
+    return 1;
+}
+
+int memtrack_tick(uint64_t now_ns, int with_rss) {
     static uint32_t ticks;
-    if (!memtrack_active) return;
+    if (!memtrack_active) return 0;
     mt_check_peak();                      /* an idle process freezes too */
+    int wrote = mt_provisional(now_ns);
     if (++ticks % 128 == 0) treepeak_reap();
-    if (++mt.skip < mt.stride) return;
+    if (++mt.skip < mt.stride) return wrote;
     mt.skip = 0;
     raw_mem_point_t *p = &mt.series[mt.nseries++];
     int64_t total = treepeak_local();
@@ -389,6 +438,7 @@ void memtrack_tick(uint64_t now_ns, int with_rss) {
         mt.in_epoch = 0;
         mt.stride *= 2;
     }
+    return wrote;
 }
 
 void memtrack_flush(uint64_t now_ns, int final) {
@@ -432,6 +482,8 @@ void memtrack_fork_child(void) {
     mt.snap_t = 0;
     mt.snap_dirty = 0;
     mt.last_peak_write = 0;
+    mt.prov_max = mt.prov_own = 0;
+    mt.prov_gen = mt.prov_t = mt.prov_every = 0;
     mt.nseries = 0;
     mt.info_written = 0;
     mt.stride = 1;

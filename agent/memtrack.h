@@ -50,8 +50,12 @@ void memtrack_failed(size_t size);
 void memtrack_low_memory(uint64_t avail, int low);
 
 /* From the sampler thread: one point of the memory-over-time series (RSS
- * read when WITH_RSS), written later by memtrack_flush. */
-void memtrack_tick(uint64_t now_ns, int with_rss);
+ * read when WITH_RSS), written later by memtrack_flush; and, while the tree
+ * is at a new high, a provisional snapshot of this process's callstacks
+ * (memtrack.c, mt_provisional). Returns 1 if that snapshot was written: the
+ * raw file must exist and be flushed now, as the process may be killed any
+ * moment. */
+int memtrack_tick(uint64_t now_ns, int with_rss);
 
 /* From the sampler thread: writes the series so far, and the peak's
  * callstacks if they changed (at most once a second, and always when FINAL). */

@@ -334,7 +334,7 @@ static void sampler_tick(uint64_t now) {
         sp.dropped++;
         np = 0;
     }
-    memtrack_tick(now, sp.tick % 10 == 1);
+    if (memtrack_tick(now, sp.tick % 10 == 1) && !sp.opened) sampler_flush(now);
     if (memtrack_active && sp.tick % sp.lowmem_every == 5 % sp.lowmem_every) {
         /* Ten times a second when memory is within reach of running out (a
          * job can fill it fast before the OOM killer comes), once a second

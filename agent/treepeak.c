@@ -174,6 +174,13 @@ void treepeak_committed(uint64_t *generation, int64_t *bytes, uint64_t *t_ns) {
     *t_ns = atomic_load(&tp.tree->committed_t);
 }
 
+int treepeak_at_max(int64_t *max, uint64_t *max_t) {
+    if (!tp.tree || !atomic_load_explicit(&tp.tree->at_max, memory_order_relaxed)) return 0;
+    *max = atomic_load(&tp.tree->max);
+    *max_t = atomic_load(&tp.tree->max_t);
+    return 1;
+}
+
 int64_t treepeak_local(void) {
     return atomic_load_explicit(&tp.local, memory_order_relaxed);
 }

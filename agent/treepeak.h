@@ -29,6 +29,10 @@ void treepeak_add(int64_t delta);
 uint64_t treepeak_generation(void);
 void treepeak_committed(uint64_t *generation, int64_t *bytes, uint64_t *t_ns);
 
+/* 1 if the tree's total has not fallen since it reached its highest value
+ * (then *MAX and *MAX_T are that value and when it was reached), else 0. */
+int treepeak_at_max(int64_t *max, uint64_t *max_t);
+
 /* This process's own live bytes, exact. */
 int64_t treepeak_local(void);
 

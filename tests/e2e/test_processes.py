@@ -159,3 +159,32 @@ def test_more_processes_than_cpus_share_one_sampling_budget(run):
     assert 0.75 * n * 2.5 < seconds < 1.25 * n * 2.5, (seconds, n)
     # fewer wake-ups than n processes at the full rate would take
     assert s["samples"] < 0.8 * n * 2.5 / s["sample_interval_seconds"]
+
+
+POOL_TERMINATED = """
+import multiprocessing as mp, time
+held = []
+def hold(mb):
+    held.append(bytearray(mb * 1000 * 1000))   # kept by the worker until it is killed
+    time.sleep(0.3)
+    return mb
+if __name__ == "__main__":
+    pool = mp.get_context("fork").Pool(4)
+    print(sum(pool.map(hold, [50] * 4, chunksize=1)))
+    time.sleep(0.2)
+    pool.terminate()                           # SIGTERM to every worker
+    pool.join()
+"""
+
+
+def test_pool_workers_terminated_at_the_peak_keep_their_stacks(run):
+    """Workers holding memory at the tree's peak, then killed by
+    Pool.terminate(): their callstacks are in memory.folded, not only their
+    bytes in the total."""
+    r = run(POOL_TERMINATED)
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.proc.stdout.strip() == "200"
+    m = parse_folded(r.report / "memory.folded")
+    held = held_by(m, "hold")
+    assert held >= 0.9 * 200 * MB, (held, r.summary["peak_memory_bytes"])
+    assert r.summary["peak_memory_bytes"] >= 200 * MB
