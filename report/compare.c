@@ -25,6 +25,7 @@
 #include "jsonread.h"
 #include "keymap.h"
 #include "outfile.h"
+#include "pagedata.h"
 #include "readfile.h"
 #include "srcline.h"
 #include "strtab.h"
@@ -708,53 +709,18 @@ static int compare_write_object(json_t *w, const compare_t *c)
     return 0;
 }
 
-static int compare_write_frames(json_t *w, const compare_t *c, srcline_cache_t *src)
+/* Frames for the page; a source line only when matching by line (a frame
+ * matched by function has no one line). */
+static void compare_page_frame(const void *ctx, size_t i, pagedata_frame_t *out)
 {
-    size_t len;
-    const char *s;
-    json_key(w, "frames");
-    json_object_begin(w);
-    json_key(w, "name");
-    json_array_begin(w);
-    for (size_t i = 0; i < c->nframes; i++) {
-        s = strtab_get(&c->strings, c->frames[i].name, &len);
-        json_string(w, s, len);
-    }
-    json_array_end(w);
-    json_key(w, "file");
-    json_array_begin(w);
-    for (size_t i = 0; i < c->nframes; i++) {
-        s = strtab_get(&c->strings, c->frames[i].file, &len);
-        json_string(w, s, len);
-    }
-    json_array_end(w);
-    json_key(w, "line");
-    json_array_begin(w);
-    for (size_t i = 0; i < c->nframes; i++)
-        json_uint(w, c->frames[i].line);
-    json_array_end(w);
-    json_key(w, "src");
-    json_array_begin(w);
-    for (size_t i = 0; i < c->nframes; i++) {
-        const compare_frame_t *f = &c->frames[i];
-        const char *text = "";
-        len = 0;
-        if (f->kind == COMPARE_KIND_PYTHON && f->file && f->line) {
-            int rc = srcline_get(src, f->file, strtab_get(&c->strings, f->file, NULL), f->line,
-                                 &text, &len);
-            if (rc < 0)
-                return rc;
-        }
-        json_string(w, text, len);
-    }
-    json_array_end(w);
-    json_key(w, "kind");
-    json_array_begin(w);
-    for (size_t i = 0; i < c->nframes; i++)
-        json_uint(w, c->frames[i].kind);
-    json_array_end(w);
-    json_object_end(w);
-    return 0;
+    const compare_t *c = ctx;
+    const compare_frame_t *f = &c->frames[i];
+    out->name = strtab_get(&c->strings, f->name, &out->name_len);
+    out->file = strtab_get(&c->strings, f->file, &out->file_len);
+    out->file_key = f->file;
+    out->line = f->line;
+    out->kind = f->kind;
+    out->python = f->kind == COMPARE_KIND_PYTHON && f->line;
 }
 
 static void compare_write_column(json_t *w, const char *key, const double *v, size_t n)
@@ -783,7 +749,7 @@ static int compare_page_data(json_t *w, void *ctx)
     json_key(w, "comparison");
     int rc = compare_write_object(w, c);
     if (rc == 0)
-        rc = compare_write_frames(w, c, &pg->src);
+        rc = pagedata_frames_write(w, c->nframes, compare_page_frame, c, &pg->src);
     if (rc < 0)
         return rc;
     json_key(w, "profiles");

@@ -4,40 +4,41 @@
 #include "summary.h"
 #include "trace.h"
 
-static int pagedata_frames(json_t *w, const model_t *m, srcline_cache_t *src)
+int pagedata_frames_write(json_t *w, size_t n, pagedata_frame_fn get, const void *ctx,
+                          srcline_cache_t *src)
 {
-    size_t len;
-    const char *s;
+    pagedata_frame_t f;
     json_key(w, "frames");
     json_object_begin(w);
     json_key(w, "name");
     json_array_begin(w);
-    for (size_t i = 0; i < m->nframes; i++) {
-        s = model_str(m, m->frames[i].name, &len);
-        json_string(w, s, len);
+    for (size_t i = 0; i < n; i++) {
+        get(ctx, i, &f);
+        json_string(w, f.name, f.name_len);
     }
     json_array_end(w);
     json_key(w, "file");
     json_array_begin(w);
-    for (size_t i = 0; i < m->nframes; i++) {
-        s = model_str(m, m->frames[i].file, &len);
-        json_string(w, s, len);
+    for (size_t i = 0; i < n; i++) {
+        get(ctx, i, &f);
+        json_string(w, f.file, f.file_len);
     }
     json_array_end(w);
     json_key(w, "line");
     json_array_begin(w);
-    for (size_t i = 0; i < m->nframes; i++)
-        json_uint(w, m->frames[i].line);
+    for (size_t i = 0; i < n; i++) {
+        get(ctx, i, &f);
+        json_uint(w, f.line);
+    }
     json_array_end(w);
     json_key(w, "src");
     json_array_begin(w);
-    for (size_t i = 0; i < m->nframes; i++) {
-        const model_frame_t *f = &m->frames[i];
+    for (size_t i = 0; i < n; i++) {
+        get(ctx, i, &f);
         const char *text = "";
-        len = 0;
-        if (f->kind == MODEL_FRAME_PYTHON && f->file) {
-            int rc = srcline_get(src, f->file, model_str(m, f->file, NULL), f->line,
-                                 &text, &len);
+        size_t len = 0;
+        if (f.python && f.file_key) {
+            int rc = srcline_get(src, f.file_key, f.file, f.line, &text, &len);
             if (rc < 0)
                 return rc;
         }
@@ -46,11 +47,25 @@ static int pagedata_frames(json_t *w, const model_t *m, srcline_cache_t *src)
     json_array_end(w);
     json_key(w, "kind");
     json_array_begin(w);
-    for (size_t i = 0; i < m->nframes; i++)
-        json_uint(w, m->frames[i].kind);
+    for (size_t i = 0; i < n; i++) {
+        get(ctx, i, &f);
+        json_uint(w, f.kind);
+    }
     json_array_end(w);
     json_object_end(w);
     return 0;
+}
+
+static void pagedata_model_frame(const void *ctx, size_t i, pagedata_frame_t *out)
+{
+    const model_t *m = ctx;
+    const model_frame_t *f = &m->frames[i];
+    out->name = model_str(m, f->name, &out->name_len);
+    out->file = model_str(m, f->file, &out->file_len);
+    out->file_key = f->file;
+    out->line = f->line;
+    out->kind = f->kind;
+    out->python = f->kind == MODEL_FRAME_PYTHON;
 }
 
 /* The parent/frame/value columns of a finished tree, as members. */
@@ -208,7 +223,7 @@ int pagedata_write(json_t *w, const model_t *m, srcline_cache_t *src)
     json_object_begin(w);
     summary_write_members(w, m);
     json_object_end(w);
-    int rc = pagedata_frames(w, m, src);
+    int rc = pagedata_frames_write(w, m->nframes, pagedata_model_frame, m, src);
     if (rc < 0)
         return rc;
     pagedata_perf(w, m);
