@@ -140,7 +140,7 @@ static uint32_t mt_stack_here(void) {
     memread_direct(1);
     int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more);
     memread_direct(0);
-    int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more);
+    int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more, 1);
     stacks_unlock();
     return id > 0 ? (uint32_t)id : mt_fallback();
 }

@@ -292,7 +292,7 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
         int more = 0;
         stacks_lock();
         int n = pyread_stack(py, frames, STACKS_MAX_DEPTH, &more);
-        stack = n < 0 ? -1 : stacks_intern(&t->cache, frames, n, more);
+        stack = n < 0 ? -1 : stacks_intern(&t->cache, frames, n, more, 0);
         stacks_unlock();
     }
     if (stack < 0) {

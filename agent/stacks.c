@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "htab.h"
 #include "linetable.h"
+#include "memread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
 
@@ -188,7 +189,8 @@ static void stacks_remember(stacks_cache_t *cache, const pyread_frame_t *frames,
     cache->n = depth_ok ? n : 0;
 }
 
-int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated) {
+int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated,
+                      int own) {
     static uint32_t ids[STACKS_MAX_DEPTH];      /* root first: stack id per depth */
     static uintptr_t addrs[STACKS_MAX_DEPTH];
     static pyread_code_t now[STACKS_MAX_DEPTH];
@@ -205,7 +207,10 @@ int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n
      * checked against their cached snapshots. */
     int fresh = n - same;
     for (int i = 0; i < fresh; i++) addrs[i] = frames[i].code;
-    if (fresh && pyread_codes(addrs, fresh, now, ok) != fresh) return -1;
+    if (own) memread_direct(1);
+    int got = fresh ? pyread_codes(addrs, fresh, now, ok) : 0;
+    if (own) memread_direct(0);
+    if (got != fresh) return -1;
     uint32_t parent = same ? ids[same - 1] : 0;
     if (truncated && !same) {
         if (!st.truncated_frame) st.truncated_frame = stacks_label_frame("[truncated]");

@@ -38,10 +38,15 @@ void stacks_unlock(void);
  * it); TRUNCATED says the real stack was deeper, in which case a
  * "[truncated]" frame stands in for the missing outer frames. CACHE (may be
  * NULL) is the thread's previous stack: frames identical to it (same frame,
- * code object and instruction) from the root on keep their ids. Returns the
- * stack id (0 for an empty stack), or -1 if a read was torn or a table is
- * full (the caller drops the sample). */
-int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated);
+ * code object and instruction) from the root on keep their ids. OWN says
+ * the frames are the calling thread's own, read from its allocation hook:
+ * their code objects are alive (the frames hold them), so their heads are
+ * read with plain copies (memread_direct); the strings and line tables of a
+ * code object seen for the first time are still read fault-tolerantly.
+ * Returns the stack id (0 for an empty stack), or -1 if a read was torn or
+ * a table is full (the caller drops the sample). */
+int64_t stacks_intern(stacks_cache_t *cache, const pyread_frame_t *frames, int n, int truncated,
+                      int own);
 
 
 #endif
