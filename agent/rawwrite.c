@@ -1,10 +1,17 @@
-/* rawwrite.c — see rawwrite.h. */
+/* rawwrite.c — see rawwrite.h.
+ *
+ * Two locks: `lock` guards the buffer (any thread appends records, from its
+ * allocation hook too), `io` the file (one writer at a time, in order).
+ * A flush swaps in the spare buffer under `lock` and writes the full one
+ * holding only `io`, so a hook appending a record never waits for a write()
+ * system call. Lock order: io, then lock. */
 #include "rawwrite.h"
 
 #include "rawfmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,18 +28,39 @@ static struct {
     dev_t dev;
     ino_t ino;
     char path[4096];
-    unsigned char *buf;
+    unsigned char *buf, *spare;
     size_t used;
-    atomic_flag lock;
-} rw = {.fd = -1, .lock = ATOMIC_FLAG_INIT};
+    atomic_flag lock, io;
+} rw = {.fd = -1, .lock = ATOMIC_FLAG_INIT, .io = ATOMIC_FLAG_INIT};
+
+/* A spin lock (no allocation, usable from any hook), that yields the CPU
+ * after a short spin: the holder may be in a write() system call, or
+ * preempted, and on a machine with fewer CPUs than busy threads spinning
+ * through its time slice would only delay it. */
+static void rawwrite_spin(atomic_flag *f) {
+    unsigned spins = 0;
+    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire)) {
+        if (++spins >= 64) {
+            sched_yield();
+            spins = 0;
+        }
+    }
+}
 
 static void rawwrite_lock(void) {
-    while (atomic_flag_test_and_set_explicit(&rw.lock, memory_order_acquire)) {
-    }
+    rawwrite_spin(&rw.lock);
 }
 
 static void rawwrite_unlock(void) {
     atomic_flag_clear_explicit(&rw.lock, memory_order_release);
+}
+
+static void rawwrite_io_lock(void) {
+    rawwrite_spin(&rw.io);
+}
+
+static void rawwrite_io_unlock(void) {
+    atomic_flag_clear_explicit(&rw.io, memory_order_release);
 }
 
 /* Our descriptor is ours only while it still names the file we created. */
@@ -83,6 +111,9 @@ int rawwrite_init(void) {
     void *p = mmap(NULL, RAWWRITE_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return -1;
     rw.buf = p;
+    /* without a spare, flushes write under the buffer lock */
+    p = mmap(NULL, RAWWRITE_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    rw.spare = p == MAP_FAILED ? NULL : p;
     return 0;
 }
 
@@ -90,6 +121,7 @@ int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
                   uint64_t start_mono_ns, uint64_t start_real_ns) {
     int saved = errno;
     if (rawwrite_init() != 0) return -1;
+    rawwrite_io_lock();
     rawwrite_lock();
     int rc = -1;
     /* <pid>.rgd, or <pid>.<n>.rgd for the images a process exec'd after
@@ -135,6 +167,7 @@ int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
     rc = rawwrite_flush_locked();
 out:
     rawwrite_unlock();
+    rawwrite_io_unlock();
     errno = saved;
     return rc;
 }
@@ -144,8 +177,12 @@ int rawwrite_record(uint16_t type, const void *a, size_t alen, const void *b, si
     if (len > RAW_RECORD_MAX) return -1;
     int saved = errno, rc = -1;
     rawwrite_lock();
+    if (!rw.failed && rw.buf && rw.used + sizeof(raw_record_head_t) + len > RAWWRITE_BUF) {
+        rawwrite_unlock();         /* full: flush in lock order, then retry */
+        rawwrite_flush();
+        rawwrite_lock();
+    }
     if (!rw.failed && rw.buf) {
-        if (rw.used + sizeof(raw_record_head_t) + len > RAWWRITE_BUF) rawwrite_flush_locked();
         if (!rw.failed && rw.used + sizeof(raw_record_head_t) + len <= RAWWRITE_BUF) {
             raw_record_head_t head = {type, 0, (uint32_t)len};
             memcpy(rw.buf + rw.used, &head, sizeof head);
@@ -163,10 +200,23 @@ int rawwrite_record(uint16_t type, const void *a, size_t alen, const void *b, si
 }
 
 int rawwrite_flush(void) {
-    int saved = errno;
+    int saved = errno, rc;
+    rawwrite_io_lock();
     rawwrite_lock();
-    int rc = rawwrite_flush_locked();
-    rawwrite_unlock();
+    if (!rw.spare || rw.failed || rw.fd < 0 || !rw.used) {
+        rc = rawwrite_flush_locked();
+        rawwrite_unlock();
+    } else {
+        unsigned char *full = rw.buf;
+        size_t n = rw.used;
+        rw.buf = rw.spare;
+        rw.spare = full;
+        rw.used = 0;
+        rawwrite_unlock();
+        rc = rawwrite_out(full, n);    /* only the io lock: appends go on */
+        if (rc != 0) rw.failed = 1;
+    }
+    rawwrite_io_unlock();
     errno = saved;
     return rc;
 }
@@ -180,6 +230,7 @@ static void rawwrite_close_fd(void) {
 
 void rawwrite_close(void) {
     int saved = errno;
+    rawwrite_io_lock();
     rawwrite_lock();
     if (rw.fd >= 0) {
         rawwrite_flush_locked();
@@ -187,6 +238,7 @@ void rawwrite_close(void) {
     }
     rw.fd = -1;
     rawwrite_unlock();
+    rawwrite_io_unlock();
     errno = saved;
 }
 
@@ -196,6 +248,7 @@ void rawwrite_forget(void) {
     rw.used = 0;
     rw.failed = 0;
     atomic_flag_clear(&rw.lock);
+    atomic_flag_clear(&rw.io);
 }
 
 int rawwrite_ok(void) {
