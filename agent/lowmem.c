@@ -1,6 +1,8 @@
 /* lowmem.c — see lowmem.h. */
 #include "lowmem.h"
 
+#include "procfd.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +13,18 @@
 
 static char lm_limit[512], lm_usage[512];
 
-static int lm_read(const char *path, char *buf, size_t cap) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, cap - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    return (int)n;
+/* Kept open between checks (procfd.h): meminfo, and the cgroup's
+ * limit and usage files. */
+static procfd_t lm_meminfo_fd, lm_limit_fd, lm_usage_fd;
+
+static int lm_read(procfd_t *pf, const char *path, char *buf, size_t cap) {
+    int n = procfd_read(pf, path, buf, cap);
+    return n <= 0 ? -1 : n;
 }
 
-static int lm_number(const char *path, uint64_t *out) {
+static int lm_number(procfd_t *pf, const char *path, uint64_t *out) {
     char buf[64];
-    if (!path[0] || lm_read(path, buf, sizeof buf) < 0) return -1;
+    if (!path[0] || lm_read(pf, path, buf, sizeof buf) < 0) return -1;
     if (!strncmp(buf, "max", 3)) return -1;          /* v2: no limit */
     char *end;
     unsigned long long v = strtoull(buf, &end, 10);
@@ -39,7 +40,7 @@ static int lm_exists(const char *path) {
 void lowmem_init(void) {
     char buf[4096], path[512];
     lm_limit[0] = lm_usage[0] = '\0';
-    if (lm_read("/proc/self/cgroup", buf, sizeof buf) < 0) return;
+    if (lm_read(NULL, "/proc/self/cgroup", buf, sizeof buf) < 0) return;
     char *save = NULL;
     for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
@@ -72,7 +73,7 @@ int lowmem_check(uint64_t *avail) {
     char buf[2048];
     uint64_t total = 0, sys_avail = 0;
     int have = 0;
-    if (lm_read("/proc/meminfo", buf, sizeof buf) > 0) {
+    if (lm_read(&lm_meminfo_fd, "/proc/meminfo", buf, sizeof buf) > 0) {
         char *t = strstr(buf, "MemTotal:"), *v = strstr(buf, "MemAvailable:");
         if (t && v) {
             total = strtoull(t + 9, NULL, 10) * 1024;
@@ -81,7 +82,8 @@ int lowmem_check(uint64_t *avail) {
         }
     }
     uint64_t limit, usage;
-    if (lm_number(lm_limit, &limit) == 0 && limit < (1ull << 60) && lm_number(lm_usage, &usage) == 0) {
+    if (lm_number(&lm_limit_fd, lm_limit, &limit) == 0 && limit < (1ull << 60) &&
+        lm_number(&lm_usage_fd, lm_usage, &usage) == 0) {
         uint64_t cg_avail = usage < limit ? limit - usage : 0;
         if (!have || cg_avail < sys_avail) {
             sys_avail = cg_avail;
@@ -99,10 +101,10 @@ int lowmem_check(uint64_t *avail) {
 uint64_t lowmem_total(void) {
     char buf[256];
     uint64_t total = 0, limit;
-    if (lm_read("/proc/meminfo", buf, sizeof buf) > 0) {
+    if (lm_read(NULL, "/proc/meminfo", buf, sizeof buf) > 0) {
         char *t = strstr(buf, "MemTotal:");
         if (t) total = strtoull(t + 9, NULL, 10) * 1024;
     }
-    if (lm_number(lm_limit, &limit) == 0 && limit < (1ull << 60) && (!total || limit < total)) total = limit;
+    if (lm_number(NULL, lm_limit, &limit) == 0 && limit < (1ull << 60) && (!total || limit < total)) total = limit;
     return total;
 }

@@ -59,6 +59,7 @@ typedef struct sampler_thread {
     /* The scheduler's counters at the last look (sampler_cpu_wait). */
     uint64_t sched_run, sched_delay;
     int sched_valid;
+    procfd_t syscall_fd, schedstat_fd;   /* its /proc files, kept open */
 } sampler_thread_t;
 
 static struct {
@@ -119,12 +120,18 @@ static int sampler_open(void) {
     return 0;
 }
 
+static void sampler_thread_close(sampler_thread_t *t) {
+    procfd_close(&t->syscall_fd);
+    procfd_close(&t->schedstat_fd);
+}
+
 static sampler_thread_t *sampler_thread_of(uint32_t tid) {
     for (uint32_t i = 0; i < sp.nthreads; i++)
         if (sp.threads[i].tid == tid) return &sp.threads[i];
     /* Reuse the slot of a thread that has not been seen for a while. */
     for (uint32_t i = 0; i < sp.nthreads; i++) {
         if (sp.threads[i].last_tick + 2 < sp.tick) {
+            sampler_thread_close(&sp.threads[i]);
             stacks_cache_t keep = sp.threads[i].cache;   /* arena memory, reused */
             memset(&sp.threads[i], 0, sizeof sp.threads[i]);
             sp.threads[i].tid = tid;
@@ -244,7 +251,7 @@ static void sampler_record(sampler_thread_t *t, uint32_t flags, uint32_t stack, 
  * takes the counters. */
 static int sampler_cpu_wait(sampler_thread_t *t, uint32_t tid) {
     uint64_t run, delay;
-    if (tasks_schedstat(tid, &run, &delay) != 0) return RAW_ST_RUNNING;
+    if (tasks_schedstat(tid, &t->schedstat_fd, &run, &delay) != 0) return RAW_ST_RUNNING;
     int state = RAW_ST_RUNNING;
     if (t->sched_valid && run >= t->sched_run && delay >= t->sched_delay) {
         uint64_t dr = run - t->sched_run, dd = delay - t->sched_delay;
@@ -280,7 +287,7 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
         (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9)
         state = RAW_ST_RUNNING;
     else
-        state = tasks_state(tid, sp.gil_lo, sp.gil_hi);
+        state = tasks_state(tid, &t->syscall_fd, sp.gil_lo, sp.gil_hi);
     if (state < 0) return;
     if (state == RAW_ST_RUNNING && t->valid && cpu > t->last_cpu && now > t->last_wall &&
         (cpu - t->last_cpu) * 10 < (now - t->last_wall) * 9)
@@ -442,6 +449,7 @@ static void sampler_reset_state(void) {
     sp.final = 0;
     sp.tick = sp.samples = sp.dropped = 0;
     sp.npoints = 0;
+    for (uint32_t i = 0; i < sp.nthreads; i++) sampler_thread_close(&sp.threads[i]);
     sp.nthreads = 0;
     sp.rss_peak = 0;
     sp.agent_cpu = 0;
@@ -455,6 +463,7 @@ static void sampler_reset_state(void) {
     sp.start_mono = clock_ns(CLOCK_MONOTONIC);
     sp.start_real = clock_ns(CLOCK_REALTIME);
     sp.pid = (uint32_t)getpid();
+    procfd_set_pid((pid_t)sp.pid);
     sp.rng = sp.start_mono ^ ((uint64_t)sp.pid << 32) ^ 0x9E3779B97F4A7C15ull;
     if (!sp.rng) sp.rng = 1;
     atomic_store(&sp.stop, 0);

@@ -46,17 +46,6 @@ int tasks_list(uint32_t *tids, int max) {
     return n;
 }
 
-static int tasks_read(const char *path, char *buf, size_t cap) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n;
-    do n = read(fd, buf, cap - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = '\0';
-    return (int)n;
-}
 
 /* What kind of file descriptor FD of this process is. */
 enum { FD_OTHER, FD_FILE, FD_SOCKET };
@@ -141,10 +130,10 @@ int tasks_classify(long nr, uintptr_t a0, uintptr_t a1, uintptr_t gil_lo, uintpt
     }
 }
 
-int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi) {
+int tasks_state(uint32_t tid, procfd_t *pf, uintptr_t gil_lo, uintptr_t gil_hi) {
     char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/self/task/%u/syscall", tid);
-    if (tasks_read(path, buf, sizeof buf) <= 0) return -1;
+    if (procfd_read(pf, path, buf, sizeof buf) <= 0) return -1;
     if (!strncmp(buf, "running", 7)) return RAW_ST_RUNNING;
     char *end;
     long nr = strtol(buf, &end, 10);
@@ -157,16 +146,16 @@ int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi) {
 int tasks_name(uint32_t tid, char *buf, size_t cap) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%u/comm", tid);
-    int n = tasks_read(path, buf, cap);
+    int n = procfd_read(NULL, path, buf, cap);
     if (n <= 0) return -1;
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0')) buf[--n] = '\0';
     return n;
 }
 
-int tasks_schedstat(uint32_t tid, uint64_t *run_ns, uint64_t *delay_ns) {
+int tasks_schedstat(uint32_t tid, procfd_t *pf, uint64_t *run_ns, uint64_t *delay_ns) {
     char path[64], buf[128];
     snprintf(path, sizeof path, "/proc/self/task/%u/schedstat", tid);
-    if (tasks_read(path, buf, sizeof buf) <= 0) return -1;
+    if (procfd_read(pf, path, buf, sizeof buf) <= 0) return -1;
     char *end, *start = buf;
     unsigned long long run = strtoull(start, &end, 10);
     if (end == start) return -1;
@@ -188,8 +177,9 @@ uint64_t tasks_cputime(uint32_t tid) {
 }
 
 int tasks_rss(uint64_t *out) {
+    static procfd_t statm;
     char buf[128];
-    if (tasks_read("/proc/self/statm", buf, sizeof buf) <= 0) return -1;
+    if (procfd_read(&statm, "/proc/self/statm", buf, sizeof buf) <= 0) return -1;
     unsigned long long size = 0, pages = 0;
     if (sscanf(buf, "%llu %llu", &size, &pages) != 2) return -1;
     *out = pages * (uint64_t)sysconf(_SC_PAGESIZE);

@@ -4,6 +4,8 @@
 #ifndef RADIOGRAPH_TASKS_H
 #define RADIOGRAPH_TASKS_H
 
+#include "procfd.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,8 +17,10 @@ int tasks_list(uint32_t *tids, int max);
 
 /* The state of thread TID now, a raw_state_t: running, or waiting and (where
  * the blocking system call tells) why. A futex wait on an address inside
- * [GIL_LO, GIL_HI) is a wait for the GIL. Returns -1 if the thread is gone. */
-int tasks_state(uint32_t tid, uintptr_t gil_lo, uintptr_t gil_hi);
+ * [GIL_LO, GIL_HI) is a wait for the GIL. PF (may be NULL) keeps the
+ * thread's /proc file open between calls (procfd.h). Returns -1 if the
+ * thread is gone. */
+int tasks_state(uint32_t tid, procfd_t *pf, uintptr_t gil_lo, uintptr_t gil_hi);
 
 /* CPU time thread TID has used, in nanoseconds (its per-thread CPU clock,
  * which counts every nanosecond it ran). Returns 0 if it is gone. */
@@ -25,7 +29,7 @@ uint64_t tasks_cputime(uint32_t tid);
 /* The nanoseconds thread TID has spent on a CPU and runnable but waiting
  * for one (the scheduler's run delay), from /proc/self/task/TID/schedstat.
  * Returns 0 or -1. */
-int tasks_schedstat(uint32_t tid, uint64_t *run_ns, uint64_t *delay_ns);
+int tasks_schedstat(uint32_t tid, procfd_t *pf, uint64_t *run_ns, uint64_t *delay_ns);
 
 /* This process's resident set size now, from /proc/self/statm, into *OUT.
  * Returns 0, or -1 (then *OUT is untouched). */

@@ -7,7 +7,9 @@
 #include "tasks.h"
 #include "memread.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -119,9 +121,9 @@ static void test_live_state(void) {
     int n = tasks_list(tids, 64), found = 0;
     for (int i = 0; i < n; i++) found |= tids[i] == (uint32_t)sleeper_tid;
     CHECK(found, "the thread is listed");
-    int st = tasks_state((uint32_t)sleeper_tid, 0, 0);
+    int st = tasks_state((uint32_t)sleeper_tid, NULL, 0, 0);
     CHECK(st == RAW_ST_SLEEP, "a sleeping thread sleeps (got %d)", st);
-    CHECK(tasks_state(0x7FFFFFF0u, 0, 0) == -1, "a thread that does not exist");
+    CHECK(tasks_state(0x7FFFFFF0u, NULL, 0, 0) == -1, "a thread that does not exist");
     char name[64];
     CHECK(tasks_name((uint32_t)getpid(), name, sizeof name) > 0, "main thread name");
     pthread_cancel(t);
@@ -136,10 +138,54 @@ static void test_memread(void) {
     CHECK(memread_word((uintptr_t)-4096, &word) == -1, "the top of the address space");
 }
 
+/* Kept /proc descriptors: high numbers, re-read at offset 0, a taken-over
+ * number noticed within PROCFD_CHECK reads, none kept under a low limit or
+ * before the pid is known, closed for good by procfd_close. */
+static void test_procfd(void) {
+    char a[256], b[256];
+    procfd_t p;
+    memset(&p, 0, sizeof p);
+    CHECK(procfd_read(&p, "/proc/self/stat", a, sizeof a) > 0 && !p.open, "no pid yet: nothing kept");
+    procfd_set_pid(getpid());
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    if (low.rlim_max >= 4096) {
+        low.rlim_cur = 4096;
+        setrlimit(RLIMIT_NOFILE, &low);
+    }
+    CHECK(procfd_read(&p, "/proc/self/stat", a, sizeof a) > 0, "first read");
+    if (low.rlim_cur >= 4096) {
+        CHECK(p.open && p.fd >= 512, "kept at a high number: open %d fd %d", p.open, p.fd);
+        CHECK(procfd_read(&p, "/proc/self/stat", b, sizeof b) > 0 && !strncmp(a, b, 8),
+              "read again from the start");
+        /* the program closes our number and opens something else there */
+        int fd = p.fd;
+        close(fd);
+        int other = open("/dev/null", O_RDONLY);
+        CHECK(dup2(other, fd) == fd, "dup2");
+        close(other);
+        int right = 0;
+        for (unsigned i = 0; i < PROCFD_CHECK + 1; i++)
+            right = procfd_read(&p, "/proc/self/stat", b, sizeof b) > 0 && b[0] >= '0' && b[0] <= '9';
+        CHECK(right && p.fd != fd, "a taken-over descriptor is dropped, ours reopened");
+        CHECK(fcntl(fd, F_GETFD) >= 0, "the program's descriptor is left alone");
+        close(fd);
+        int kept = p.fd;
+        procfd_close(&p);
+        CHECK(!p.open && fcntl(kept, F_GETFD) < 0, "closed");
+    }
+    low.rlim_cur = 512;
+    setrlimit(RLIMIT_NOFILE, &low);
+    CHECK(procfd_read(&p, "/proc/self/stat", a, sizeof a) > 0 && !p.open, "a low limit keeps nothing");
+    setrlimit(RLIMIT_NOFILE, &old);
+}
+
 int main(void) {
     test_linetable();
     test_htab();
     test_classify();
+    test_procfd();
     test_live_state();
     test_memread();
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
