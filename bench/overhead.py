@@ -14,6 +14,7 @@ import resource
 import os
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,27 @@ def timed(cmd, cwd):
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
+def sampler_share(report):
+    """The sampler threads' own CPU over the processes' CPU, from the last
+    STATS record of every raw file (their CPU clocks: no run-to-run noise)."""
+    agent = cpu = 0
+    for path in Path(report, "raw").glob("*.rgd"):
+        data, off, last = path.read_bytes(), 64, None
+        while off + 8 <= len(data):
+            kind, _, n = struct.unpack_from("<HHI", data, off)
+            if off + 8 + n > len(data):
+                break
+            if kind == 7 and n >= 56:       # RAW_STATS with agent_cpu_ns
+                last = struct.unpack_from("<7Q", data, off + 8)
+            off += 8 + n
+        if last:
+            cpu += last[3]
+            agent += last[6]
+    return agent / cpu if cpu else float("nan")
+
+
 def measure(workload, args, rounds, python="python3", extra=()):
-    plain, profiled, ratios, cpu_plain, cpu_profiled = [], [], [], [], []
+    plain, profiled, ratios, cpu_plain, cpu_profiled, shares = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             out = Path(tmp) / f"rep{r}"
@@ -55,12 +75,14 @@ def measure(workload, args, rounds, python="python3", extra=()):
             cpu_plain.append(pc)
             cpu_profiled.append(qc)
             ratios.append(q / p)
+            shares.append(sampler_share(out))
             shutil.rmtree(out, ignore_errors=True)
     mp, mq = statistics.median(plain), statistics.median(profiled)
     cp, cq = statistics.median(cpu_plain), statistics.median(cpu_profiled)
     return {"plain_s": mp, "radiograph_s": mq, "ratio": mq / mp,
             "cpu_plain_s": cp, "cpu_radiograph_s": cq, "cpu_ratio": cq / cp,
-            "ratio_min": min(ratios), "ratio_max": max(ratios), "rounds": rounds}
+            "ratio_min": min(ratios), "ratio_max": max(ratios), "rounds": rounds,
+            "sampler_cpu_share": statistics.median(shares)}
 
 
 def main():
@@ -82,7 +104,8 @@ def main():
         results[name] = res
         print(f"{name:15s} plain {res['plain_s']:.3f}s  radiograph {res['radiograph_s']:.3f}s  "
               f"ratio {res['ratio']:.3f} (rounds {res['ratio_min']:.3f}..{res['ratio_max']:.3f}); "
-              f"CPU {res['cpu_plain_s']:.2f}s -> {res['cpu_radiograph_s']:.2f}s, ratio {res['cpu_ratio']:.3f}",
+              f"CPU {res['cpu_plain_s']:.2f}s -> {res['cpu_radiograph_s']:.2f}s, ratio {res['cpu_ratio']:.3f}; "
+              f"sampler thread {100 * res['sampler_cpu_share']:.2f}% of the job's CPU",
               flush=True)
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2))
