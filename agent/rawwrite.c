@@ -11,8 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -30,37 +29,27 @@ static struct {
     char path[4096];
     unsigned char *buf, *spare;
     size_t used;
-    atomic_flag lock, io;
-} rw = {.fd = -1, .lock = ATOMIC_FLAG_INIT, .io = ATOMIC_FLAG_INIT};
+    pthread_mutex_t lock, io;
+} rw = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER, .io = PTHREAD_MUTEX_INITIALIZER};
 
-/* A spin lock (no allocation, usable from any hook), that yields the CPU
- * after a short spin: the holder may be in a write() system call, or
- * preempted, and on a machine with fewer CPUs than busy threads spinning
- * through its time slice would only delay it. */
-static void rawwrite_spin(atomic_flag *f) {
-    unsigned spins = 0;
-    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire)) {
-        if (++spins >= 64) {
-            sched_yield();
-            spins = 0;
-        }
-    }
-}
-
+/* Mutexes, not spin locks: on a machine with fewer CPUs than busy threads
+ * the holder is often preempted, and a spinning (or yielding) waiter only
+ * burns the CPU it needs. Neither allocates; both are re-made in a forked
+ * child (rawwrite_forget). */
 static void rawwrite_lock(void) {
-    rawwrite_spin(&rw.lock);
+    pthread_mutex_lock(&rw.lock);
 }
 
 static void rawwrite_unlock(void) {
-    atomic_flag_clear_explicit(&rw.lock, memory_order_release);
+    pthread_mutex_unlock(&rw.lock);
 }
 
 static void rawwrite_io_lock(void) {
-    rawwrite_spin(&rw.io);
+    pthread_mutex_lock(&rw.io);
 }
 
 static void rawwrite_io_unlock(void) {
-    atomic_flag_clear_explicit(&rw.io, memory_order_release);
+    pthread_mutex_unlock(&rw.io);
 }
 
 /* Our descriptor is ours only while it still names the file we created. */
@@ -247,8 +236,8 @@ void rawwrite_forget(void) {
     rw.fd = -1;
     rw.used = 0;
     rw.failed = 0;
-    atomic_flag_clear(&rw.lock);
-    atomic_flag_clear(&rw.io);
+    pthread_mutex_init(&rw.lock, NULL);
+    pthread_mutex_init(&rw.io, NULL);
 }
 
 int rawwrite_ok(void) {
