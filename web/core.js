@@ -24,12 +24,15 @@
     if (a < 1e-3) return trimNum(s * 1e6, 3) + ' \u00b5s';
     if (a < 1) return trimNum(s * 1e3, 3) + ' ms';
     if (a < 60) return trimNum(s, 3) + ' s';
-    if (a < 3600) {
-      const m = Math.floor(a / 60);
-      return (s < 0 ? '-' : '') + m + ' min ' + String(Math.round(a - m * 60)).padStart(2, '0') + ' s';
+    // round to the unit shown first, so 59.6 s is "1 min 00 s", not "0 min 60 s"
+    const secs = Math.round(a);
+    if (secs < 3600) {
+      const m = Math.floor(secs / 60);
+      return (s < 0 ? '-' : '') + m + ' min ' + String(secs - m * 60).padStart(2, '0') + ' s';
     }
-    const h = Math.floor(a / 3600);
-    return (s < 0 ? '-' : '') + h + ' h ' + String(Math.round((a - h * 3600) / 60)).padStart(2, '0') + ' min';
+    const mins = Math.round(a / 60);
+    const h = Math.floor(mins / 60);
+    return (s < 0 ? '-' : '') + h + ' h ' + String(mins - h * 60).padStart(2, '0') + ' min';
   }
 
   const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

@@ -146,6 +146,8 @@ FORMATS = {
     "fmtSeconds(0.81)": "810 ms", "fmtSeconds(10.8)": "10.8 s", "fmtSeconds(1)": "1 s",
     "fmtSeconds(0.0005)": "500 \u00b5s", "fmtSeconds(0.04)": "40 ms", "fmtSeconds(100)": "1 min 40 s",
     "fmtSeconds(7260)": "2 h 01 min", "fmtSeconds(null)": "\u2014",
+    "fmtSeconds(119.6)": "2 min 00 s", "fmtSeconds(57599)": "16 h 00 min",
+    "fmtSeconds(3599.7)": "1 h 00 min", "fmtSeconds(-119.6)": "-2 min 00 s",
     "fmtBytes(1023)": "1023 B", "fmtBytes(1536)": "1.5 KiB", "fmtBytes(300 * 2**20)": "300 MiB",
     "fmtBytes(1000 * 2**20)": "1000 MiB", "fmtBytes(2**30 * 1.61)": "1.61 GiB",
     "fmtPct(0.301)": "30.1%", "fmtPct(0.05)": "5%", "fmtPct(0.0123)": "1.2%", "fmtPct(1)": "100%",
