@@ -129,6 +129,22 @@ TOOLS = {
                  "python -m cProfile -o out.prof JOB"),
 }
 TOOL_ORDER = list(TOOLS)
+# Not in the default set: radiograph's performance profile alone, to tell
+# the cost of the memory profile apart (--only radiograph,radiograph-no-memory).
+TOOLS["radiograph-no-memory"] = (
+    lambda o, j: [str(RADIOGRAPH), "run", "-q", "--no-memory", "-o", str(o / "radiograph"), "--", str(VPY),
+                  *_script_args(j)],
+    "radiograph run -q --no-memory -o DIR -- python JOB")
+
+
+def sampler_share(out):
+    """radiograph's sampler threads' own CPU over the job's, from its raw
+    data (bench/overhead.py reads it; thread CPU clocks, no run-to-run noise)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("overhead", ROOT / "bench" / "overhead.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.sampler_share(out / "radiograph")
 
 
 # ---------------------------------------------------------------- venv
@@ -223,16 +239,22 @@ def run_once(argv, cwd, log, timeout):
         p = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=lf, stderr=lf, env=env,
                              start_new_session=True)
         deadline = t0 + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                os.killpg(p.pid, signal.SIGKILL)
-                pid, status, ru = os.wait4(p.pid, 0)
-                p.returncode = -9
-                return {"error": f"timed out after {timeout:.0f} s"}
-            time.sleep(0.005)
+        try:
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    pid, status, ru = os.wait4(p.pid, 0)
+                    p.returncode = -9
+                    return {"error": f"timed out after {timeout:.0f} s"}
+                time.sleep(0.005)
+        except BaseException:  # interrupted: take the tool and the job down with us
+            os.killpg(p.pid, signal.SIGKILL)
+            os.wait4(p.pid, 0)
+            p.returncode = -9
+            raise
         wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     # Anything the tool left running in its session (it should be nothing).
@@ -248,10 +270,14 @@ def run_once(argv, cwd, log, timeout):
     return res
 
 
+SLOW = 5  # a tool over this many times the unprofiled wall time is measured in one round only
+
+
 def overhead(workloads, tools, rounds, quick, tmp):
     rng = random.Random(6)
     data = {w: {"baseline": [], **{t: [] for t in tools}} for w in workloads}
-    broken = {}  # (tool, workload) -> why, after its first failure
+    broken = {}  # (tool, workload) -> why, after it failed twice in a row
+    once = {}  # (tool, workload) measured in one round only: over SLOW x the unprofiled time
     for r in range(rounds):
         for w in workloads:
             script, full, short = WORKLOADS[w]
@@ -261,7 +287,7 @@ def overhead(workloads, tools, rounds, quick, tmp):
             base_wall = [x["wall_s"] for x in data[w]["baseline"] if "wall_s" in x]
             timeout = max(120.0, 40 * statistics.median(base_wall)) if base_wall else 300.0
             for t in order:
-                if (t, w) in broken:
+                if (t, w) in broken or (t, w) in once:
                     continue
                 cwd = Path(tmp) / f"run-{t}"
                 shutil.rmtree(cwd, ignore_errors=True)
@@ -269,6 +295,11 @@ def overhead(workloads, tools, rounds, quick, tmp):
                 argv = [str(VPY), *map(str, job)] if t == "baseline" else TOOLS[t][0](cwd, job)
                 res = run_once(argv, cwd, Path(tmp) / f"{t}.log", timeout)
                 res["output_bytes"], res["output_disk_bytes"] = dir_bytes(cwd)
+                if t.startswith("radiograph") and "error" not in res:
+                    try:
+                        res["sampler_cpu_share"] = sampler_share(cwd)
+                    except Exception:  # an older bench/overhead.py, or raw data it cannot read
+                        pass
                 shutil.rmtree(cwd, ignore_errors=True)
                 data[w][t].append(res)
                 if "error" in res:
@@ -280,7 +311,12 @@ def overhead(workloads, tools, rounds, quick, tmp):
                     print(f"  round {r + 1} {w:24s} {t:14s} {res['wall_s']:7.2f} s  cpu {res['cpu_s']:7.2f} s  "
                           f"rss {res['maxrss_kb'] / 1024:7.1f} MiB  out {res['output_bytes'] / 1e6:8.2f} MB",
                           flush=True)
-    return summarize_overhead(data, tools, broken)
+            b = data[w]["baseline"][-1] if data[w]["baseline"] else {}
+            for t in tools:  # so slow that more rounds would not change the picture
+                x = data[w][t][-1] if len(data[w][t]) == r + 1 else {}
+                if "wall_s" in x and "wall_s" in b and x["wall_s"] > SLOW * b["wall_s"]:
+                    once[(t, w)] = True
+    return summarize_overhead(data, tools, broken), data
 
 
 def _spread(values):
@@ -300,18 +336,26 @@ def summarize_overhead(data, tools, broken):
                             "maxrss_kb": _spread([b["maxrss_kb"] for b in base if "maxrss_kb" in b])}
                if all("error" not in b for b in base) and base else {"error": "baseline failed"}}
         for t in tools:
+            # Baseline of the same round; a run not repeated (too slow) is paired with its own round's.
             pairs = [(x, b) for x, b in zip(runs[t], base) if "error" not in x and "error" not in b]
             failed = [x["error"] for x in runs[t] if "error" in x and x["error"] != "skipped"]
             if (t, w) in broken or not pairs:
                 res[t] = {"error": broken.get((t, w)) or (failed[0] if failed else "no run")}
                 continue
             res[t] = {"wall_ratio": _spread([x["wall_s"] / b["wall_s"] for x, b in pairs]),
+                      # Noise on a shared VM only ever adds time: the fastest run of each is the
+                      # least disturbed estimate (as timeit takes the minimum).
+                      "wall_ratio_of_fastest": min(x["wall_s"] for x, _ in pairs)
+                      / min(b["wall_s"] for b in base if "wall_s" in b),
                       "cpu_ratio": _spread([x["cpu_s"] / b["cpu_s"] for x, b in pairs]),
                       "rss_ratio": _spread([x["maxrss_kb"] / b["maxrss_kb"] for x, b in pairs]),
                       "wall_s": statistics.median(x["wall_s"] for x, _ in pairs),
                       "output_bytes": statistics.median(x["output_bytes"] for x, _ in pairs),
                       "output_disk_bytes": statistics.median(x.get("output_disk_bytes", x["output_bytes"])
                                                              for x, _ in pairs)}
+            shares = [x["sampler_cpu_share"] for x, _ in pairs if x.get("sampler_cpu_share") is not None]
+            if shares:
+                res[t]["sampler_cpu_share"] = statistics.median(shares)
             if failed:
                 res[t]["failures"] = failed
         out[w] = res
@@ -588,6 +632,8 @@ def accuracy(tools, runs, tmp):
 # ---------------------------------------------------------------- tables
 
 def _fmt_ratio(s):
+    if s["n"] == 1:
+        return f"{s['median']:.2f} (1 round²)"
     return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
 
 
@@ -624,6 +670,17 @@ def overhead_tables(ov, tools):
                 f"**{max(cols[t]):.2f}**" if cols[t] else "–" for t in tools) + " |")
     table("Wall-clock time, ratio to unprofiled: median (min–max over rounds)",
           lambda r: _fmt_ratio(r["wall_ratio"]), "wall_ratio")
+    table("Wall-clock time, fastest run under the tool / fastest unprofiled run",
+          lambda r: f"{r['wall_ratio_of_fastest']:.2f}" if "wall_ratio_of_fastest" in r else "–", None)
+    if any("sampler_cpu_share" in r.get(t, {}) for r in ov.values() for t in tools):
+        rgt = [t for t in tools if t.startswith("radiograph")]
+        lines.append("\n**radiograph's sampler thread, share of the job's CPU** (its own CPU clock; median)\n")
+        lines.append("| workload | " + " | ".join(rgt) + " |")
+        lines.append("|---|" + "---|" * len(rgt))
+        for w, res in ov.items():
+            lines.append(f"| {w} | " + " | ".join(
+                f"{100 * res[t]['sampler_cpu_share']:.2f}%" if "sampler_cpu_share" in res.get(t, {}) else "–"
+                for t in rgt) + " |")
     table("CPU time (user+system, whole tree), ratio to unprofiled: median",
           lambda r: f"{r['cpu_ratio']['median']:.2f}", "cpu_ratio")
     table("Peak RSS (largest process of the tree, ru_maxrss), ratio to unprofiled: median",
@@ -637,6 +694,8 @@ def overhead_tables(ov, tools):
     base = " · ".join(f"{w} {r['baseline']['wall_s']['median']:.2f} s" for w, r in ov.items()
                       if "wall_s" in r.get("baseline", {}))
     lines.append(f"\nUnprofiled medians: {base}.")
+    if any(r.get(t, {}).get("wall_ratio", {}).get("n") == 1 for r in ov.values() for t in tools):
+        lines.append(f"\n² Over {SLOW}× the unprofiled time in its first round: not repeated.")
     errs = {(t, w): r[t].get("error") or f"{len(r[t]['failures'])} round(s) failed: " + r[t]["failures"][0]
             for w, r in ov.items() for t in tools if "error" in r.get(t, {}) or r.get(t, {}).get("failures")}
     if errs:
@@ -727,7 +786,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 round, 6 workloads, short runs, 1 accuracy run")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--accuracy-runs", type=int, default=3)
-    ap.add_argument("--only", help="comma-separated tools (" + ",".join(TOOL_ORDER) + ")")
+    ap.add_argument("--only", help="comma-separated tools (" + ",".join(TOOLS) + ")")
     ap.add_argument("--workloads", help="comma-separated workloads (" + ",".join(WORKLOADS) + ")")
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
@@ -743,8 +802,8 @@ def main():
         want = a.only.split(",")
         bad = [t for t in want if t not in TOOLS]
         if bad:
-            ap.error(f"unknown tool(s) {bad}; known: {TOOL_ORDER}")
-        tools = [t for t in TOOL_ORDER if t in want]
+            ap.error(f"unknown tool(s) {bad}; known: {list(TOOLS)}")
+        tools = [t for t in TOOLS if t in want]
     workloads = QUICK_WORKLOADS if a.quick else list(WORKLOADS)
     if a.workloads:
         workloads = a.workloads.split(",")
@@ -772,7 +831,7 @@ def main():
         if not a.skip_overhead:
             print(f"\n== Overhead: {len(workloads)} workloads x (unprofiled + {len(tools)} tools) x {rounds} "
                   f"round(s)", flush=True)
-            result["overhead"] = overhead(workloads, tools, rounds, a.quick, tmp)
+            result["overhead"], result["overhead_runs"] = overhead(workloads, tools, rounds, a.quick, tmp)
         if not a.skip_accuracy:
             print(f"\n== Accuracy: {acc_runs} run(s) per tool and job", flush=True)
             result["accuracy"] = accuracy(tools, acc_runs, tmp)
