@@ -687,8 +687,9 @@ def overhead_tables(ov, tools):
           lambda r: f"{r['rss_ratio']['median']:.2f}", "rss_ratio")
     table("Output written (median; apparent size of the files, and the disk they take where that differs)",
           lambda r: _bytes(r["output_bytes"]) + (f" ({_bytes(r['output_disk_bytes'])} on disk)"
-                                                  if abs(r.get("output_disk_bytes", r["output_bytes"])
-                                                         - r["output_bytes"]) > 0.1 * r["output_bytes"] else ""),
+                                                  if r["output_bytes"] >= 100e3
+                                                  and abs(r.get("output_disk_bytes", r["output_bytes"])
+                                                          - r["output_bytes"]) > 0.1 * r["output_bytes"] else ""),
           None)
     lines.append(targets(ov))
     base = " · ".join(f"{w} {r['baseline']['wall_s']['median']:.2f} s" for w, r in ov.items()

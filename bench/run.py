@@ -38,8 +38,10 @@ def main():
         return
     # Installs py-spy, Austin, Memray, Fil, Scalene, pyinstrument (and the
     # pyperformance workloads) into build/bench/peers-venv on first use.
+    # 3 rounds of every tool take ~50 minutes here (Scalene alone takes
+    # minutes on the async trees); --quick takes ~6.
     step("Side by side with peers (overhead and accuracy)",
-         [py, "bench/peers.py", *quick, "--json", str(OUT / "peers.json")])
+         [py, "bench/peers.py", *(quick or ["--rounds", "3"]), "--json", str(OUT / "peers.json")])
 
 
 if __name__ == "__main__":
