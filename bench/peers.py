@@ -314,9 +314,12 @@ def overhead(workloads, tools, rounds, quick, tmp):
             b = data[w]["baseline"][-1] if data[w]["baseline"] else {}
             for t in tools:  # so slow that more rounds would not change the picture
                 x = data[w][t][-1] if len(data[w][t]) == r + 1 else {}
-                if "wall_s" in x and "wall_s" in b and x["wall_s"] > SLOW * b["wall_s"]:
+                if r + 1 < rounds and "wall_s" in x and "wall_s" in b and x["wall_s"] > SLOW * b["wall_s"]:
                     once[(t, w)] = True
-    return summarize_overhead(data, tools, broken), data
+    summary = summarize_overhead(data, tools, broken)
+    for t, w in once:
+        summary[w][t]["once"] = True
+    return summary, data
 
 
 def _spread(values):
@@ -631,9 +634,11 @@ def accuracy(tools, runs, tmp):
 
 # ---------------------------------------------------------------- tables
 
-def _fmt_ratio(s):
-    if s["n"] == 1:
+def _fmt_ratio(s, once=False):
+    if once:
         return f"{s['median']:.2f} (1 round²)"
+    if s["n"] == 1:
+        return f"{s['median']:.2f}"
     return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
 
 
@@ -645,7 +650,7 @@ def _bytes(n):
     return f"{n:.0f} B"
 
 
-def overhead_tables(ov, tools):
+def overhead_tables(ov, tools, rounds=0):
     lines = []
     def table(title, cell, with_summary):
         lines.append(f"\n**{title}**\n")
@@ -669,7 +674,8 @@ def overhead_tables(ov, tools):
             lines.append("| **worst median** | " + " | ".join(
                 f"**{max(cols[t]):.2f}**" if cols[t] else "–" for t in tools) + " |")
     table("Wall-clock time, ratio to unprofiled: median (min–max over rounds)",
-          lambda r: _fmt_ratio(r["wall_ratio"]), "wall_ratio")
+          lambda r: _fmt_ratio(r["wall_ratio"], r.get("once") or (r["wall_ratio"]["n"] == 1 and rounds > 1)),
+          "wall_ratio")
     table("Wall-clock time, fastest run under the tool / fastest unprofiled run",
           lambda r: f"{r['wall_ratio_of_fastest']:.2f}" if "wall_ratio_of_fastest" in r else "–", None)
     if any("sampler_cpu_share" in r.get(t, {}) for r in ov.values() for t in tools):
@@ -695,7 +701,7 @@ def overhead_tables(ov, tools):
     base = " · ".join(f"{w} {r['baseline']['wall_s']['median']:.2f} s" for w, r in ov.items()
                       if "wall_s" in r.get("baseline", {}))
     lines.append(f"\nUnprofiled medians: {base}.")
-    if any(r.get(t, {}).get("wall_ratio", {}).get("n") == 1 for r in ov.values() for t in tools):
+    if rounds > 1 and any(r.get(t, {}).get("wall_ratio", {}).get("n") == 1 for r in ov.values() for t in tools):
         lines.append(f"\n² Over {SLOW}× the unprofiled time in its first round: not repeated.")
     errs = {(t, w): r[t].get("error") or f"{len(r[t]['failures'])} round(s) failed: " + r[t]["failures"][0]
             for w, r in ov.items() for t in tools if "error" in r.get(t, {}) or r.get(t, {}).get("failures")}
@@ -847,7 +853,7 @@ def print_tables(result):
     tools = list(result["tools"])
     md = []
     if "overhead" in result:
-        md.append(overhead_tables(result["overhead"], tools))
+        md.append(overhead_tables(result["overhead"], tools, result.get("rounds", 0)))
     if "accuracy" in result:
         md.append(accuracy_tables(result["accuracy"], tools))
     print("\n".join(md))
