@@ -503,8 +503,12 @@ static void sampler_stop_ex(int exec) {
     clock_gettime(CLOCK_REALTIME, &limit);
     limit.tv_sec += 2;
     if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return;
-    /* A process that ended before its first sample still leaves its file. */
-    if (!sp.opened && !exec && (sp.ready || pyread_ready())) sampler_open();
+    /* A process that ended before its first sample still leaves its file.
+     * An exec'd image (open_early) always does: it is a Python of our
+     * version (the constructor checked), and one that ran for less than a
+     * sampling interval may already have finalised the runtime, so that
+     * pyread_ready() says no. A forked child only does if it ran Python. */
+    if (!sp.opened && !exec && (sp.open_early || sp.ready || pyread_ready())) sampler_open();
     if (sp.opened && rawwrite_ok()) {
         uint64_t now = clock_ns(CLOCK_MONOTONIC);
         sp.final = 1;

@@ -234,3 +234,23 @@ def test_killed_radiograph_leaves_raw_for_report(radiograph, tmp_path):
     assert s["exit_code"] is None
     folded = (tmp_path / "rep" / "performance.folded").read_text()
     assert "work (" in folded
+
+
+def test_a_program_shorter_than_one_sample_still_gets_its_report(radiograph, tmp_path):
+    """A script that ends before the first sample (and whose interpreter
+    has finalised before the agent's exit hook runs) still leaves its raw
+    file: the report is written, with the process and no samples."""
+    import json
+    script = tmp_path / "p.py"
+    script.write_text("pass\n")
+    # a virtualenv's python starts fastest here, which is what showed it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    python = str(tmp_path / "venv" / "bin" / "python")
+    for i in range(12):
+        out = tmp_path / f"r{i}"
+        p = subprocess.run([radiograph, "run", "-q", "-o", str(out), "--", python, str(script)],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert (out / "index.html").exists(), (i, p.stderr)
+        s = json.loads((out / "summary.json").read_text())
+        assert s["processes"] == 1 and s["exit_code"] == 0
