@@ -120,11 +120,13 @@ static uint32_t mt_stack_here(void) {
     if (!ts) return mt_fallback();
     pyread_thread_t t;
     /* This thread's own state and frames: it is here, in the hook, so they
-     * hold still and stay mapped — plain reads, no system call. */
+     * hold still and stay mapped — plain reads, no system call, until the
+     * frames are read (stacks_intern reads what they point to itself). */
     memread_direct(1);
-    int rc = pyread_thread_of((uintptr_t)ts, &t);
-    memread_direct(0);
-    if (rc != 0) return mt_fallback();
+    if (pyread_thread_of((uintptr_t)ts, &t) != 0) {
+        memread_direct(0);
+        return mt_fallback();
+    }
     stacks_lock();
     uint32_t gen = atomic_load(&mt.gen);
     if (mt_gen_seen != gen) {
@@ -137,7 +139,6 @@ static uint32_t mt_stack_here(void) {
         if (mt_cache) memset(mt_cache, 0, sizeof *mt_cache);
     }
     int more = 0;
-    memread_direct(1);
     int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more);
     memread_direct(0);
     int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more, 1);

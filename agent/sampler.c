@@ -74,8 +74,7 @@ static struct {
     int final;                     /* the last flush, at exit */
     int open_early;                /* create the file at the first sample */
     uint32_t lowmem_every;         /* ticks between checks of available memory */
-    uint32_t stretch;              /* base intervals per sample now (budget.h) */
-    uint32_t weight;               /* base intervals the current sample stands for */
+    uint32_t stretch;              /* base intervals per sample, and what each counts (budget.h) */
     uint64_t last_budget;          /* when the stretch was last computed */
     uint32_t self_tid;
     uint32_t pid;                  /* this process (the main thread's tid) */
@@ -224,7 +223,7 @@ static void sampler_record(sampler_thread_t *t, uint32_t flags, uint32_t stack, 
     sampler_announce(t, flags, now);
     int created;
     uint64_t *c = htab_upsert(&sp.counts, (uint64_t)t->tid << 32 | stack, (uint64_t)state + 1, &created);
-    if (c) *c += sp.weight;
+    if (c) *c += sp.stretch;
     else sp.dropped++;
     if (++t->skip >= t->stride) {
         t->skip = 0;
@@ -282,16 +281,11 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
         sampler_record(t, flags, t->last_stack, t->last_state, now);
         return;
     }
-    int state;
-    if (t->valid && cpu > t->last_cpu && now > t->last_wall &&
-        (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9)
-        state = RAW_ST_RUNNING;
-    else
-        state = tasks_state(tid, &t->syscall_fd, sp.gil_lo, sp.gil_hi);
+    int ran = t->valid && cpu > t->last_cpu && now > t->last_wall;   /* some, since the last */
+    int ran_most = ran && (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9;
+    int state = ran_most ? RAW_ST_RUNNING : tasks_state(tid, &t->syscall_fd, sp.gil_lo, sp.gil_hi);
     if (state < 0) return;
-    if (state == RAW_ST_RUNNING && t->valid && cpu > t->last_cpu && now > t->last_wall &&
-        (cpu - t->last_cpu) * 10 < (now - t->last_wall) * 9)
-        state = sampler_cpu_wait(t, tid);
+    if (state == RAW_ST_RUNNING && ran && !ran_most) state = sampler_cpu_wait(t, tid);
     int64_t stack = 0;
     if (py && py->cframe) {
         /* pyread's buffers and the tables are shared with the allocation
@@ -349,7 +343,7 @@ static void sampler_tick(uint64_t now) {
         uint64_t avail = 0;
         int low = lowmem_check(&avail);
         if (low >= 0) memtrack_low_memory(avail, low == 1);
-        uint32_t every = (low == 0 ? 100 : 10) / sp.weight;
+        uint32_t every = (low == 0 ? 100 : 10) / sp.stretch;
         sp.lowmem_every = every ? every : 1;
     }
     if (sp.tick % SAMPLER_LIST_EVERY == 1) {
@@ -410,10 +404,10 @@ static void *sampler_main(void *arg) {
     uint64_t next = clock_ns(CLOCK_MONOTONIC);
     sp.last_flush = next;
     while (!atomic_load(&sp.stop)) {
-        sampler_budget(clock_ns(CLOCK_MONOTONIC));
-        sp.weight = sp.stretch;
-        next += (mean / 2 + sampler_random() % (mean + 1)) * sp.stretch;
+        /* the stretch set here is the one the coming sample counts with */
         uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        sampler_budget(now);
+        next += (mean / 2 + sampler_random() % (mean + 1)) * sp.stretch;
         if (next < now) next = now + mean / 4;
         sampler_sleep(next);
         if (atomic_load(&sp.stop)) break;
@@ -455,7 +449,7 @@ static void sampler_reset_state(void) {
     sp.agent_cpu = 0;
     sp.flush_every = SAMPLER_FLUSH_FIRST_NS;
     sp.lowmem_every = 10;
-    sp.stretch = sp.weight = 1;
+    sp.stretch = 1;
     sp.last_budget = 0;
     htab_free(&sp.counts);
     htab_init(&sp.counts, 1u << 22);
