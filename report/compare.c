@@ -172,8 +172,6 @@ static int compare_load_folded(compare_t *c, compare_side_t *s, int prof, const 
                                const char *shown)
 {
     int rc = folded_load(path, &s->prof[prof]);
-    if (rc == -ENOMEM)
-        return rc;
     if (rc < 0)
         return rc;
     s->has_prof[prof] = 1;
@@ -409,7 +407,7 @@ static int compare_rank_cmp(const void *a, const void *b, void *ctx)
 }
 
 /* Pre-order with siblings by label, then inclusive totals per side. */
-static int compare_finish_prof(compare_t *c, compare_prof_t *p, const uint32_t *rank)
+static int compare_finish_prof(compare_prof_t *p, const uint32_t *rank)
 {
     size_t n = p->tree.n;
     uint32_t *remap = NULL;
@@ -418,7 +416,6 @@ static int compare_finish_prof(compare_t *c, compare_prof_t *p, const uint32_t *
         rc = calltree_finish(&p->tree, rank, &remap);
     if (rc < 0)
         return rc;
-    (void)c;
     for (int s = 0; s < SIDES && rc == 0; s++) {
         double *self = calloc(n, sizeof *self);
         double *total = calloc(n, sizeof *total);
@@ -471,7 +468,7 @@ static int compare_build_trees(compare_t *c)
         rank[order[i]] = (uint32_t)i;
     for (int p = 0; p < PROFS && rc == 0; p++)
         if (c->prof[p].present)
-            rc = compare_finish_prof(c, &c->prof[p], rank);
+            rc = compare_finish_prof(&c->prof[p], rank);
     free(order);
     free(rank);
     return rc;
