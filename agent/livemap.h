@@ -11,10 +11,10 @@
 
 typedef struct livemap_entry {
     uintptr_t addr;          /* 0 = empty slot */
-    uint64_t bytes;          /* for allocations: estimated bytes (the weight);
-                              * for mappings: the length */
+    uint64_t bytes;          /* the weight's share of the bytes requested */
+    uint64_t rounding;       /* the weight's share of the allocator's rounding */
     uint32_t stack;          /* stack id of the allocating code */
-    uint32_t pad;
+    uint32_t exact;          /* 1: recorded at its own size (R bytes or more) */
 } livemap_entry_t;
 
 typedef struct livemap {

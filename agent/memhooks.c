@@ -133,7 +133,7 @@ static size_t hook_size(void *p) {
 static void *hook_allocated(void *p, size_t n) {
     if (memtrack_active) {
         int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p));
+        if (p) memtrack_alloc(p, hook_size(p), n);
         else if (n) memtrack_failed(n);
         errno = e;
     }
@@ -148,7 +148,7 @@ HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
     if (memtrack_active) {
         int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p));
+        if (p) memtrack_alloc(p, hook_size(p), n * size);   /* it did not overflow */
         else if (n && size && n <= SIZE_MAX / size) memtrack_failed(n * size);
         errno = e;
     }
@@ -175,7 +175,7 @@ HOOK void *realloc(void *old, size_t n) {
     if (p) {
         /* The old block is gone (moved or resized): count it out, the new in. */
         if (old) memtrack_free(old, old_size);
-        memtrack_alloc(p, hook_size(p));
+        memtrack_alloc(p, hook_size(p), n);
     } else if (n) {
         memtrack_failed(n);             /* the old block is still there */
     } else if (old) {
@@ -216,7 +216,7 @@ HOOK int posix_memalign(void **out, size_t align, size_t n) {
     }
     if (memtrack_active) {
         int e = errno;
-        if (rc == 0) memtrack_alloc(*out, hook_size(*out));
+        if (rc == 0) memtrack_alloc(*out, hook_size(*out), n);
         else if (rc == ENOMEM) memtrack_failed(n);
         errno = e;
     }

@@ -38,6 +38,8 @@
 #define MT_SERIES_EPOCH 1024u
 #define MT_PEAK_WRITE_NS 1000000000ull
 #define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t) - 1)
+#define MT_EXACT 1u                           /* second key of mt.live: blocks >= R */
+#define MT_SAMPLED 2u                         /* blocks under R, by their weights */
 
 int memtrack_active;
 int memtrack_python_ready;
@@ -58,7 +60,11 @@ static struct {
     pthread_mutex_t lock;
     livemap_t blocks;                 /* sampled blocks: addr -> weight, stack */
     maptab_t maps;                    /* anonymous mappings */
-    htab_t live;                      /* (stack, 1) -> live weighted bytes */
+    htab_t live;                      /* (stack, MT_EXACT / MT_SAMPLED) -> live requested bytes */
+    int64_t exact;                    /* live bytes of blocks recorded exactly, rounding included */
+    int64_t sampled;                  /* weights of live sampled blocks, rounding included */
+    int64_t rounding[2];              /* their allocator rounding: [MT_EXACT - 1], [MT_SAMPLED - 1] */
+    int forked;                       /* a forked child: its exact total is not trusted */
     /* The callstacks frozen at the tree's latest committed peak. */
     raw_mem_stack_t *snap;
     size_t nsnap, snap_cap;
@@ -159,15 +165,33 @@ void memtrack_inherit(uint32_t stack) {
     mt_inherited_gen = atomic_load(&mt.gen);
 }
 
-static void mt_live_add(uint32_t stack, int64_t bytes) {
+/* A sampled block E enters (SIGN 1) or leaves (-1) the live tables. Holds
+ * mt.lock. */
+static void mt_live_add(const livemap_entry_t *e, int sign) {
     int created;
-    uint64_t *v = htab_upsert(&mt.live, stack, 1, &created);
+    unsigned kind = e->exact ? MT_EXACT : MT_SAMPLED;
+    int64_t bytes = sign * (int64_t)e->bytes, rounding = sign * (int64_t)e->rounding;
+    uint64_t *v = htab_upsert(&mt.live, e->stack, kind, &created);
     if (v) *v = (uint64_t)((int64_t)*v + bytes);
+    mt.rounding[kind - 1] += rounding;
+    *(e->exact ? &mt.exact : &mt.sampled) += bytes + rounding;
 }
 
-static void mt_live_one(const htab_entry_t *e, void *arg) {
-    (void)arg;
-    if ((int64_t)e->value <= 0 || mt.nsnap >= MT_SNAPSHOT_MAX) return;
+/* The factor that scales the sampled estimates to the exact live bytes of
+ * small blocks (OWN, this process's tracked bytes, minus those recorded
+ * exactly), or 1 where that figure is not to be trusted: see memtrack.h.
+ * The bound is four standard deviations of the estimate's error under
+ * independent (Poisson) sampling, sqrt(R / estimate); the renewal process's
+ * is smaller. */
+static double mt_calibration(int64_t own) {
+    double est = (double)mt.sampled, truth = (double)(own - mt.exact);
+    if (mt.forked || est <= 0 || truth <= 0) return 1.0;
+    double c = truth / est;
+    return (c - 1.0) * (c - 1.0) < 16.0 * (double)mt.R / est ? c : 1.0;
+}
+
+static void mt_snap_push(uint32_t stack, uint32_t kind, uint64_t bytes) {
+    if (!bytes || mt.nsnap >= MT_SNAPSHOT_MAX) return;
     if (mt.nsnap == mt.snap_cap) {
         size_t cap = mt.snap_cap ? mt.snap_cap * 2 : 1024;
         raw_mem_stack_t *s = mmap(NULL, cap * sizeof *s, PROT_READ | PROT_WRITE,
@@ -181,16 +205,33 @@ static void mt_live_one(const htab_entry_t *e, void *arg) {
         mt.snap_cap = cap;
     }
     raw_mem_stack_t *r = &mt.snap[mt.nsnap++];
-    r->stack = (uint32_t)e->a;
-    r->pad = 0;
-    r->bytes = e->value;
+    r->stack = stack;
+    r->kind = kind;
+    r->bytes = bytes;
 }
 
-/* Copies the per-stack live table as the callstacks of peak GEN. Holds
- * mt.lock. */
-static void mt_freeze_locked(uint64_t gen, int64_t tree_bytes, uint64_t t, int oom, int64_t own) {
+static uint64_t mt_scaled(int64_t v, double c) {
+    return v > 0 ? (uint64_t)((double)v * c + 0.5) : 0;
+}
+
+static void mt_live_one(const htab_entry_t *e, void *arg) {
+    double c = e->b == MT_SAMPLED ? *(const double *)arg : 1.0;
+    mt_snap_push((uint32_t)e->a, RAW_MEM_REQUESTED, mt_scaled((int64_t)e->value, c));
+}
+
+/* Copies the per-stack live table, and the allocator's rounding, into
+ * mt.snap, for a process holding OWN tracked bytes. Holds mt.lock. */
+static void mt_snapshot_locked(int64_t own) {
+    double c = mt_calibration(own);
     mt.nsnap = 0;
-    htab_each(&mt.live, mt_live_one, NULL);
+    htab_each(&mt.live, mt_live_one, &c);
+    mt_snap_push(0, RAW_MEM_ROUNDING,
+                 mt_scaled(mt.rounding[MT_EXACT - 1], 1.0) + mt_scaled(mt.rounding[MT_SAMPLED - 1], c));
+}
+
+/* Freezes the callstacks of peak GEN. Holds mt.lock. */
+static void mt_freeze_locked(uint64_t gen, int64_t tree_bytes, uint64_t t, int oom, int64_t own) {
+    mt_snapshot_locked(own);
     atomic_store(&mt.snap_gen, gen);
     mt.snap_bytes = own;
     mt.snap_tree_bytes = tree_bytes;
@@ -220,21 +261,25 @@ static void mt_total_add(int64_t bytes) {
     treepeak_add(bytes);
 }
 
-static void mt_record(void *p, size_t size) {
+/* SIZE bytes at P, REQUESTED of them asked for: sampled or not. */
+static void mt_record(void *p, size_t size, size_t requested) {
     if (!mt.filter) return;
     if (!mt_sampler.rng) memsample_seed(&mt_sampler, (uint64_t)(uintptr_t)&mt_sampler ^ clock_ns(CLOCK_MONOTONIC));
     uint64_t weight = memsample_weigh(&mt_sampler, mt.R, size);
     if (!weight) return;
-    uint32_t stack = mt_stack_here();
-    livemap_entry_t e = {(uintptr_t)p, weight, stack, 0};
+    /* The weight stands for SIZE-byte blocks; the stack's share is what its
+     * code asked for. */
+    uint64_t mine = requested >= size ? weight
+                  : (uint64_t)((double)weight * (double)requested / (double)size + 0.5);
+    livemap_entry_t e = {(uintptr_t)p, mine, weight - mine, mt_stack_here(), size >= mt.R};
     pthread_mutex_lock(&mt.lock);
     livemap_entry_t old;
     if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {   /* a stale entry */
-        mt_live_add(old.stack, -(int64_t)old.bytes);
+        mt_live_add(&old, -1);
         __atomic_fetch_sub(&mt.filter[mt_slot(old.addr)], 1, __ATOMIC_RELAXED);
     }
     if (livemap_put(&mt.blocks, &e) == 0) {
-        mt_live_add(stack, (int64_t)weight);
+        mt_live_add(&e, 1);
         uint8_t *c = &mt.filter[mt_slot((uintptr_t)p)];
         if (__atomic_load_n(c, __ATOMIC_RELAXED) < 255) __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
     }
@@ -246,19 +291,19 @@ static void mt_forget(void *p) {
     pthread_mutex_lock(&mt.lock);
     livemap_entry_t old;
     if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {
-        mt_live_add(old.stack, -(int64_t)old.bytes);
+        mt_live_add(&old, -1);
         uint8_t *c = &mt.filter[mt_slot(old.addr)];
         if (__atomic_load_n(c, __ATOMIC_RELAXED) < 255) __atomic_fetch_sub(c, 1, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&mt.lock);
 }
 
-void memtrack_alloc(void *p, size_t size) {
+void memtrack_alloc(void *p, size_t size, size_t requested) {
     if (mt_busy || !p) return;
     mt_busy = 1;
     mt_check_peak();
     mt_total_add((int64_t)size);
-    mt_record(p, size);
+    mt_record(p, size, requested);
     mt_busy = 0;
 }
 
@@ -290,7 +335,7 @@ void memtrack_map(void *p, size_t len) {
     if (replaced) mt_release(p, replaced);   /* MAP_FIXED over a tracked range */
     if (ok) {
         mt_total_add((int64_t)len);
-        mt_record(p, len);
+        mt_record(p, len, len);
     }
     mt_busy = 0;
 }
@@ -402,8 +447,7 @@ static int mt_provisional(uint64_t now) {
     if (same && (moved < 0 ? -moved : moved) * 100 < mt.prov_own) return 0;
     pthread_mutex_lock(&mt.lock);
     if (mt.snap_dirty) mt_write_peak_locked();   /* the buffer is about to be reused */
-    mt.nsnap = 0;
-    htab_each(&mt.live, mt_live_one, NULL);
+    mt_snapshot_locked(own);
     raw_mem_peak_t h = {max_t, (uint64_t)own, mt.nsnap, 0, gen + 1, (uint64_t)max};
     rawwrite_record(RAW_MEM_PEAK, &h, sizeof h, mt.snap, mt.nsnap * sizeof(raw_mem_stack_t));
     pthread_mutex_unlock(&mt.lock);
@@ -473,6 +517,9 @@ void memtrack_fork_child(void) {
     maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
+    mt.exact = mt.sampled = 0;
+    mt.rounding[0] = mt.rounding[1] = 0;
+    mt.forked = 1;
     if (mt.filter) memset(mt.filter, 0, (size_t)1 << MT_FILTER_BITS);
     atomic_fetch_add(&mt.gen, 1);
     treepeak_fork_child();

@@ -3,12 +3,22 @@
  *
  * Exact: every allocation and free moves one live-byte count (sizes from
  * malloc_usable_size, mapping lengths), so the peak is timed exactly.
- * Sampled: each allocated byte is sampled with probability 1/R (a Poisson
- * process: a per-thread countdown drawn from an exponential distribution, as
- * tcmalloc does); a sampled block walks its own thread's Python stack and is
- * remembered by address with an unbiased weight. Blocks of R bytes or more are
- * always recorded, at their exact size. A free of an unsampled block is
- * answered "not sampled" by a counting filter without taking any lock.
+ * Sampled: each allocated byte is sampled with probability 1/R (memsample.h:
+ * a per-thread renewal process); a sampled block walks its own thread's
+ * Python stack and is remembered by address with an unbiased weight, split
+ * between the stack (the bytes requested) and the allocator's rounding
+ * (usable - requested, one figure for the process). Blocks of R bytes or
+ * more are always recorded, at their exact size. A free of an unsampled
+ * block is answered "not sampled" by a counting filter without taking any
+ * lock.
+ * Calibrated: the live bytes of blocks under R are known exactly (the exact
+ * total minus the recorded large blocks), so at a snapshot the sampled
+ * estimates are scaled to add up to it — a ratio estimator: a stack holding
+ * most of the small blocks comes out nearly exact, the rest no worse. Only
+ * where the exact figure is trustworthy (not in a forked child, whose frees
+ * of inherited blocks were never counted in) and the scale is within the
+ * sampling error (else a block counted in the total but not yet in the table
+ * would skew it).
  * Peak: the peak that matters is the whole process tree's (treepeak.h);
  * when the tree commits a new peak, this process freezes its per-stack live
  * table before applying any further change of its own. */
@@ -31,8 +41,9 @@ extern int memtrack_active;
  * allocating threads' Python stacks read. */
 extern int memtrack_python_ready;
 
-/* A block of SIZE bytes appeared at P / is about to disappear. */
-void memtrack_alloc(void *p, size_t size);
+/* A block of SIZE bytes (malloc_usable_size) appeared at P, for a request of
+ * REQUESTED bytes / is about to disappear. */
+void memtrack_alloc(void *p, size_t size, size_t requested);
 void memtrack_free(void *p, size_t size);
 
 /* An anonymous mapping of LEN bytes appeared at P; a range was unmapped;

@@ -157,9 +157,18 @@ typedef struct raw_mem_peak {
 
 typedef struct raw_mem_stack {
     uint32_t stack;          /* STACK id, 0 = allocations with no Python frames */
-    uint32_t pad;
+    uint32_t kind;           /* raw_mem_kind_t (files before it was added hold 0) */
     uint64_t bytes;          /* estimated live bytes (sampling weights) */
 } raw_mem_stack_t;
+
+/* What a raw_mem_stack_t counts. The bytes a stack requested, and apart from
+ * them, for the whole process, what the allocator added to those requests
+ * (malloc_usable_size - requested): together they add up to the tracked
+ * bytes of the peak. */
+typedef enum raw_mem_kind {
+    RAW_MEM_REQUESTED = 0,   /* bytes requested by the code of STACK */
+    RAW_MEM_ROUNDING = 1,    /* allocator rounding of all stacks; STACK is 0 */
+} raw_mem_kind_t;
 
 _Static_assert(sizeof(raw_mem_point_t) == 24, "mem point size");
 _Static_assert(sizeof(raw_mem_peak_t) == 48, "mem peak size");

@@ -295,7 +295,8 @@ static uint8_t compare_kind_of(const char *s, size_t n)
         return COMPARE_KIND_RUNNING;
     if (n >= 9 && memcmp(s, "[waiting", 8) == 0 && s[n - 1] == ']')
         return COMPARE_KIND_WAITING;
-    if (n == 17 && memcmp(s, "[no Python stack]", 17) == 0)
+    if ((n == 17 && memcmp(s, "[no Python stack]", 17) == 0) ||
+        (n == 20 && memcmp(s, "[allocator rounding]", 20) == 0))
         return COMPARE_KIND_NO_STACK;
     return COMPARE_KIND_PYTHON;
 }

@@ -71,7 +71,7 @@ int model_init(model_t *m)
     keymap_init(&m->frame_index);
     keymap_init(&m->thread_index);
     keymap_init(&m->tally_index);
-    m->no_stack_frame = MODEL_NONE;
+    m->no_stack_frame = m->rounding_frame = MODEL_NONE;
     if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0 ||
         calltree_init(&m->mem) < 0)
         return -ENOMEM;
@@ -230,18 +230,18 @@ static uint64_t model_sat_add(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* The [no Python stack] frame, created on first use. */
-static int model_no_stack_frame(model_t *m, uint32_t *frame)
+/* The memory tree's root-level frame LABEL, kept in *SLOT, created on
+ * first use. */
+static int model_mem_label(model_t *m, uint32_t *slot, const char *label, uint32_t *node)
 {
-    if (m->no_stack_frame == MODEL_NONE) {
+    if (*slot == MODEL_NONE) {
         if (m->nframes >= MODEL_NONE - 1)
             return -EINVAL;
-        if (model_push_label(m, MODEL_NO_PYTHON_STACK, MODEL_FRAME_NO_STACK) < 0)
+        if (model_push_label(m, label, MODEL_FRAME_NO_STACK) < 0)
             return -ENOMEM;
-        m->no_stack_frame = (uint32_t)(m->nframes - 1);
+        *slot = (uint32_t)(m->nframes - 1);
     }
-    *frame = m->no_stack_frame;
-    return 0;
+    return calltree_child(&m->mem, CALLTREE_ROOT, *slot, node);
 }
 
 /* The file's peak snapshot into the memory tree, and its series. */
@@ -279,11 +279,13 @@ static int model_merge_memory(model_merge_t *c)
         return -ENOMEM;
     for (size_t i = 0; i < f->nmem_entries; i++) {
         const rawread_mem_entry_t *e = &f->mem_entries[i];
-        uint32_t node, frame;
+        uint32_t node;
         int rc;
-        if (e->stack == RAWREAD_NONE) {
-            if ((rc = model_no_stack_frame(m, &frame)) < 0 ||
-                (rc = calltree_child(&m->mem, CALLTREE_ROOT, frame, &node)) < 0)
+        if (e->kind == RAW_MEM_ROUNDING) {
+            if ((rc = model_mem_label(m, &m->rounding_frame, MODEL_ROUNDING, &node)) < 0)
+                return rc;
+        } else if (e->stack == RAWREAD_NONE) {
+            if ((rc = model_mem_label(m, &m->no_stack_frame, MODEL_NO_PYTHON_STACK, &node)) < 0)
                 return rc;
         } else if ((rc = model_tree_stack(c, &m->mem, c->mem_node_of, e->stack, &node)) < 0) {
             return rc;

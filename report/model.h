@@ -3,7 +3,7 @@
  * tree keyed by path (root -> Python frames -> state leaf), one peak-memory
  * call tree (root -> Python frames, values in bytes, from each process's last
  * MEM_PEAK; allocations without a Python stack under one `[no Python stack]`
- * frame), the memory series of all processes summed, the processes and their
+ * frame, malloc's rounding of requests under one `[allocator rounding]`), the memory series of all processes summed, the processes and their
  * threads with timeline spans and per-thread sample tallies, the notes, and
  * the summary figures.
  *
@@ -29,12 +29,14 @@
 #define MODEL_MEM_SERIES_MAX 20000u      /* points of the merged memory series */
 #define MODEL_NO_RSS UINT64_MAX          /* no RSS reading (yet) at this point */
 #define MODEL_NO_PYTHON_STACK "[no Python stack]"
+#define MODEL_ROUNDING "[allocator rounding]"
 
 typedef enum model_frame_kind {
     MODEL_FRAME_PYTHON = 0,
     MODEL_FRAME_RUNNING = 1,     /* [running] */
     MODEL_FRAME_WAITING = 2,     /* [waiting] and [waiting: REASON] */
-    MODEL_FRAME_NO_STACK = 3,    /* [no Python stack]: memory allocated outside Python */
+    MODEL_FRAME_NO_STACK = 3,    /* [no Python stack], [allocator rounding]: memory not
+                                  * requested by Python code */
 } model_frame_kind_t;
 
 typedef struct model_frame {
@@ -156,6 +158,7 @@ typedef struct model {
     calltree_t perf;
     calltree_t mem;              /* the peak-memory tree, values in bytes (set by finish) */
     uint32_t no_stack_frame;     /* the [no Python stack] frame, MODEL_NONE until used */
+    uint32_t rounding_frame;     /* the [allocator rounding] frame, likewise */
     int has_memory;              /* some process had memory records */
     model_mem_point_t *mem_series; size_t nmem_series;   /* merged, built by finish */
     model_process_t *procs; size_t nprocs, procs_cap;

@@ -36,7 +36,7 @@ typedef struct rawread_ctx {
     uint64_t undefined_points;
     uint64_t bad_state_points;
     uint64_t undefined_mem_entries; /* MEM_PEAK entries with an undefined stack */
-    uint64_t bad_mem_values;       /* memory points or entries over RAWREAD_MEM_BYTES_MAX */
+    uint64_t bad_mem_values;       /* memory points or entries over RAWREAD_MEM_BYTES_MAX, entries of an unknown kind */
     uint64_t bad_records;          /* known type, wrong length or bad id */
     uint64_t unknown_records;
 } rawread_ctx_t;
@@ -386,13 +386,15 @@ static int rawread_mem_peak(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     rawread_seen(f, f->mem_peak.t_ns);
     p += head;
     for (size_t i = 0; i < n; i++, p += elem) {
-        uint32_t stack;
+        uint32_t stack, kind = rd32(p + 4);
         uint64_t bytes = rd64(p + 8);
-        if (bytes > RAWREAD_MEM_BYTES_MAX) {
+        if (bytes > RAWREAD_MEM_BYTES_MAX || kind > RAW_MEM_ROUNDING) {
             c->bad_mem_values++;
             continue;
         }
-        if (!rawread_sample_stack(c, rd32(p), &stack)) {
+        if (kind == RAW_MEM_ROUNDING) {
+            stack = RAWREAD_NONE;
+        } else if (!rawread_sample_stack(c, rd32(p), &stack)) {
             c->undefined_mem_entries++;
             continue;
         }
@@ -400,6 +402,7 @@ static int rawread_mem_peak(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
             continue;
         rawread_mem_entry_t *o = &f->mem_entries[f->nmem_entries++];
         o->stack = stack;
+        o->kind = (uint8_t)kind;
         o->bytes = bytes;
     }
     return 0;
@@ -490,7 +493,7 @@ static void rawread_summarise(rawread_ctx_t *c)
         rawread_problem(f, "%llu peak-memory entries dropped: their stack was never defined",
                         (unsigned long long)c->undefined_mem_entries);
     if (c->bad_mem_values)
-        rawread_problem(f, "%llu memory points or peak entries dropped: absurd byte counts",
+        rawread_problem(f, "%llu memory points or peak entries dropped: absurd byte counts or unknown kinds",
                         (unsigned long long)c->bad_mem_values);
     if (c->bad_records)
         rawread_problem(f, "%llu malformed records skipped (bad length or undefined id)",

@@ -67,6 +67,7 @@ typedef struct rawread_point {
 /* One entry of a process's peak-memory snapshot (RAW_MEM_PEAK). */
 typedef struct rawread_mem_entry {
     uint32_t stack;                  /* index into stacks, RAWREAD_NONE: no Python frames */
+    uint8_t kind;                    /* raw_mem_kind_t; RAW_MEM_ROUNDING has no stack */
     uint64_t bytes;                  /* at most RAWREAD_MEM_BYTES_MAX */
 } rawread_mem_entry_t;
 

@@ -320,6 +320,22 @@ static void test_memory_records(void)
     rawread_free(&f);
     rawbuild_free(&b);
 
+    /* kinds: the allocator's rounding has no stack (even an undefined id is
+     * fine); a kind this reader does not know is dropped and noted */
+    mem_base(&b);
+    const uint32_t st3[] = { 77, 1, 2 };
+    rawbuild_mem_peak(&b, 10, 600, 0, st3, by, 3);
+    b.data[b.len - 48 + 4] = RAW_MEM_ROUNDING;
+    b.data[b.len - 16 + 4] = 9;
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && f.partial, "unknown kind: partial");
+    CHECK(f.nmem_entries == 2 && f.mem_entries[0].kind == RAW_MEM_ROUNDING &&
+          f.mem_entries[0].stack == RAWREAD_NONE && f.mem_entries[0].bytes == 100 &&
+          f.mem_entries[1].kind == RAW_MEM_REQUESTED && f.mem_entries[1].bytes == 200,
+          "rounding kept, unknown kind dropped: %zu", f.nmem_entries);
+    CHECK(has_problem(&f, "unknown kinds"), "unknown kind noted");
+    rawread_free(&f);
+    rawbuild_free(&b);
+
     /* an entry with absurd bytes is dropped; zero bytes is skipped quietly */
     mem_base(&b);
     const uint64_t by2[] = { 1ull << 51, 0, 5 };
