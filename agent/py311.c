@@ -65,18 +65,24 @@ int pyread_thread_of(uintptr_t tstate, pyread_thread_t *out) {
     return 0;
 }
 
-/* Re-reads the thread states found last time, all in one system call, and
- * checks that they still form the whole chain from HEAD. */
-static int pyread_threads_again(uintptr_t head, pyread_thread_t *out, int n) {
+/* Re-reads the thread states found last time and the head of the
+ * interpreter INTERP's thread list, all in one system call, and checks that
+ * they still form the whole chain from that head. */
+static int pyread_threads_again(uintptr_t interp, pyread_thread_t *out, int n) {
     enum { BATCH = 64 };
     static PyThreadState states[BATCH];
-    struct iovec local[BATCH], remote[BATCH];
-    if (n <= 0 || n > BATCH || out[0].tstate != head) return -1;
+    struct iovec local[BATCH + 1], remote[BATCH + 1];
+    uintptr_t head = 0;
+    if (!interp || n <= 0 || n > BATCH) return -1;
+    local[0] = (struct iovec){&head, sizeof head};
+    remote[0] = (struct iovec){(void *)(interp + offsetof(PyInterpreterState, threads.head)), sizeof head};
     for (int i = 0; i < n; i++) {
-        local[i] = (struct iovec){&states[i], sizeof states[i]};
-        remote[i] = (struct iovec){(void *)out[i].tstate, sizeof states[i]};
+        local[i + 1] = (struct iovec){&states[i], sizeof states[i]};
+        remote[i + 1] = (struct iovec){(void *)out[i].tstate, sizeof states[i]};
     }
-    if (memread_vector(local, remote, n) != (long)(n * sizeof states[0])) return -1;
+    if (memread_vector(local, remote, n + 1) != (long)(sizeof head + n * sizeof states[0]) ||
+        head != out[0].tstate)
+        return -1;
     for (int i = 0; i < n; i++) {
         uintptr_t next = i + 1 < n ? out[i + 1].tstate : 0;
         if ((uintptr_t)states[i].next != next) return -1;
@@ -86,11 +92,16 @@ static int pyread_threads_again(uintptr_t head, pyread_thread_t *out, int n) {
 }
 
 int pyread_threads(pyread_thread_t *out, int n_prev, int max) {
-    uintptr_t interp = pyread_main_interp(), ts = 0;
+    /* The main interpreter found last time: it lives as long as the
+     * interpreter, and if it has gone the chain check fails and it is
+     * looked up again. */
+    static uintptr_t interp;
+    int again = pyread_threads_again(interp, out, n_prev);
+    if (again >= 0) return again;
+    uintptr_t ts = 0;
+    interp = pyread_main_interp();
     if (!interp) return 0;
     if (memread_word(interp + offsetof(PyInterpreterState, threads.head), &ts) != 0) return -1;
-    int again = pyread_threads_again(ts, out, n_prev);
-    if (again >= 0) return again;
     int n = 0;
     while (ts && n < max) {
         PyThreadState t;
