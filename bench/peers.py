@@ -135,6 +135,11 @@ TOOLS["radiograph-no-memory"] = (
     lambda o, j: [str(RADIOGRAPH), "run", "-q", "--no-memory", "-o", str(o / "radiograph"), "--", str(VPY),
                   *_script_args(j)],
     "radiograph run -q --no-memory -o DIR -- python JOB")
+# Not in the default set either: the unprofiled job run a second time, in the
+# same shuffled order as the tools. Its ratio to the baseline is what this
+# machine's noise alone makes of a tool that costs nothing
+# (--only radiograph,py-spy,unprofiled).
+TOOLS["unprofiled"] = (lambda o, j: [str(VPY), *_script_args(j)], "python JOB, a second time: the noise floor")
 
 
 def sampler_share(out):
@@ -727,6 +732,14 @@ def targets(ov):
     above = [w for w, m in meds.items() if m > 1.03]
     if above:
         out.append("- workloads over 1.03×: " + ", ".join(f"{w} {meds[w]:.2f}" for w in above))
+    noise = {w: r["unprofiled"]["wall_ratio"] for w, r in ov.items() if "wall_ratio" in r.get("unprofiled", {})}
+    if noise:
+        nm = {w: n["median"] for w, n in noise.items()}
+        lo, hi = min(nm, key=nm.get), max(nm, key=nm.get)
+        within = [w for w in meds if w in nm and meds[w] <= nm[hi]]
+        out.append(f"- noise floor: the unprofiled job against itself has per-workload medians from "
+                   f"{nm[lo]:.2f} ({lo}) to {nm[hi]:.2f} ({hi}), median {statistics.median(nm.values()):.2f}; "
+                   f"radiograph's median is within that top on {len(within)} of {len(meds)} workloads")
     vs = [(w, meds[w], ov[w]["py-spy"]["wall_ratio"]["median"]) for w in meds
           if "wall_ratio" in ov[w].get("py-spy", {})]
     if vs:
@@ -778,7 +791,7 @@ def accuracy_tables(acc, tools):
                 if r.get("per_process_peaks"):
                     peak += " (per-process files: " + " + ".join(f"{p / MB:.0f}" for p in r["per_process_peaks"]) + " MB)"
                 lines.append(f"| {t} | " + " | ".join(f"{per[f] / MB:.1f} MB" for f in funcs)
-                             + f" | {peak} | {worst:.1f} MB |")
+                             + f" | {peak} | {worst:.2f} MB |")
     mem_table("mem_peak", MEM_FUNCS, truth["mem_peak_total"], "Live at the peak",
               "mem_peak.py; a 400 MB transient freed before it; bytes each function holds at the peak")
     mem_table("mem_child", CHILD_FUNCS, 400 * MB, "A peak across two processes",
