@@ -158,6 +158,7 @@ HOOK void *calloc(size_t n, size_t size) {
 HOOK void free(void *p) {
     if (memtrack_active && p) {
         int e = errno;
+        memtrack_will_free(p);
         memtrack_free(p, hook_size(p));
         errno = e;
     }
@@ -168,6 +169,7 @@ HOOK void free(void *p) {
 HOOK void *realloc(void *old, size_t n) {
     if (!memtrack_active) return real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);
     int e = errno;
+    if (old) memtrack_will_free(old);
     size_t old_size = old ? hook_size(old) : 0;
     errno = e;
     void *p = real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);

@@ -33,7 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MT_FILTER_BITS 20                     /* 1 Mi counters */
+#define MT_FILTER_BITS 20                     /* 1 Mi counters, by address */
+#define MT_COARSE_BITS 12                     /* 4 Ki counters, by 64 KiB region */
+#define MT_COARSE_SHIFT 16
 #define MT_SERIES_MAX 4096                    /* buffered series points */
 #define MT_SERIES_EPOCH 1024u
 #define MT_PEAK_WRITE_NS 1000000000ull
@@ -55,7 +57,10 @@ static __thread uint32_t mt_inherited_gen __attribute__((tls_model("initial-exec
 static struct {
     uint64_t R;
     void *(*tstate_of)(void);
-    uint8_t *filter;                  /* counting filter of sampled addresses */
+    /* Counting filters of the sampled blocks' addresses, read without the
+     * lock by every free: a coarse one (4 KiB, stays in the cache) that rules
+     * out whole regions with no sampled block, then a fine one. */
+    uint8_t *filter, *coarse;
     _Atomic uint32_t gen;             /* bumped at fork: thread caches reset */
     pthread_mutex_t lock;
     livemap_t blocks;                 /* sampled blocks: addr -> weight, stack */
@@ -86,14 +91,37 @@ static size_t mt_slot(uintptr_t p) {
     return (size_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS));
 }
 
+static size_t mt_coarse_slot(uintptr_t p) {
+    return (size_t)(((uint64_t)(p >> MT_COARSE_SHIFT) * 0x9E3779B97F4A7C15ull) >> (64 - MT_COARSE_BITS));
+}
+
+/* Counter C moves by DELTA; one at 255 stays there (it may stand for more).
+ * Writers hold mt.lock. */
+static void mt_count(uint8_t *c, int delta) {
+    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    if (v < 255) __atomic_store_n(c, (uint8_t)(v + delta), __ATOMIC_RELAXED);
+}
+
+static void mt_filter_move(uintptr_t p, int delta) {
+    mt_count(&mt.filter[mt_slot(p)], delta);
+    mt_count(&mt.coarse[mt_coarse_slot(p)], delta);
+}
+
+/* 0 if no sampled block can start at P. */
+static int mt_maybe_sampled(uintptr_t p) {
+    return mt.filter && __atomic_load_n(&mt.coarse[mt_coarse_slot(p)], __ATOMIC_RELAXED) &&
+           __atomic_load_n(&mt.filter[mt_slot(p)], __ATOMIC_RELAXED);
+}
+
 int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree) {
     mt.R = sample_bytes ? sample_bytes : 1;
     if (treepeak_attach(tree) != 0) return -1;
     atomic_store(&mt.snap_gen, treepeak_generation());
     mt.tstate_of = tstate_of;
-    void *f = mmap(NULL, (size_t)1 << MT_FILTER_BITS, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *f = mmap(NULL, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS),
+                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (f == MAP_FAILED) return -1;
+    mt.coarse = f + ((size_t)1 << MT_FILTER_BITS);
     mt.filter = f;
     htab_init(&mt.live, 1u << 22);
     mt.stride = 1;
@@ -276,24 +304,22 @@ static void mt_record(void *p, size_t size, size_t requested) {
     livemap_entry_t old;
     if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {   /* a stale entry */
         mt_live_add(&old, -1);
-        __atomic_fetch_sub(&mt.filter[mt_slot(old.addr)], 1, __ATOMIC_RELAXED);
+        mt_filter_move(old.addr, -1);
     }
     if (livemap_put(&mt.blocks, &e) == 0) {
         mt_live_add(&e, 1);
-        uint8_t *c = &mt.filter[mt_slot((uintptr_t)p)];
-        if (__atomic_load_n(c, __ATOMIC_RELAXED) < 255) __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+        mt_filter_move(e.addr, 1);
     }
     pthread_mutex_unlock(&mt.lock);
 }
 
 static void mt_forget(void *p) {
-    if (!mt.filter || !__atomic_load_n(&mt.filter[mt_slot((uintptr_t)p)], __ATOMIC_RELAXED)) return;
+    if (!mt_maybe_sampled((uintptr_t)p)) return;
     pthread_mutex_lock(&mt.lock);
     livemap_entry_t old;
     if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {
         mt_live_add(&old, -1);
-        uint8_t *c = &mt.filter[mt_slot(old.addr)];
-        if (__atomic_load_n(c, __ATOMIC_RELAXED) < 255) __atomic_fetch_sub(c, 1, __ATOMIC_RELAXED);
+        mt_filter_move(old.addr, -1);
     }
     pthread_mutex_unlock(&mt.lock);
 }
@@ -315,6 +341,15 @@ static void mt_release(void *p, size_t bytes) {
     mt_total_add(-(int64_t)bytes);
     mt_check_peak_own(own);
     mt_forget(p);
+}
+
+void memtrack_will_free(const void *p) {
+    /* The fine filter's probe misses the cache more often than not (1 MiB
+     * of counters, read at random): where the coarse one cannot rule P out,
+     * start that load now, so that it overlaps malloc_usable_size and the
+     * locked counter updates, which no later load could pass. */
+    if (mt.filter && __atomic_load_n(&mt.coarse[mt_coarse_slot((uintptr_t)p)], __ATOMIC_RELAXED))
+        __builtin_prefetch(&mt.filter[mt_slot((uintptr_t)p)]);
 }
 
 void memtrack_free(void *p, size_t size) {
@@ -520,7 +555,7 @@ void memtrack_fork_child(void) {
     mt.exact = mt.sampled = 0;
     mt.rounding[0] = mt.rounding[1] = 0;
     mt.forked = 1;
-    if (mt.filter) memset(mt.filter, 0, (size_t)1 << MT_FILTER_BITS);
+    if (mt.filter) memset(mt.filter, 0, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS));
     atomic_fetch_add(&mt.gen, 1);
     treepeak_fork_child();
     mt.nsnap = 0;

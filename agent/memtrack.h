@@ -46,6 +46,10 @@ extern int memtrack_python_ready;
 void memtrack_alloc(void *p, size_t size, size_t requested);
 void memtrack_free(void *p, size_t size);
 
+/* Called first thing on the way to memtrack_free(P, ...): a hint, no effect
+ * on what is counted. */
+void memtrack_will_free(const void *p);
+
 /* An anonymous mapping of LEN bytes appeared at P; a range was unmapped;
  * a mapping moved or changed size. */
 void memtrack_map(void *p, size_t len);
