@@ -611,7 +611,13 @@ def accuracy(tools, runs, tmp):
             cpu[t] = attempt(t, b, p, [ACC / "cpu_shares.py"])
             if "runs" in cpu[t]:
                 runs_ = [x for x in cpu[t]["runs"] if x]
-                cpu[t]["shares"] = {k: statistics.median(x[k] for x in runs_) for k in CPU_FUNCS} if runs_ else None
+                # The mean over runs, not the median: each run's share is a
+                # binomial estimate from a few hundred samples, and the mean
+                # pools them (its standard error is kept to show that noise).
+                cpu[t]["shares"] = {k: statistics.fmean(x[k] for x in runs_) for k in CPU_FUNCS} if runs_ else None
+                if len(runs_) > 1:
+                    cpu[t]["stderr"] = max(statistics.stdev(x[k] for x in runs_) / len(runs_) ** 0.5
+                                           for k in CPU_FUNCS)
         elif t in NOT_MEASURED["cpu"]:
             cpu[t] = {"na": NOT_MEASURED["cpu"][t]}
         print(f"  cpu shares    {t:22s} {cpu.get(t)}", flush=True)
@@ -753,8 +759,9 @@ def accuracy_tables(acc, tools):
     lines = []
     truth = acc["truth"]
     ct = truth["cpu_shares"]
-    lines.append("\n**CPU shares** (cpu_shares.py; share of the three functions' time, inclusive; "
-                 "truth = the job's own thread_time(), unprofiled)\n")
+    lines.append("\n**CPU shares** (cpu_shares.py; share of the three functions' time, inclusive, mean over "
+                 "runs; truth = the job's own thread_time(), unprofiled; ± = the largest standard error of "
+                 "the mean)\n")
     lines.append("| tool | " + " | ".join(CPU_FUNCS) + " | worst error |")
     lines.append("|---|" + "---|" * (len(CPU_FUNCS) + 1))
     lines.append("| **truth** | " + " | ".join(f"{100 * ct[f]:.1f}%" for f in CPU_FUNCS) + " | |")
@@ -769,8 +776,9 @@ def accuracy_tables(acc, tools):
         else:
             s = r["shares"]
             worst = max(abs(s[f] - ct[f]) for f in CPU_FUNCS)
+            se = f" (± {100 * r['stderr']:.1f})" if "stderr" in r else ""
             lines.append(f"| {t} | " + " | ".join(f"{100 * s[f]:.1f}%" for f in CPU_FUNCS)
-                         + f" | {100 * worst:.1f} pts |")
+                         + f" | {100 * worst:.1f} pts{se} |")
 
     def mem_table(key, funcs, tpeak, title, detail):
         lines.append(f"\n**{title}** ({detail})\n")
