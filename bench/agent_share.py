@@ -1,13 +1,26 @@
 """The agent's share of a run's CPU, from perf: every workload once under
-`perf record` (cpu-clock, call graphs), then the children share of the
-sampler thread (sampler_main) and of the allocation hooks (memtrack_*),
-kernel time they cause included. Unlike a wall-clock ratio, this barely
-moves with the load on a shared machine.
+`perf record` (cpu-clock, call graphs), and each CPU sample put down to
+radiograph or to the job. Unlike a wall-clock ratio, this barely moves with
+the load on a shared machine.
 
-    python3 bench/agent_share.py [--only W,...]     (needs `perf`)
+radiograph's share is
+- the sampler thread: every sample under sampler_main;
+- the allocation hooks: samples whose innermost frame is radiograph's code
+  (the interposed malloc & co themselves, the filters, the live tables),
+  or that radiograph's internals called into (the kernel, libc: locks,
+  process_vm_readv, malloc_usable_size from a hook).
+The real allocator's work under an interposed malloc is the job's: it would
+run without radiograph too.
+
+    python3 bench/agent_share.py [--only W,...]     our six workloads, this python
+    python3 bench/agent_share.py --peers [--only W,...]
+        the 17 workloads of bench/peers.py, with its venv's python (run
+        bench/peers.py once first to make the venv)
+
+Needs `perf`.
 """
 import argparse
-import re
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -18,41 +31,92 @@ ROOT = Path(__file__).resolve().parents[1]
 RADIOGRAPH = ROOT / "build" / "radiograph"
 WORKLOADS = ROOT / "bench" / "workloads"
 NAMES = ["cpu_single", "cpu_threads", "alloc_objects", "json_roundtrip", "numpy_arrays", "multi_process"]
-HOOKS = {"memtrack_alloc", "memtrack_free", "memtrack_realloc", "memtrack_map", "memtrack_map.part.0",
-         "memtrack_unmap", "memtrack_creator_stack"}
+AGENT = "libradiograph_agent.so"
+# radiograph's internals: what they call is radiograph's cost. (The
+# interposed malloc & co are not here: what they call is the allocator.)
+INTERNAL = ("memtrack_", "mt_", "stacks_", "pyread_", "memread_", "livemap_", "treepeak_", "htab_",
+            "rawwrite_", "tasks_", "procfd_", "budget_", "sampler_", "hook_thread_main")
 
 
-def share(name, tmp):
+def classify(stack):
+    """'sampler', 'hooks' or 'job' for one sample: STACK is innermost first,
+    (symbol, dso) pairs."""
+    if any(sym == "sampler_main" for sym, _ in stack):
+        return "sampler"
+    if not stack:
+        return "job"
+    sym, dso = stack[0]
+    if dso.endswith(AGENT):
+        return "hooks"
+    if sym == "malloc_usable_size" and len(stack) > 1 and stack[1][1].endswith(AGENT):
+        return "hooks"
+    for s, d in stack[1:]:
+        if d.endswith(AGENT):
+            # the first radiograph frame going outwards decides: an internal
+            # function's callees are radiograph's, a wrapper's the allocator's
+            return "hooks" if s.startswith(INTERNAL) else "job"
+    return "job"
+
+
+def samples(data):
+    """Yields each sample's stack from `perf script`."""
+    out = subprocess.run(["perf", "script", "-i", str(data), "-F", "ip,sym,dso"],
+                         capture_output=True, text=True, check=True).stdout
+    stack = []
+    for line in out.splitlines():
+        line = line.strip()
+        if not line:
+            if stack:
+                yield stack
+            stack = []
+            continue
+        parts = line.split(None, 1)
+        rest = parts[1] if len(parts) > 1 else ""
+        sym, _, dso = rest.rpartition(" (")
+        stack.append((sym.split("+")[0], dso.rstrip(")")))
+    if stack:
+        yield stack
+
+
+def share(name, argv, tmp):
     data = Path(tmp) / f"{name}.perf"
     out = Path(tmp) / f"{name}-report"
     subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "-g", "-o", str(data), "--",
-                    str(RADIOGRAPH), "run", "-q", "-o", str(out), "--", sys.executable,
-                    str(WORKLOADS / f"{name}.py")], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    rep = subprocess.run(["perf", "report", "-i", str(data), "--children", "--sort", "sym", "-g", "none"],
-                         capture_output=True, text=True, check=True).stdout
-    sampler = hooks = 0.0
-    for line in rep.splitlines():
-        m = re.match(r"\s+([\d.]+)%\s+[\d.]+%\s+\[.\]\s+(\S+)", line)
-        if m and m.group(2) == "sampler_main":
-            sampler = float(m.group(1))
-        elif m and m.group(2) in HOOKS:
-            hooks += float(m.group(1))
-    return sampler, hooks
+                    str(RADIOGRAPH), "run", "-q", "-o", str(out), "--", *argv], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    count = {"sampler": 0, "hooks": 0, "job": 0}
+    for stack in samples(data):
+        count[classify(stack)] += 1
+    total = sum(count.values()) or 1
+    shutil.rmtree(out, ignore_errors=True)
+    data.unlink()
+    return 100.0 * count["sampler"] / total, 100.0 * count["hooks"] / total
+
+
+def jobs(peers):
+    if not peers:
+        return {n: [sys.executable, str(WORKLOADS / f"{n}.py")] for n in NAMES}
+    spec = importlib.util.spec_from_file_location("peers", ROOT / "bench" / "peers.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not mod.VPY.exists():
+        sys.exit("agent_share.py: no peers venv; run python3 bench/peers.py --quick once to make it")
+    return {w: [str(mod.VPY), str(script), *args] for w, (script, args, _) in mod.WORKLOADS.items()}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only")
+    ap.add_argument("--peers", action="store_true", help="the 17 workloads of bench/peers.py")
     a = ap.parse_args()
     if not shutil.which("perf"):
         sys.exit("agent_share.py: perf is not installed (apt-get install linux-perf)")
     with tempfile.TemporaryDirectory() as tmp:
         print("| workload | agent share of CPU | sampler thread | allocation hooks |\n|---|---|---|---|")
-        for name in NAMES:
+        for name, argv in jobs(a.peers).items():
             if a.only and name not in a.only.split(","):
                 continue
-            s, h = share(name, tmp)
+            s, h = share(name, argv, tmp)
             print(f"| {name} | {s + h:.2f}% | {s:.2f}% | {h:.2f}% |", flush=True)
 
 
