@@ -89,10 +89,12 @@ def main():
             peaks.append(summary["peak_memory_bytes"])
     result = {}
     for fn, errs in errors.items():
+        sd = statistics.stdev(errs) if len(errs) > 1 else 0.0
         result[fn] = {"truth_mb": TRUTH[fn] / MB, "mean_error_pct": 100 * statistics.mean(errs),
-                      "max_abs_error_pct": 100 * max(abs(e) for e in errs)}
+                      "max_abs_error_pct": 100 * max(abs(e) for e in errs), "sd_pct": 100 * sd,
+                      "errors_pct": [100 * e for e in errs]}
         print(f"{fn:14s} truth {TRUTH[fn] / MB:.1f} MB: mean error {100 * statistics.mean(errs):+.2f}%, "
-              f"worst {100 * max(abs(e) for e in errs):.2f}% over {a.runs} runs")
+              f"sd {100 * sd:.2f}%, worst {100 * max(abs(e) for e in errs):.2f}% over {a.runs} runs")
     base = 850 * MB
     print(f"peak_memory_bytes: median {statistics.median(peaks) / MB:.1f} MB "
           f"(held blocks {base / MB:.0f} MB + the interpreter's own)")
