@@ -229,20 +229,33 @@ static size_t pyread_put_utf8(char *buf, size_t cap, size_t n, uint32_t ch) {
     return k;
 }
 
-int pyread_string(uintptr_t str, char *buf, size_t cap) {
-    PyCompactUnicodeObject u;
-    if (cap == 0 || memread_copy(&u, str, sizeof u) != 0) return -1;
-    PyASCIIObject *a = &u._base;
+/* Where a str's characters are, from its head U at STR: *DATA, *CHARS
+ * (at most 512 are taken), *KIND. -1 if it is not a compact, ready str. */
+static int pyread_string_layout(const PyCompactUnicodeObject *u, uintptr_t str, uintptr_t *data,
+                                size_t *chars, unsigned *kind) {
+    const PyASCIIObject *a = &u->_base;
     if (!a->state.compact || !a->state.ready || a->length < 0) return -1;
-    unsigned kind = a->state.kind;
-    if (kind != 1 && kind != 2 && kind != 4) return -1;
-    uintptr_t data = str + (a->state.ascii ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject));
-    size_t len = (size_t)a->length, chars = len < 512 ? len : 512;
-    uint8_t raw[512 * 4];
-    if (chars && memread_copy(raw, data, chars * kind) != 0) return -1;
+    *kind = a->state.kind;
+    if (*kind != 1 && *kind != 2 && *kind != 4) return -1;
+    *data = str + (a->state.ascii ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject));
+    *chars = (size_t)a->length < 512 ? (size_t)a->length : 512;
+    return 0;
+}
+
+/* CHARS characters of KIND bytes at RAW, as UTF-8 into BUF. */
+static int pyread_string_decode(const uint8_t *raw, size_t chars, unsigned kind, char *buf, size_t cap) {
     size_t n = 0;
     for (size_t i = 0; i < chars; i++) {
-        uint32_t ch = kind == 1 ? raw[i] : kind == 2 ? ((uint16_t *)raw)[i] : ((uint32_t *)raw)[i];
+        uint32_t ch;
+        if (kind == 1) {
+            ch = raw[i];
+        } else if (kind == 2) {
+            uint16_t v;
+            memcpy(&v, raw + 2 * i, sizeof v);
+            ch = v;
+        } else {
+            memcpy(&ch, raw + 4 * i, sizeof ch);
+        }
         if (ch > 0x10FFFF || (ch >= 0xD800 && ch < 0xE000)) ch = 0xFFFD;
         size_t k = pyread_put_utf8(buf, cap, n, ch);
         if (!k) break;
@@ -252,6 +265,18 @@ int pyread_string(uintptr_t str, char *buf, size_t cap) {
     return (int)n;
 }
 
+int pyread_string(uintptr_t str, char *buf, size_t cap) {
+    PyCompactUnicodeObject u;
+    uintptr_t data;
+    size_t chars;
+    unsigned kind;
+    if (cap == 0 || memread_copy(&u, str, sizeof u) != 0) return -1;
+    if (pyread_string_layout(&u, str, &data, &chars, &kind) != 0) return -1;
+    uint8_t raw[512 * 4];
+    if (chars && memread_copy(raw, data, chars * kind) != 0) return -1;
+    return pyread_string_decode(raw, chars, kind, buf, cap);
+}
+
 int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap) {
     PyBytesObject b;
     if (memread_copy(&b, bytes, offsetof(PyBytesObject, ob_sval)) != 0) return -1;
@@ -259,4 +284,53 @@ int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap) {
     size_t len = (size_t)Py_SIZE((PyObject *)&b);
     if (len && memread_copy(buf, bytes + offsetof(PyBytesObject, ob_sval), len) != 0) return -1;
     return (int)len;
+}
+
+/* The str at STR from WIN, GOT bytes read from STR on; or, if its
+ * characters lie beyond them, read on its own. */
+static int pyread_string_in(const uint8_t *win, size_t got, uintptr_t str, char *buf, size_t cap) {
+    PyCompactUnicodeObject u;
+    uintptr_t data;
+    size_t chars;
+    unsigned kind;
+    if (cap == 0 || got < sizeof u) return pyread_string(str, buf, cap);
+    memcpy(&u, win, sizeof u);
+    if (pyread_string_layout(&u, str, &data, &chars, &kind) != 0) return -1;
+    size_t off = (size_t)(data - str);
+    if (off + chars * kind > got) return pyread_string(str, buf, cap);
+    uint8_t raw[512 * 4];
+    memcpy(raw, win + off, chars * kind);
+    return pyread_string_decode(raw, chars, kind, buf, cap);
+}
+
+int pyread_code_texts(const pyread_code_t *c, char *name, size_t name_cap, char *file,
+                      size_t file_cap, uint8_t *table, size_t table_cap, int lens[3]) {
+    enum { STR_WIN = 256, TABLE_WIN = 1024 };
+    static uint8_t win[2 * STR_WIN + TABLE_WIN];
+    struct iovec local[3] = {{win, STR_WIN}, {win + STR_WIN, STR_WIN}, {win + 2 * STR_WIN, TABLE_WIN}};
+    struct iovec remote[3] = {{(void *)c->qualname, STR_WIN}, {(void *)c->filename, STR_WIN},
+                              {(void *)c->linetable, TABLE_WIN}};
+    long got = c->qualname < 4096 || c->filename < 4096 || c->linetable < 4096
+                   ? -1 : memread_vector(local, remote, 3);
+    if (got != (long)sizeof win) {
+        /* A window ran into unmapped memory (an object near the end of a
+         * mapping): each object on its own, to its exact length. */
+        lens[0] = pyread_string(c->qualname, name, name_cap);
+        lens[1] = pyread_string(c->filename, file, file_cap);
+        lens[2] = pyread_bytes(c->linetable, table, table_cap);
+        return 0;
+    }
+    lens[0] = pyread_string_in(win, STR_WIN, c->qualname, name, name_cap);
+    lens[1] = pyread_string_in(win + STR_WIN, STR_WIN, c->filename, file, file_cap);
+    PyBytesObject b;
+    memcpy(&b, win + 2 * STR_WIN, offsetof(PyBytesObject, ob_sval));
+    Py_ssize_t len = Py_SIZE((PyObject *)&b);
+    if (len < 0 || (size_t)len > table_cap) lens[2] = -1;
+    else if (offsetof(PyBytesObject, ob_sval) + (size_t)len > TABLE_WIN)
+        lens[2] = pyread_bytes(c->linetable, table, table_cap);
+    else {
+        memcpy(table, win + 2 * STR_WIN + offsetof(PyBytesObject, ob_sval), (size_t)len);
+        lens[2] = (int)len;
+    }
+    return 0;
 }

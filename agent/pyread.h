@@ -87,4 +87,12 @@ int pyread_string(uintptr_t str, char *buf, size_t cap);
  * length copied, or -1 (unreadable or longer than CAP). */
 int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap);
 
+/* What a code object C seen for the first time needs read: its qualname and
+ * file name (as pyread_string, into NAME and FILE) and its line table (as
+ * pyread_bytes, into TABLE). One system call for the three when each fits
+ * in a window read from its start (the common case); else each on its own.
+ * LENS gets the three lengths, -1 where a read failed. Returns 0. */
+int pyread_code_texts(const pyread_code_t *c, char *name, size_t name_cap, char *file,
+                      size_t file_cap, uint8_t *table, size_t table_cap, int lens[3]);
+
 #endif

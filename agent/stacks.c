@@ -98,13 +98,6 @@ static int stacks_same_code(const pyread_code_t *a, const pyread_code_t *b) {
            a->code_start == b->code_start;
 }
 
-static uint32_t stacks_string_of(uintptr_t obj) {
-    char buf[1024];
-    int n = pyread_string(obj, buf, sizeof buf);
-    if (n < 0) return 0;
-    return stacks_string(buf, (size_t)n);
-}
-
 /* The cached description of the code object at ADDR, or NULL if it cannot
  * be read (the sample is torn). */
 static stacks_code_t *stacks_code(uintptr_t addr, const pyread_code_t *nowp) {
@@ -118,11 +111,15 @@ static stacks_code_t *stacks_code(uintptr_t addr, const pyread_code_t *nowp) {
     stacks_code_t fresh;
     memset(&fresh, 0, sizeof fresh);
     fresh.snap = now;
-    fresh.name = stacks_string_of(now.qualname);
-    fresh.file = stacks_string_of(now.filename);
-    if (!fresh.name || !fresh.file) return NULL;
+    static char name[1024], file[1024];
     static uint8_t table[STACKS_MAX_LINETABLE];
-    int len = pyread_bytes(now.linetable, table, sizeof table);
+    int lens[3];
+    pyread_code_texts(&now, name, sizeof name, file, sizeof file, table, sizeof table, lens);
+    if (lens[0] < 0 || lens[1] < 0) return NULL;
+    fresh.name = stacks_string(name, (size_t)lens[0]);
+    fresh.file = stacks_string(file, (size_t)lens[1]);
+    if (!fresh.name || !fresh.file) return NULL;
+    int len = lens[2];
     if (len > 0) {
         fresh.table = arena_alloc((size_t)len);
         if (fresh.table) {

@@ -189,6 +189,47 @@ def test_deep_recursion_and_exotic_names(run):
     assert "</script><img" not in html
 
 
+def test_long_names_and_line_tables_read_whole(run):
+    """A code object's name, file name and line table are read in one go
+    when each fits a small window, else each on its own: names of 2- and
+    4-byte characters longer than the window, and a function whose line
+    table is longer than its window, must come out whole and right."""
+    long_body = "\n".join(f"            x{i} = {i}" for i in range(400))
+    r = run(f"""
+        def spin():
+            s = 0
+            for i in range(2_500_000):
+                s += i
+            return s
+        def make(name):
+            def f():
+                return spin()
+            f.__code__ = f.__code__.replace(co_qualname=name)
+            return f
+        make("λ" * 300)()
+        make("𝔘" * 70 + "_astral")()
+        def long_function():
+{long_body}
+            s = 0
+            for i in range(2_500_000):
+                s += i
+            return s
+        long_function()
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    text = (r.report / "performance.folded").read_text(encoding="utf-8")
+    assert "λ" * 300 + " (" in text
+    assert "𝔘" * 70 + "_astral (" in text
+    # the hot loop comes after the 400 assignments: a line table read wrong
+    # or not at all would put it elsewhere, or at line 0
+    lines = {}
+    for line in text.splitlines():
+        m = re.search(r"long_function \([^)]*:(\d+)\)", line)
+        if m:
+            lines[int(m.group(1))] = lines.get(int(m.group(1)), 0) + int(line.rpartition(" ")[2])
+    assert lines and max(lines, key=lines.get) > 400, lines
+
+
 CPU_STARVED = """
 import multiprocessing as mp, sys
 def burn(n):
