@@ -820,9 +820,14 @@ def main():
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--json", default=str(OUT))
     ap.add_argument("--tables", metavar="JSON", help="print the tables of a saved result and exit")
+    ap.add_argument("--pool", metavar="JSON", nargs="+",
+                    help="print the overhead tables of several saved runs' rounds taken together, and exit")
     a = ap.parse_args()
     if a.tables:
         print_tables(json.loads(Path(a.tables).read_text()))
+        return
+    if a.pool:
+        print_tables(pool([json.loads(Path(f).read_text()) for f in a.pool]))
         return
 
     tools = TOOL_ORDER
@@ -868,6 +873,19 @@ def main():
     Path(a.json).write_text(json.dumps(result, indent=2, default=str))
     print_tables(result)
     print(f"\npeers: results in {a.json}")
+
+
+def pool(results):
+    """Several saved runs as one: each workload's rounds of every run, for
+    the tools and workloads all of them measured. On a noisy machine the
+    median of 27 rounds says what three medians of 9 cannot."""
+    tools = [t for t in results[0]["tools"] if all(t in r["tools"] for r in results)]
+    workloads = [w for w in results[0]["overhead_runs"] if all(w in r.get("overhead_runs", {}) for r in results)]
+    data = {w: {k: [x for r in results for x in r["overhead_runs"][w].get(k, [])] for k in ["baseline", *tools]}
+            for w in workloads}
+    return {"tools": {t: results[0]["tools"][t] for t in tools},
+            "rounds": sum(r.get("rounds", 0) for r in results),
+            "overhead": summarize_overhead(data, tools, {})}
 
 
 def print_tables(result):
