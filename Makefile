@@ -16,7 +16,7 @@ demo: build
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q -rfE tests
 
 bench: build
 	$(PYTHON) bench/run.py
