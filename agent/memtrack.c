@@ -107,10 +107,15 @@ static void mt_filter_move(uintptr_t p, int delta) {
     mt_count(&mt.coarse[mt_coarse_slot(p)], delta);
 }
 
+/* 0 if the coarse filter rules out a sampled block at P (and before
+ * tracking started: no filter). */
+static int mt_coarse_maybe(uintptr_t p) {
+    return mt.filter && __atomic_load_n(&mt.coarse[mt_coarse_slot(p)], __ATOMIC_RELAXED);
+}
+
 /* 0 if no sampled block can start at P. */
 static int mt_maybe_sampled(uintptr_t p) {
-    return mt.filter && __atomic_load_n(&mt.coarse[mt_coarse_slot(p)], __ATOMIC_RELAXED) &&
-           __atomic_load_n(&mt.filter[mt_slot(p)], __ATOMIC_RELAXED);
+    return mt_coarse_maybe(p) && __atomic_load_n(&mt.filter[mt_slot(p)], __ATOMIC_RELAXED);
 }
 
 int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree) {
@@ -348,8 +353,7 @@ void memtrack_will_free(const void *p) {
      * of counters, read at random): where the coarse one cannot rule P out,
      * start that load now, so that it overlaps malloc_usable_size and the
      * locked counter updates, which no later load could pass. */
-    if (mt.filter && __atomic_load_n(&mt.coarse[mt_coarse_slot((uintptr_t)p)], __ATOMIC_RELAXED))
-        __builtin_prefetch(&mt.filter[mt_slot((uintptr_t)p)]);
+    if (mt_coarse_maybe((uintptr_t)p)) __builtin_prefetch(&mt.filter[mt_slot((uintptr_t)p)]);
 }
 
 void memtrack_free(void *p, size_t size) {

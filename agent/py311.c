@@ -286,8 +286,8 @@ int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap) {
     return (int)len;
 }
 
-/* The str at STR from WIN, GOT bytes read from STR on; or, if its
- * characters lie beyond them, read on its own. */
+/* The str at STR from WIN, the GOT bytes read from STR on (0: none); or,
+ * if its head or characters lie beyond them, read on its own. */
 static int pyread_string_in(const uint8_t *win, size_t got, uintptr_t str, char *buf, size_t cap) {
     PyCompactUnicodeObject u;
     uintptr_t data;
@@ -298,9 +298,20 @@ static int pyread_string_in(const uint8_t *win, size_t got, uintptr_t str, char 
     if (pyread_string_layout(&u, str, &data, &chars, &kind) != 0) return -1;
     size_t off = (size_t)(data - str);
     if (off + chars * kind > got) return pyread_string(str, buf, cap);
-    uint8_t raw[512 * 4];
-    memcpy(raw, win + off, chars * kind);
-    return pyread_string_decode(raw, chars, kind, buf, cap);
+    return pyread_string_decode(win + off, chars, kind, buf, cap);
+}
+
+/* The bytes object at BYTES from WIN, likewise (as pyread_bytes). */
+static int pyread_bytes_in(const uint8_t *win, size_t got, uintptr_t bytes, uint8_t *buf, size_t cap) {
+    const size_t head = offsetof(PyBytesObject, ob_sval);
+    PyBytesObject b;
+    if (got < head) return pyread_bytes(bytes, buf, cap);
+    memcpy(&b, win, head);
+    Py_ssize_t len = Py_SIZE((PyObject *)&b);
+    if (len < 0 || (size_t)len > cap) return -1;
+    if (head + (size_t)len > got) return pyread_bytes(bytes, buf, cap);
+    memcpy(buf, win + head, (size_t)len);
+    return (int)len;
 }
 
 int pyread_code_texts(const pyread_code_t *c, char *name, size_t name_cap, char *file,
@@ -312,25 +323,12 @@ int pyread_code_texts(const pyread_code_t *c, char *name, size_t name_cap, char 
                               {(void *)c->linetable, TABLE_WIN}};
     long got = c->qualname < 4096 || c->filename < 4096 || c->linetable < 4096
                    ? -1 : memread_vector(local, remote, 3);
-    if (got != (long)sizeof win) {
-        /* A window ran into unmapped memory (an object near the end of a
-         * mapping): each object on its own, to its exact length. */
-        lens[0] = pyread_string(c->qualname, name, name_cap);
-        lens[1] = pyread_string(c->filename, file, file_cap);
-        lens[2] = pyread_bytes(c->linetable, table, table_cap);
-        return 0;
-    }
-    lens[0] = pyread_string_in(win, STR_WIN, c->qualname, name, name_cap);
-    lens[1] = pyread_string_in(win + STR_WIN, STR_WIN, c->filename, file, file_cap);
-    PyBytesObject b;
-    memcpy(&b, win + 2 * STR_WIN, offsetof(PyBytesObject, ob_sval));
-    Py_ssize_t len = Py_SIZE((PyObject *)&b);
-    if (len < 0 || (size_t)len > table_cap) lens[2] = -1;
-    else if (offsetof(PyBytesObject, ob_sval) + (size_t)len > TABLE_WIN)
-        lens[2] = pyread_bytes(c->linetable, table, table_cap);
-    else {
-        memcpy(table, win + 2 * STR_WIN + offsetof(PyBytesObject, ob_sval), (size_t)len);
-        lens[2] = (int)len;
-    }
+    /* A window that ran into unmapped memory (an object near the end of a
+     * mapping) stops the call: then each object is read on its own, to its
+     * exact length. */
+    int whole = got == (long)sizeof win;
+    lens[0] = pyread_string_in(win, whole ? STR_WIN : 0, c->qualname, name, name_cap);
+    lens[1] = pyread_string_in(win + STR_WIN, whole ? STR_WIN : 0, c->filename, file, file_cap);
+    lens[2] = pyread_bytes_in(win + 2 * STR_WIN, whole ? TABLE_WIN : 0, c->linetable, table, table_cap);
     return 0;
 }

@@ -3,7 +3,8 @@
  * tree keyed by path (root -> Python frames -> state leaf), one peak-memory
  * call tree (root -> Python frames, values in bytes, from each process's last
  * MEM_PEAK; allocations without a Python stack under one `[no Python stack]`
- * frame, malloc's rounding of requests under one `[allocator rounding]`), the memory series of all processes summed, the processes and their
+ * frame, malloc's rounding of requests under one `[allocator rounding]`),
+ * the memory series of all processes summed, the processes and their
  * threads with timeline spans and per-thread sample tallies, the notes, and
  * the summary figures.
  *
