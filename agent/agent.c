@@ -12,6 +12,7 @@
  * and PyCode_Type with dlsym, so it can be preloaded into anything. It exits
  * through the destructor (exit) or the _exit interposer (os._exit, used by
  * multiprocessing's forked workers), writing its final record either way. */
+#include "ends.h"
 #include "memhooks.h"
 #include "memread.h"
 #include "memtrack.h"
@@ -70,6 +71,7 @@ static int agent_is_ours(void) {
 static void agent_fork_child(void) {
     if (!agent_active) return;
     agent_pid = (pid_t)syscall(SYS_getpid);
+    ends_fork_child();
     memtrack_fork_child();
     sampler_fork_child();
 }
@@ -82,12 +84,14 @@ static void agent_stop(void) {
     if (memtrack_in_hook()) return;
     agent_active = 0;
     sampler_stop();
+    ends_stop();
     memtrack_active = 0;
 }
 
 __attribute__((constructor)) static void agent_init(void) {
     int saved = errno;
     memhooks_resolve();
+    ends_resolve();
     agent_real.execve = (agent_execve_t)dlsym(RTLD_NEXT, "execve");
     agent_real.execv = (agent_execv_t)dlsym(RTLD_NEXT, "execv");
     agent_real.execvp = (agent_execv_t)dlsym(RTLD_NEXT, "execvp");
@@ -114,7 +118,12 @@ __attribute__((constructor)) static void agent_init(void) {
         memtrack_start((uint64_t)sample_bytes, tstate_of, getenv("RADIOGRAPH_TREE"));
     }
     sampler_config_t cfg = {dir, (uint32_t)interval, have};
-    if (sampler_start(&cfg) != 0) {
+    ends_start();
+    memtrack_hold(1);                 /* the sampler's buffers are ours */
+    int started = sampler_start(&cfg);
+    memtrack_hold(0);
+    if (started != 0) {
+        ends_stop();
         memtrack_active = 0;
         goto out;
     }
@@ -138,6 +147,7 @@ static void agent_before_exec(void) {
     agent_active = 0;
     memtrack_active = 0;
     sampler_stop_before_exec();
+    ends_stop();
 }
 
 AGENT_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {

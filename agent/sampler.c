@@ -12,6 +12,7 @@
 #include "sampler.h"
 
 #include "budget.h"
+#include "ends.h"
 #include "lowmem.h"
 #include "memread.h"
 #include "memtrack.h"
@@ -211,6 +212,7 @@ static void sampler_flush(uint64_t now) {
     if (out.n) rawwrite_record(RAW_COUNTS, out.buf, out.n * sizeof(raw_count_t), NULL, 0);
     htab_clear(&sp.counts);
     sampler_flush_points();
+    ends_flush();
     memtrack_flush(now, sp.final);
     sampler_write_stats(now);
     rawwrite_flush();
