@@ -47,6 +47,7 @@ static int main_run(const args_t *a) {
     if (runinfo_write(dir, a->argv, a->rate_hz, &res, &res) != 0)
         fprintf(stderr, "radiograph: could not write %s/raw/run.info\n", dir);
     main_report(dir, a->quiet);
+    launch_free(&res);
     return res.exit_code;
 }
 
