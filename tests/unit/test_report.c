@@ -104,7 +104,9 @@ static void test_full_report(void)
             "\"radiograph_version\":\"", "\"dropped_samples\":1",
             "\"start_time\":\"2025-11-25T13:23:20Z\"", "\"partial\":false",
             "pid 100: test note",
-            "process 101 ended without an end record (killed?)",
+            "process 101: how it ended is not known",
+            "\"process_ends\":[{\"pid\":100,\"ppid\":1,\"ended\":\"exited 0\",\"exit_code\":0,"
+            "\"signal\":null},{\"pid\":101,\"ppid\":100,\"ended\":\"no end record (killed?)\"",
         };
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
             CHECK(strstr(summary, want[i]), "summary.json lacks %s:\n%s", want[i], CHECK_STR(summary));
@@ -341,9 +343,11 @@ static void test_memory_generations(void)
           "the tree's peak:\n%s", CHECK_STR(summary));
     char *html = slurp(dir, "index.html");
     /* each snapshot is a point of its process's series (301 had none before
-     * 25 ms), and the tree's own total at its peak is a point of the sum */
+     * 25 ms), and the tree's own total at its peak is a point of the sum;
+     * 301, with no end record and no wait status, counts until its last
+     * record (25 ms) */
     CHECK(html && strstr(html, "\"series\":{\"t_ms\":[10,20,25,30],"
-                               "\"tracked\":[3500,5000,4820,4800],\"rss\":[null,null,9000,9000]}"),
+                               "\"tracked\":[3500,5000,4820,700],\"rss\":[null,null,9000,null]}"),
           "the tree's peak in the series:\n%.200s", html ? strstr(html, "\"series\"") : "(null)");
     free(memfold); free(summary); free(html);
 
