@@ -897,6 +897,10 @@ int memtrack_tick(uint64_t now_ns, int with_rss) {
 
 void memtrack_flush(uint64_t now_ns, int final) {
     if (!memtrack_active) return;
+    /* The final flush runs in the exiting thread: the agent's own mappings
+     * (a snapshot's buffer) must not come back into the hooks. */
+    int busy = mt_busy;
+    mt_busy = 1;
     if (!mt.info_written) {
         raw_mem_info_t info = {mt.R, 0};
         rawwrite_record(RAW_MEM_INFO, &info, sizeof info, NULL, 0);
@@ -916,6 +920,7 @@ void memtrack_flush(uint64_t now_ns, int final) {
     }
     pthread_mutex_unlock(&mt.lock);
     if (final) treepeak_leave();
+    mt_busy = busy;
 }
 
 void memtrack_fork_child(void) {

@@ -1103,6 +1103,10 @@ static void model_end_label(const model_t *m, const model_process_t *p, char *bu
         snprintf(buf + n, len - (size_t)n, " (out of memory)");
 }
 
+/* A killed process's data stops at its last write (at most a second
+ * before); a gap longer than this is worth a note. */
+#define MODEL_LOST_NOTE_NS 100000000ull
+
 static int model_finish_ended(model_t *m)
 {
     size_t missing = 0;
@@ -1113,6 +1117,13 @@ static int model_finish_ended(model_t *m)
         char buf[128];
         model_end_label(m, p, buf, sizeof buf);
         if (strtab_intern(&m->strings, buf, strlen(buf), &p->ended) < 0)
+            return -ENOMEM;
+        /* killed: what it did since its last write is not in the profile */
+        if (p->has_status && WIFSIGNALED(p->status) && !p->has_end &&
+            p->gone_t_ns > p->last_t_ns + MODEL_LOST_NOTE_NS &&
+            model_note(m, "process %u was %s: its last %.1f s (since it last wrote its data) "
+                       "are not in the profile", p->pid, buf,
+                       (double)(p->gone_t_ns - p->last_t_ns) / 1e9) < 0)
             return -ENOMEM;
         if (!p->end_known) {
             missing++;
