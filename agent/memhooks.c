@@ -176,8 +176,8 @@ HOOK void *realloc(void *old, size_t n) {
     e = errno;
     if (p) {
         /* The old block is gone (moved or resized): count it out, the new in. */
-        if (old) memtrack_free(old, old_size);
-        memtrack_alloc(p, hook_size(p), n);
+        if (old) memtrack_realloc(old, old_size, p, hook_size(p), n);
+        else memtrack_alloc(p, hook_size(p), n);
     } else if (n) {
         memtrack_failed(n);             /* the old block is still there */
     } else if (old) {

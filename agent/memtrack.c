@@ -615,6 +615,45 @@ void memtrack_free(void *p, size_t size) {
     mt_busy = 0;
 }
 
+/* A region block moved or changed size (realloc): the new one starts with
+ * the bytes the old had resident (its contents moved with it), at most its
+ * size, so growing a buffer neither falls nor counts the bytes twice. */
+void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t requested) {
+    if (mt_busy || !old || !p) return;
+    if (old_size < mt.L || size < mt.L) {
+        memtrack_free(old, old_size);
+        memtrack_alloc(p, size, requested);
+        return;
+    }
+    mt_busy = 1;
+    mt_check_peak();
+    pthread_mutex_lock(&mt.lock);
+    mt_region_t *r = livemap_find(&mt.regions, (uintptr_t)old);
+    if (r && !(r->flags & MT_R_SETTLED)) mt_region_measure(r);
+    uint64_t had = r ? r->counted : 0;
+    pthread_mutex_unlock(&mt.lock);
+    uint64_t carry = had < size ? had : size;
+    if (!r || carry < had) mt_before_fall();
+    mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0};
+    pthread_mutex_lock(&mt.lock);
+    int64_t counted = mt_region_take((uintptr_t)old);
+    if (counted < 0) counted = (int64_t)old_size;          /* never remembered: in full */
+    if (carry > (uint64_t)counted) carry = (uint64_t)counted;
+    int ok = mt_region_put(&fresh) == 0;
+    mt_region_t *n = ok ? livemap_find(&mt.regions, (uintptr_t)p) : NULL;
+    if (n && carry) {
+        /* counted in the tables, not the total: the move changes it by
+         * carry - counted only */
+        mt_region_live(n, -1);
+        n->counted = carry;
+        mt_region_live(n, 1);
+        mt_region_flags(n);
+    }
+    pthread_mutex_unlock(&mt.lock);
+    mt_total_add(ok ? (int64_t)carry - counted : (int64_t)size - counted);
+    mt_busy = 0;
+}
+
 /* The piece [A, B) of the mapping C, a region, goes: the pieces left keep
  * what is resident in them, at most what C counted. The total falls first
  * and rises by the pieces after, so the cut never makes a high of its own
@@ -643,23 +682,33 @@ static void mt_region_cut(const maptab_range_t *c, uintptr_t a, uintptr_t b) {
 }
 
 /* [P, P+LEN) is unmapped (BEFORE: the pages are still there, so what each
- * region reached can be measured first). */
+ * region reached can be measured first). One locked pass when no region is
+ * cut (CPython's frame-stack chunks come and go on every deep call). */
 static void mt_unmap_range(void *p, size_t len, int before) {
     uintptr_t lo = (uintptr_t)p, hi = lo + len < lo ? UINTPTR_MAX : lo + len;
     maptab_range_t cut[MT_CUTS];
     for (;;) {
+        mt_before_fall();
         pthread_mutex_lock(&mt.lock);
         size_t n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
         if (n > MT_CUTS) n = MT_CUTS;
+        int measured = 0;
         for (size_t i = 0; i < n && before; i++) {
             mt_region_t *r = cut[i].region ? livemap_find(&mt.regions, cut[i].start) : NULL;
-            if (r && !(r->flags & MT_R_SETTLED)) mt_region_measure(r);
+            if (r && !(r->flags & MT_R_SETTLED)) {
+                mt_region_measure(r);
+                measured = 1;
+            }
         }
-        pthread_mutex_unlock(&mt.lock);
-        if (!n) return;
-        mt_before_fall();
+        if (measured) {
+            /* what they reached may make this fall a new peak's */
+            pthread_mutex_unlock(&mt.lock);
+            mt_before_fall();
+            pthread_mutex_lock(&mt.lock);
+            n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
+            if (n > MT_CUTS) n = MT_CUTS;
+        }
         int64_t gone = 0;
-        pthread_mutex_lock(&mt.lock);
         for (size_t i = 0; i < n; i++) {
             uintptr_t a = cut[i].start > lo ? cut[i].start : lo, b = cut[i].end < hi ? cut[i].end : hi;
             maptab_remove(&mt.maps, a, b - a);
@@ -671,6 +720,7 @@ static void mt_unmap_range(void *p, size_t len, int before) {
             mt_region_cut(&cut[i], a, b);
         }
         pthread_mutex_unlock(&mt.lock);
+        if (!n) return;
         mt_total_add(-gone);
     }
 }
@@ -679,8 +729,23 @@ static void mt_unmap_range(void *p, size_t len, int before) {
  * at first (UINT64_MAX: measure now), or, under L, counted in full. */
 static void mt_map(void *p, size_t len, uint64_t counted) {
     mt_check_peak();
-    mt_unmap_range(p, len, 0);   /* MAP_FIXED over tracked ranges: already gone */
     int region = len >= mt.L;
+    if (!region) {
+        /* the common case, one locked pass: a small mapping where nothing
+         * tracked was (MAP_FIXED over tracked ranges takes the long way) */
+        maptab_range_t over;
+        size_t replaced = 0;
+        pthread_mutex_lock(&mt.lock);
+        int clear = maptab_overlaps(&mt.maps, (uintptr_t)p, len, &over, 1) == 0;
+        int ok = clear && maptab_add(&mt.maps, (uintptr_t)p, len, 0, &replaced) == 0;
+        pthread_mutex_unlock(&mt.lock);
+        if (ok) {
+            mt_total_add((int64_t)len);
+            mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
+        }
+        if (clear) return;
+    }
+    mt_unmap_range(p, len, 0);   /* MAP_FIXED over tracked ranges: already gone */
     if (region && counted == UINT64_MAX) {
         int64_t r = resident_bytes((uintptr_t)p, len);
         counted = r > 0 ? (uint64_t)r : 0;
@@ -788,8 +853,7 @@ void memtrack_failed(size_t size) {
     mt_busy = 1;
     char msg[160];
     snprintf(msg, sizeof msg,
-             "process %d: an allocation of %zu bytes failed (out of memory); the memory "
-             "profile shows the callstacks live at that moment",
+             "process %d: an allocation of %zu bytes failed (out of memory)",
              (int)getpid(), size);
     mt_record_oom(msg);
     mt_busy = 0;
@@ -806,8 +870,7 @@ void memtrack_low_memory(uint64_t avail, int low) {
     armed = 0;
     char msg[200];
     snprintf(msg, sizeof msg,
-             "process %d: memory nearly exhausted (%llu MiB left); the memory profile shows the "
-             "callstacks live at that moment",
+             "process %d: memory nearly exhausted (%llu MiB left)",
              (int)getpid(), (unsigned long long)(avail >> 20));
     mt_record_oom(msg);
 }

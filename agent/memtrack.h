@@ -55,6 +55,11 @@ extern int memtrack_python_ready;
 void memtrack_alloc(void *p, size_t size, size_t requested);
 void memtrack_free(void *p, size_t size);
 
+/* realloc moved or resized the block OLD of OLD_SIZE bytes to P of SIZE
+ * (REQUESTED asked for): memtrack_free then memtrack_alloc, except that a
+ * large block keeps what was resident in it. */
+void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t requested);
+
 /* Called first thing on the way to memtrack_free(P, ...): a hint, no effect
  * on what is counted. */
 void memtrack_will_free(const void *p);

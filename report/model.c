@@ -1494,8 +1494,8 @@ static int model_finish_memory(model_t *m)
                                   "what was live when an allocation failed or memory was "
                                   "nearly exhausted", p->pid)
                      : model_note(m, "process %u ran out of memory (an allocation failed, or "
-                                  "memory was nearly exhausted), then went on: the memory "
-                                  "profile shows its later, higher peak", p->pid)) < 0)
+                                  "memory was nearly exhausted) and went on: the memory "
+                                  "profile shows the run's peak", p->pid)) < 0)
                 return rc;
         }
         if (g) {
