@@ -9,16 +9,17 @@
  *
  * Regions: blocks and anonymous mappings of at least L bytes (L = R, at
  * least 64 KiB) count in the totals by their resident bytes, not their
- * size (memtrack.h). Each is measured with mincore (resident.h): by the
- * sampler at every tick, for at most MT_TICK_PAGES pages (256 MiB of
- * address space: under 100 us), skipping regions already found fully
- * resident ("settled" — a live block or mapping only loses pages to
- * madvise, which is hooked); just before a fall commits a new peak (at most
- * 5% of the time since the last such measurement); and when the region
- * itself is freed or unmapped, so the bytes it reached are counted before
- * it goes. A new region counts nothing until it is measured: a reservation
- * never raises the peak, and a block allocated and written between two
- * ticks is measured by whichever of the three comes first. The hot path
+ * size (memtrack.h). Each is measured (resident.h: PAGEMAP_SCAN, else
+ * mincore): by the sampler at every tick, for at most MT_TICK_PAGES pages
+ * (256 MiB of address space: under 100 us), skipping regions already found
+ * fully resident ("settled" — a live block or mapping only loses pages to
+ * madvise, which is hooked) and backing off from those found unchanged
+ * (MT_BACKOFF_MAX); just before a fall commits a new peak (the regions not
+ * backing off); and when the region itself is freed or unmapped, so the
+ * bytes it reached are counted before it goes. A new region counts nothing
+ * until it is measured: a reservation never raises the peak, and a block
+ * allocated and written between two ticks is measured by whichever of the
+ * three comes first. The hot path
  * (blocks under L) is untouched by any of this. */
 #include "memtrack.h"
 
@@ -65,7 +66,6 @@
 #define MT_MAP_SAMPLE_FACTOR 16u
 #define MT_TICK_PAGES (64u * 1024)            /* pages measured per tick */
 #define MT_PEAK_PAGES (1u << 20)              /* before a commit: 4 GiB of address space */
-#define MT_PEAK_DUTY 20u                      /* ... at most 1/20 of the time */
 #define MT_CUTS 16u                           /* mappings handled per pass of an unmap */
 /* A region listed as "reserved, not used" at the peak: at least this much,
  * and at least half of it, not resident. */
@@ -78,11 +78,23 @@ typedef struct mt_region {
     uint64_t requested;               /* what the code asked for (a mapping: len) */
     uint64_t counted;                 /* resident bytes in the totals */
     uint32_t stack;
-    uint32_t flags;                   /* MT_R_* */
+    uint16_t flags;                   /* MT_R_* */
+    uint8_t every, wait;              /* the tick measures it every EVERY ticks */
 } mt_region_t;
 
 #define MT_R_MAPPING 1u
 #define MT_R_SETTLED 2u                       /* counted == len: not measured again */
+
+/* Which unsettled regions a measuring pass looks at. */
+enum {
+    MT_SETTLE_TICK,                           /* those whose backoff is over (counts it down) */
+    MT_SETTLE_ALL,
+    MT_SETTLE_ACTIVE,                         /* those not backing off: new, or changing */
+};
+/* A region the tick found unchanged is measured half as often, down to
+ * once every this many ticks: a reservation that stays untouched costs
+ * next to nothing. Measurements before a commit and at a free ignore it. */
+#define MT_BACKOFF_MAX 16u
 
 int memtrack_active;
 int memtrack_python_ready;
@@ -111,7 +123,6 @@ static struct {
     livemap_t regions;                /* mt_region_t by start */
     size_t unsettled;                 /* regions not known to be fully resident */
     size_t scan;                      /* the tick's measuring resumes at this slot */
-    _Atomic uint64_t settle_at, settle_cost;   /* the last measurement before a commit */
     htab_t live;                      /* (stack, MT_EXACT / MT_SAMPLED) -> live requested bytes */
     int64_t exact;                    /* live bytes of blocks recorded exactly, rounding included */
     int64_t sampled;                  /* weights of live sampled blocks, rounding included */
@@ -460,10 +471,10 @@ static void mt_apply_falls(const mt_fall_t *fall, size_t n) {
     }
 }
 
-/* Measures unsettled regions, from the scan position on, until PAGES pages
- * have been looked at. Falls are applied when FALLS, else left for a later
- * measurement. Holds nothing. */
-static void mt_settle(uint64_t pages, int falls) {
+/* Measures unsettled regions (WHICH of them: MT_SETTLE_*), from the scan
+ * position on, until PAGES pages have been looked at. Falls are applied
+ * when FALLS, else left for a later measurement. Holds nothing. */
+static void mt_settle(uint64_t pages, int falls, int which) {
     if (!__atomic_load_n(&mt.unsettled, __ATOMIC_RELAXED)) return;
     size_t page = resident_page(), nfall = 0;
     mt_fall_t fall[MT_CUTS];
@@ -473,10 +484,22 @@ static void mt_settle(uint64_t pages, int falls) {
         size_t i = (from + k) & (cap - 1);
         mt_region_t *r = livemap_slot(&mt.regions, i);
         if (!r || (r->flags & MT_R_SETTLED)) continue;
+        if (which == MT_SETTLE_ACTIVE && r->every) continue;
+        if (which == MT_SETTLE_TICK && r->wait) {
+            r->wait--;
+            continue;
+        }
         uint64_t n = r->len / page + 1;
         pages = n < pages ? pages - n : 0;
         mt.scan = i + 1;
+        uint64_t before = r->counted;
         int64_t now = mt_region_measure(r);
+        if (now < 0 && r->counted == before) {
+            r->every = r->every ? (uint8_t)(r->every * 2 > MT_BACKOFF_MAX ? MT_BACKOFF_MAX : r->every * 2) : 1;
+            r->wait = r->every;
+        } else {
+            r->every = r->wait = 0;
+        }
         if (now >= 0 && nfall < MT_CUTS) {
             fall[nfall].start = r->start;
             fall[nfall++].now = (uint64_t)now;
@@ -489,22 +512,15 @@ static void mt_settle(uint64_t pages, int falls) {
 /* Just before this process's total falls: if the fall will commit a new
  * peak, the regions are measured first (their bytes are part of that
  * peak), the peak is committed now and the callstacks frozen while what is
- * about to go is still in them. The measurement is skipped when the last
- * one was too recent for its cost (MT_PEAK_DUTY). */
+ * about to go is still in them. Measured: the regions not backing off —
+ * new ones, and those that changed when last measured (being written);
+ * one found unchanged twice (a reservation, pages only read) is left to
+ * the ticks. Commits are rare (each beats the last by 1%), so this costs
+ * little, bounded by MT_PEAK_PAGES. */
 static void mt_before_fall(void) {
     mt_check_peak();
     if (!treepeak_would_commit()) return;
-    if (__atomic_load_n(&mt.unsettled, __ATOMIC_RELAXED)) {
-        uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-        uint64_t at = atomic_load_explicit(&mt.settle_at, memory_order_relaxed);
-        uint64_t cost = atomic_load_explicit(&mt.settle_cost, memory_order_relaxed);
-        if (!at || t0 - at >= MT_PEAK_DUTY * cost) {
-            mt_settle(MT_PEAK_PAGES, 0);
-            uint64_t t1 = clock_ns(CLOCK_MONOTONIC);
-            atomic_store_explicit(&mt.settle_cost, t1 - t0, memory_order_relaxed);
-            atomic_store_explicit(&mt.settle_at, t1, memory_order_relaxed);
-        }
-    }
+    mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_ACTIVE);
     treepeak_commit();
     mt_check_peak();
 }
@@ -513,7 +529,7 @@ static void mt_before_fall(void) {
  * counting COUNTED bytes at first. If it cannot be remembered it counts in
  * full, as its free will take out in full. Returns 1 if remembered. */
 static int mt_region_new(void *p, size_t len, size_t requested, uint32_t flags, uint64_t counted) {
-    mt_region_t r = {(uintptr_t)p, len, requested, counted, mt_stack_here(), flags};
+    mt_region_t r = {(uintptr_t)p, len, requested, counted, mt_stack_here(), (uint16_t)flags, 0, 0};
     pthread_mutex_lock(&mt.lock);
     int ok = mt_region_put(&r) == 0;
     pthread_mutex_unlock(&mt.lock);
@@ -634,7 +650,7 @@ void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t r
     pthread_mutex_unlock(&mt.lock);
     uint64_t carry = had < size ? had : size;
     if (!r || carry < had) mt_before_fall();
-    mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0};
+    mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0, 0, 0};
     pthread_mutex_lock(&mt.lock);
     int64_t counted = mt_region_take((uintptr_t)old);
     if (counted < 0) counted = (int64_t)old_size;          /* never remembered: in full */
@@ -676,7 +692,7 @@ static void mt_region_cut(const maptab_range_t *c, uintptr_t a, uintptr_t b) {
         if (e <= s || (k == 1 && !tail_kept)) continue;
         int64_t now = resident_bytes(s, e - s);
         uint64_t keep = now > 0 ? ((uint64_t)now < budget ? (uint64_t)now : budget) : 0;
-        mt_region_t r2 = {s, e - s, e - s, keep, stack, MT_R_MAPPING};
+        mt_region_t r2 = {s, e - s, e - s, keep, stack, MT_R_MAPPING, 0, 0};
         if (mt_region_put(&r2) == 0) budget -= keep;
     }
 }
@@ -945,7 +961,7 @@ int memtrack_tick(uint64_t now_ns, int with_rss) {
     static uint32_t ticks;
     if (!memtrack_active) return 0;
     mt_check_peak();                      /* an idle process freezes too */
-    mt_settle(MT_TICK_PAGES, 1);
+    mt_settle(MT_TICK_PAGES, 1, MT_SETTLE_TICK);
     int wrote = mt_provisional(now_ns);
     if (++ticks % 128 == 0) treepeak_reap();
     if (++mt.skip < mt.stride) return wrote;
@@ -970,7 +986,7 @@ void memtrack_flush(uint64_t now_ns, int final) {
         mt.info_written = 1;
     }
     if (final) {
-        mt_settle(MT_PEAK_PAGES, 1);
+        mt_settle(MT_PEAK_PAGES, 1, MT_SETTLE_ALL);
         treepeak_finish();
         mt_check_peak();
         mt_series_point(now_ns, 0);       /* the tree as this process leaves it */
@@ -991,9 +1007,8 @@ void memtrack_fork_child(void) {
     pthread_mutex_init(&mt.lock, NULL);
     livemap_free(&mt.blocks);
     livemap_free(&mt.regions);
+    resident_fork_child();
     mt.unsettled = mt.scan = 0;
-    atomic_store(&mt.settle_at, 0);
-    atomic_store(&mt.settle_cost, 0);
     maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
