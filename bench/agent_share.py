@@ -12,7 +12,7 @@ radiograph's share is
 The real allocator's work under an interposed malloc is the job's: it would
 run without radiograph too.
 
-    python3 bench/agent_share.py [--only W,...]     our six workloads, this python
+    python3 bench/agent_share.py [--only W,...]     our seven workloads, this python
     python3 bench/agent_share.py --peers [--only W,...]
         the 17 workloads of bench/peers.py, with its venv's python (run
         bench/peers.py once first to make the venv)
@@ -30,12 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RADIOGRAPH = ROOT / "build" / "radiograph"
 WORKLOADS = ROOT / "bench" / "workloads"
-NAMES = ["cpu_single", "cpu_threads", "alloc_objects", "json_roundtrip", "numpy_arrays", "multi_process"]
+NAMES = ["cpu_single", "cpu_threads", "alloc_objects", "json_roundtrip", "numpy_arrays", "multi_process",
+         "deep_recursion"]
 AGENT = "libradiograph_agent.so"
 # radiograph's internals: what they call is radiograph's cost. (The
 # interposed malloc & co are not here: what they call is the allocator.)
 INTERNAL = ("memtrack_", "mt_", "stacks_", "pyread_", "memread_", "livemap_", "treepeak_", "htab_",
-            "rawwrite_", "tasks_", "procfd_", "budget_", "sampler_", "hook_thread_main")
+            "rawwrite_", "tasks_", "procfd_", "budget_", "sampler_", "hook_thread_main", "maptab_",
+            "resident_", "ends_")
 
 
 def classify(stack):

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RADIOGRAPH = ROOT / "build" / "radiograph"
 JOBS = ROOT / "bench" / "realworld_jobs"
-NAMES = ["numpy_job", "pandas_job", "sklearn_job", "torch_job", "pool_job"]
+NAMES = ["numpy_job", "pandas_job", "sklearn_job", "sklearn_loky_job", "torch_job", "pool_job"]
 MB = 1_000_000
 
 
