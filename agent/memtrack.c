@@ -183,7 +183,7 @@ static uint32_t mt_stack_here(void) {
         if (mt_cache) memset(mt_cache, 0, sizeof *mt_cache);
     }
     int more = 0, cut = 0;
-    int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more, &cut);
+    int n = pyread_stack(&t, NULL, 0, frames, STACKS_MAX_DEPTH, &more, &cut);
     memread_direct(0);
     int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more, 1);
     stacks_unlock();

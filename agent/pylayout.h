@@ -50,8 +50,8 @@ typedef struct pylayout {
         uint32_t cframe;          /* pointer to a _PyCFrame holding the current frame, or */
         uint32_t current_frame;   /* the current frame itself */
     } tstate;
-    struct {
-        uint32_t current_frame;
+    struct {                      /* _PyCFrame: one per entry of the eval loop, on the C stack */
+        uint32_t current_frame, previous;
     } cframe;
     struct {                      /* _PyInterpreterFrame */
         uint32_t size;            /* up to localsplus */

@@ -163,54 +163,157 @@ int pyread_threads(pyread_thread_t *out, int n_prev, int max) {
 
 /* The thread's current stack chunk, copied whole: most frames live there. */
 static uint8_t pyread_chunk[PYREAD_CHUNK_MAX];
+/* Frames outside it that the thread had last time (generators, coroutines),
+ * read in the same system call: a chain of generators changes every few
+ * hundred nanoseconds, and one read per frame gave it time to. */
+#define PYREAD_HINTS 32
+/* Reads of a thread whose _PyCFrame changes under them before giving up. */
+#define PYREAD_CFRAME_TRIES 6
+static uint8_t pyread_hinted[PYREAD_HINTS][PYREAD_FRAME_MAX];
 
-int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *more, int *cut) {
+/* The one read a stack walk starts with: the innermost frame's pointer,
+ * the frame stack and the hinted frames — and, where the innermost frame
+ * is found through a _PyCFrame, the thread state's pointer to it, so that
+ * the walk can tell whether the _PyCFrame it read is still the thread's.
+ * (A _PyCFrame lives on the C stack; every generator resumed from C pushes
+ * a new one. Read apart from the thread state, the old one held a frame the
+ * thread had already left, often a suspended generator's.) */
+typedef struct pyread_start {
+    uintptr_t cframe_now, frame, lo, hi;
+    uintptr_t cframe_prev;        /* the _PyCFrame's own `previous` */
+    int hints_ok;
+} pyread_start_t;
+
+static int pyread_start(const pyread_thread_t *t, uintptr_t slot, uintptr_t *hinted, int nhinted,
+                        pyread_start_t *s) {
     const pylayout_t *L = pr.L;
     const size_t fsize = L->frame.size;
-    uintptr_t lo = t->stack_lo, hi = t->stack_hi, frame = 0;
+    /* the _PyCFrame check (2), the frame pointer, the hints, the chunk */
+    struct iovec local[4 + PYREAD_HINTS], remote[4 + PYREAD_HINTS];
+    int parts = 0, via_cframe = L->tstate.cframe != PYLAYOUT_NONE;
+    s->lo = t->stack_lo;
+    s->hi = t->stack_hi;
+    s->cframe_now = s->frame = s->cframe_prev = 0;
+    if (via_cframe) {
+        local[parts] = (struct iovec){&s->cframe_now, sizeof s->cframe_now};
+        remote[parts++] = (struct iovec){(void *)(t->tstate + L->tstate.cframe), sizeof s->cframe_now};
+        local[parts] = (struct iovec){&s->cframe_prev, sizeof s->cframe_prev};
+        remote[parts++] = (struct iovec){(void *)(slot - L->cframe.current_frame + L->cframe.previous),
+                                         sizeof s->cframe_prev};
+    }
+    local[parts] = (struct iovec){&s->frame, sizeof s->frame};
+    remote[parts++] = (struct iovec){(void *)slot, sizeof s->frame};
+    size_t head = (size_t)parts * sizeof(uintptr_t);
+    /* The hinted frames next, innermost first, and the chunk last: a fast
+     * generator moves on within the time a long chunk takes to copy. */
+    for (int i = 0; i < nhinted; i++) {
+        local[parts] = (struct iovec){pyread_hinted[i], fsize};
+        remote[parts++] = (struct iovec){(void *)hinted[i], fsize};
+    }
+    int chunk = s->hi > s->lo && s->hi - s->lo <= PYREAD_CHUNK_MAX;
+    if (chunk) {
+        local[parts] = (struct iovec){pyread_chunk, s->hi - s->lo};
+        remote[parts++] = (struct iovec){(void *)s->lo, s->hi - s->lo};
+    }
+    long got = memread_vector(local, remote, parts);
+    if (got < (long)head) return -1;
+    long rest = got - (long)head;
+    long hinted_bytes = (long)((size_t)nhinted * fsize);
+    if (!chunk || rest < hinted_bytes + (long)(s->hi - s->lo)) s->hi = s->lo = 0;
+    s->hints_ok = (int)(rest / (long)fsize);
+    if (s->hints_ok > nhinted) s->hints_ok = nhinted;
+    return 0;
+}
+
+int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint,
+                 pyread_frame_t *out, int max, int *more, int *cut) {
+    const pylayout_t *L = pr.L;
+    const size_t fsize = L->frame.size;
+    uintptr_t hinted[PYREAD_HINTS];
+    int nhinted = 0;
     *more = 0;
     *cut = 0;
     if (!t->frame_slot || fsize > PYREAD_FRAME_MAX) return 0;
-    /* The innermost frame's pointer and the frame stack, in one read. */
-    struct iovec local[2] = {{&frame, sizeof frame}, {pyread_chunk, hi - lo}};
-    struct iovec remote[2] = {{(void *)t->frame_slot, sizeof frame}, {(void *)lo, hi - lo}};
-    int parts = hi > lo && hi - lo <= PYREAD_CHUNK_MAX ? 2 : 1;
-    long got = memread_vector(local, remote, parts);
-    if (got < (long)sizeof frame) return -1;
-    if (parts == 1 || got != (long)(sizeof frame + (hi - lo))) hi = lo = 0;
-    int n = 0, steps = 0;
+    for (int i = nhint - 1; i >= 0 && nhinted < PYREAD_HINTS; i--) {   /* innermost first */
+        uintptr_t a = hint[i].addr;
+        if (a >= 4096 && !(a >= t->stack_lo && a < t->stack_hi)) hinted[nhinted++] = a;
+    }
+    /* The _PyCFrame the thread state pointed to when it was read is the
+     * guess. It still holds a frame of the thread's if it is the thread's
+     * _PyCFrame now, or one below it (the C stack grows down: the thread has
+     * gone deeper since, and the guess holds the frame that called into C);
+     * one above it may have been popped and reused: it is the next guess. */
+    pyread_start_t st;
+    uintptr_t slot = t->frame_slot;
+    for (int tries = 0;; tries++) {
+        if (pyread_start(t, slot, hinted, nhinted, &st) != 0) return -1;
+        if (L->tstate.cframe == PYLAYOUT_NONE ||
+            (st.cframe_now && st.cframe_now + L->cframe.current_frame <= slot))
+            break;
+        if (!st.cframe_now) return 0;
+        if (tries == PYREAD_CFRAME_TRIES) return -1;
+        slot = st.cframe_now + L->cframe.current_frame;
+    }
+    uintptr_t lo = st.lo, hi = st.hi, frame = st.frame;
+    int hints_ok = st.hints_ok;
+    int n = 0, steps = 0, generators = 0, relinked = 0;
     uint32_t owner = L->frame.owner_thread;
-    while (frame) {
-        uint8_t f[PYREAD_FRAME_MAX];
-        /* No `frame + fsize <= hi`: a torn pointer near the top of the
-         * address space would wrap around and pass. */
-        if (frame >= lo && frame < hi && hi - frame >= fsize)
-            memcpy(f, pyread_chunk + (frame - lo), fsize);
-        else if (memread_copy(f, frame, fsize) != 0) return -1;
-        /* A chain longer than any real one is a cycle through torn links. */
-        if (++steps > 4 * max + 64) return -1;
-        owner = (uint8_t)f[L->frame.owner];
-        uintptr_t code = pyread_u64(f, L->frame.code);
-        uintptr_t prev = pyread_u64(f, L->frame.previous);
-        if (prev == frame) return -1;
-        if (owner == L->frame.owner_cstack || (code && code == pr.none)) {
-            frame = prev;          /* an entry frame: no Python call of its own */
+    for (;;) {
+        while (frame) {
+            uint8_t f[PYREAD_FRAME_MAX];
+            int k = 0;
+            while (k < hints_ok && hinted[k] != frame) k++;
+            /* No `frame + fsize <= hi`: a torn pointer near the top of the
+             * address space would wrap around and pass. */
+            if (frame >= lo && frame < hi && hi - frame >= fsize)
+                memcpy(f, pyread_chunk + (frame - lo), fsize);
+            else if (k < hints_ok)
+                memcpy(f, pyread_hinted[k], fsize);
+            else if (memread_copy(f, frame, fsize) != 0) return -1;
+            /* A chain longer than any real one is a cycle through torn links. */
+            if (++steps > 4 * max + 64) return -1;
+            owner = (uint8_t)f[L->frame.owner];
+            uintptr_t code = pyread_u64(f, L->frame.code);
+            uintptr_t prev = pyread_u64(f, L->frame.previous);
+            if (prev == frame) return -1;
+            if (owner == L->frame.owner_cstack || (code && code == pr.none)) {
+                frame = prev;          /* an entry frame: no Python call of its own */
+                continue;
+            }
+            if (!code) return -1;
+            if (n == max) {
+                *more = 1;
+                return n;
+            }
+            out[n].addr = frame;
+            out[n].code = code;
+            out[n].instr = pyread_u64(f, L->frame.instr);
+            out[n].generator = owner == L->frame.owner_generator;
+            generators += out[n].generator;
+            n++;
+            frame = prev;
+        }
+        /* Where a generator resumed from C gets a _PyCFrame of its own and
+         * no entry frame (3.11), the generator being resumed, caught before
+         * the eval loop linked it to its caller (the new _PyCFrame is
+         * published first), has as its caller the current frame of the
+         * _PyCFrame below. */
+        if (n > 0 && out[n - 1].generator && generators == 1 && !relinked && st.cframe_prev &&
+            L->frame.owner_cstack == PYLAYOUT_NONE &&
+            memread_word(st.cframe_prev + L->cframe.current_frame, &frame) == 0 && frame) {
+            relinked = 1;
+            owner = L->frame.owner_thread;
             continue;
         }
-        if (!code) return -1;
-        if (n == max) {
-            *more = 1;
-            return n;
-        }
-        out[n].addr = frame;
-        out[n].code = code;
-        out[n].instr = pyread_u64(f, L->frame.instr);
-        out[n].generator = owner == L->frame.owner_generator;
-        n++;
-        frame = prev;
+        break;
     }
-    /* A thread's outermost frame is its own (or an entry frame): a chain
-     * that stops at a generator's frame lost its callers. */
+    /* A thread's outermost frame is its own, or an entry frame (3.12+ put
+     * one below every frame resumed from C, generators included). A chain
+     * that stops at a generator's frame read it as the generator suspended
+     * (clearing its link to its caller) or was resumed (before the link is
+     * made again): its callers are missing. (On 3.11 a generator driven from
+     * C in a thread with no Python frame has none; such a thread's samples
+     * are dropped, and counted.) */
     *cut = n > 0 && owner != L->frame.owner_thread && owner != L->frame.owner_cstack;
     return n;
 }

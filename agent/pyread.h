@@ -74,13 +74,16 @@ int pyread_thread_of(uintptr_t tstate, pyread_thread_t *out);
 /* Walks thread T's frame chain, innermost first, into OUT (at most MAX);
  * entry frames (the interpreter's marks where C code entered it) are left
  * out. The frames in the thread's current stack chunk are copied with one
- * read; others (generators, older chunks) one read each. Returns the depth
+ * read, together with the frames HINT[0..NHINT) names outside it (the
+ * thread's frames at its last sample: generators' frames stay where they
+ * are); others one read each. Returns the depth
  * read; *MORE is set to 1 if the chain went on past MAX. *CUT is set to 1
  * if the chain ended at a frame that cannot be a thread's outermost one (a
  * generator's, whose link to its caller was cleared as it suspended while
  * being read): the stack is then missing its callers. Returns -1 on a torn
  * read (a stale pointer). */
-int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *more, int *cut);
+int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint,
+                 pyread_frame_t *out, int max, int *more, int *cut);
 
 /* Reads N code objects at once (one system call for all). OK[i] is set to 1
  * where OUT[i] was read and is a code object. Returns the number read. */

@@ -311,27 +311,24 @@ static void sampler_thread_pyname(sampler_thread_t *t, const pyread_frame_t *fra
  * callers (a generator suspended between the copy of the thread's frame
  * stack and the read of its own frame, clearing its link to its caller).
  * Each retry starts again from the thread state, at most SAMPLER_RETRIES
- * times, so a storm of torn reads costs a bounded number of reads a tick.
- * A cut chain read the same way twice in a row is taken as it is: a
- * generator driven from C in a thread with no Python caller (3.11) really
- * has no caller. */
+ * times, so a storm of torn reads costs a bounded number of reads a tick. */
 static int64_t sampler_read_stack(sampler_thread_t *t, const pyread_thread_t *py, uint64_t now,
                                   int *names) {
     static pyread_frame_t frames[STACKS_MAX_DEPTH];
     pyread_thread_t cur = *py;
-    uintptr_t cut_root = 0, cut_leaf = 0;
-    int cut_n = -1;
     for (int attempt = 0; attempt <= SAMPLER_RETRIES; attempt++) {
-        if (attempt && pyread_thread_of(py->tstate, &cur) != 0) return -1;   /* the thread has gone */
+        if (attempt) {
+            /* A random pause of up to ~2 us first: a thread that tore the
+             * last read is in a fast cycle, and reading again in step with
+             * it tears again. */
+            for (volatile uint32_t spin = (uint32_t)(sampler_random() % 2048); spin; spin--) {}
+            if (pyread_thread_of(py->tstate, &cur) != 0) return -1;   /* the thread has gone */
+        }
         int more = 0, cut = 0;
         int64_t id = -1;
         stacks_lock();
-        int n = pyread_stack(&cur, frames, STACKS_MAX_DEPTH, &more, &cut);
-        if (n >= 0 && cut && !(n == cut_n && frames[n - 1].addr == cut_root && frames[0].instr == cut_leaf)) {
-            cut_n = n;
-            cut_root = frames[n - 1].addr;
-            cut_leaf = frames[0].instr;
-        } else if (n >= 0) {
+        int n = pyread_stack(&cur, t->cache.frames, t->cache.n, frames, STACKS_MAX_DEPTH, &more, &cut);
+        if (n >= 0 && !cut) {
             id = stacks_intern(&t->cache, frames, n, more, 0);
             if (id >= 0 && !more) sampler_thread_pyname(t, frames, n, now, names);
         }

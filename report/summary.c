@@ -76,6 +76,19 @@ void summary_write_members(json_t *w, const model_t *m)
         json_cstring(w, buf);
     else
         json_null(w);
+    /* Every distinct version the run's processes ran, in their order: a job
+     * may start a step under another interpreter. */
+    json_key(w, "python_versions");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nprocs; i++) {
+        uint32_t v = m->procs[i].py_version;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = m->procs[j].py_version == v;
+        if (!seen && summary_python_version(v, buf, sizeof buf) == 0)
+            json_cstring(w, buf);
+    }
+    json_array_end(w);
     json_key(w, "radiograph_version");
     json_cstring(w, s->radiograph_version ? s->radiograph_version : "unknown");
     json_key(w, "dropped_samples");

@@ -111,10 +111,12 @@ int main(void) {
     PN("tstate.cframe");
     P("tstate.current_frame", offsetof(PyThreadState, current_frame));
     PN("cframe.current_frame");
+    PN("cframe.previous");
 #else
     P("tstate.cframe", offsetof(PyThreadState, cframe));
     PN("tstate.current_frame");
     P("cframe.current_frame", offsetof(_PyCFrame, current_frame));
+    P("cframe.previous", offsetof(_PyCFrame, previous));
 #endif
 
     P("frame.size", offsetof(_PyInterpreterFrame, localsplus));
@@ -249,7 +251,7 @@ GROUPS = {
     "interp": ["threads_head", "gil_ptr"],
     "tstate": ["size", "next", "native_thread_id", "datastack_chunk", "datastack_top", "cframe",
                "current_frame"],
-    "cframe": ["current_frame"],
+    "cframe": ["current_frame", "previous"],
     "frame": ["size", "previous", "owner", "code", "instr", "owner_thread", "owner_generator",
               "owner_cstack"],
     "code": ["firstlineno", "firsttraceable", "qualname", "filename", "linetable", "code_adaptive",
