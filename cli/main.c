@@ -68,7 +68,8 @@ static int main_compare(const args_t *a) {
         return 2;
     }
     compare_opts_t opts = { .by_line = a->by_line, .quiet = a->quiet,
-                            .fail_slower = a->fail_slower, .fail_bigger = a->fail_bigger };
+                            .gate_slower = a->fail_slower >= 0, .fail_slower = a->fail_slower,
+                            .gate_bigger = a->fail_bigger >= 0, .fail_bigger = a->fail_bigger };
     int rc = compare_build(a->compare_base, a->compare_new, dir, &opts, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "%s\n", err[0] ? err : "radiograph: the comparison could not be written");

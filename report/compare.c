@@ -605,9 +605,12 @@ static int compare_gate_add(compare_t *c, int p, double limit)
  * set) when a limit cannot be checked on these inputs. */
 static int compare_gate(compare_t *c, const compare_opts_t *opts)
 {
-    double limit[PROFS] = { opts ? opts->fail_slower : -1, opts ? opts->fail_bigger : -1 };
+    if (!opts)
+        return 0;
+    int wanted[PROFS] = { opts->gate_slower, opts->gate_bigger };
+    double limit[PROFS] = { opts->fail_slower, opts->fail_bigger };
     for (int p = 0; p < PROFS; p++) {
-        if (!(limit[p] >= 0))
+        if (!wanted[p])
             continue;
         int rc = compare_gate_add(c, p, limit[p]);
         if (rc < 0)

@@ -15,8 +15,10 @@
 typedef struct compare_opts {
     int by_line;             /* match frames by line too, not only by function */
     int quiet;               /* no headline figures on stderr */
-    double fail_slower;      /* the gate: most growth of the elapsed time allowed, */
-    double fail_bigger;      /* and of the peak memory, in percent; < 0: no limit */
+    int gate_slower;         /* the gate: check the growth of the elapsed time, */
+    int gate_bigger;         /* of the peak memory, */
+    double fail_slower;      /* against these limits (percent, from 0 up) */
+    double fail_bigger;
 } compare_opts_t;
 
 /* Compares BASE with NEW — each a report directory (summary.json and the
