@@ -3,7 +3,12 @@
 PYTHON ?= python3
 BUILD ?= build
 
-.PHONY: build demo test test-c test-py bench clean
+.PHONY: setup build demo test test-c test-py bench clean
+
+# Once per machine: the compiler, zlib, Chromium and Go from Debian's
+# packages where missing, and requirements-dev.txt from PyPI (tools/setup.sh).
+setup:
+	PYTHON=$(PYTHON) sh tools/setup.sh
 
 build:
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) >/dev/null

@@ -46,7 +46,11 @@ def test_two_holders_and_a_transient(run):
 
 
 def test_numpy_zeros_and_ones(run):
-    pytest.importorskip("numpy")
+    try:
+        import numpy  # noqa: F401  (the job's; its allocations go through calloc and malloc)
+    except ImportError:
+        pytest.fail("this test needs numpy: make setup (or pip install -r requirements-dev.txt)",
+                    pytrace=False)
     r = run("""
         import numpy as np
         def zeros():
