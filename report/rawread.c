@@ -424,6 +424,11 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
     case RAW_MEM_INFO:   return rawread_mem_info(c, p, len);
     case RAW_MEM_SERIES: return rawread_mem_series(c, p, len);
     case RAW_MEM_PEAK:   return rawread_mem_peak(c, p, len);
+    case RAW_NOT_PROFILED:
+        c->f->not_profiled = 1;
+        c->f->not_profiled_why.ptr = (const char *)p;
+        c->f->not_profiled_why.len = len;
+        return 0;
     case RAW_CMDLINE:
         c->f->has_cmdline = 1;
         c->f->cmdline.ptr = (const char *)p;
