@@ -7,7 +7,6 @@
 #
 #   gcc, make        the C build
 #   zlib1g-dev       zlib's headers: profile.pb.gz is gzip-compressed
-#   python3-dev      the headers of Debian's own python3 (pyenv's have theirs)
 #   chromium         the page tests drive it through Playwright
 #   golang-go        a test reads profile.pb.gz with `go tool pprof`
 set -eu
@@ -18,8 +17,6 @@ need=""
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
-"$PYTHON" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
-    || need="$need python3-dev"
 command -v chromium >/dev/null 2>&1 || [ -x "${RG_CHROMIUM:-/usr/bin/chromium}" ] || need="$need chromium"
 command -v go >/dev/null 2>&1 || need="$need golang-go"
 
