@@ -211,7 +211,7 @@ def test_different_programs_and_versions_compare_with_a_note(radiograph, pair, t
     s = json.loads((other / "summary.json").read_text())
     s["command"] = ["python3", "other.py"]
     s["radiograph_version"] = "9.9.9"
-    s["python_version"] = "3.12.1"
+    s["python_version"] = "2.7.18"           # no supported interpreter: differs under every one
     (other / "summary.json").write_text(json.dumps(s))
     c = compared(radiograph, tmp_path, base, other)
     notes = " ".join(c["notes"])
