@@ -9,6 +9,7 @@
 #include "model.h"
 #include "outfile.h"
 #include "pagedata.h"
+#include "pprof.h"
 #include "rawread.h"
 #include "runinfo.h"
 #include "speedscope.h"
@@ -171,7 +172,7 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
 {
     static const char *const names[] = {
         "performance.folded", "memory.folded", "summary.json", "timeline.json",
-        "profile.speedscope.json", "index.html",
+        "profile.speedscope.json", "profile.pb.gz", "index.html",
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         if (i == 1 && !m->has_memory) {
@@ -203,6 +204,8 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
             size_t tl;
             report_title(m, title, sizeof title, &tl);
             rc = speedscope_write(o.fp, m, title, tl);
+        } else if (i == 5) {
+            rc = pprof_write(o.fp, m);
         } else {
             char title[REPORT_TITLE_MAX + 1];
             size_t tl;
