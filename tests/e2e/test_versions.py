@@ -341,3 +341,21 @@ def test_a_job_mixing_versions_is_one_report(run, tmp_path):
     assert s["python_version"] == "%d.%d.%d" % tuple(first["version"])
     names = {f.split(" (")[0] for st in r.folded for f in st}
     assert {"parent_work", "step"} <= names, names
+
+
+def test_an_allocation_on_the_first_line_is_attributed(radiograph, tmp_path, target):
+    """A venv's python (and 3.12/3.13 even without one) reaches the script's
+    first line before the sampler's first tick: the allocation hooks must
+    see for themselves that the interpreter can be read. 10 runs of 10."""
+    venv = tmp_path / "venv"
+    subprocess.run([target["executable"], "-m", "venv", "--without-pip", str(venv)], check=True)
+    script = tmp_path / "first.py"
+    script.write_text("x = bytearray(200 * 1024 * 1024)\n")
+    for i in range(10):
+        out = tmp_path / f"r{i}"
+        p = subprocess.run([radiograph, "run", "-q", "-o", str(out), "--", str(venv / "bin" / "python"),
+                            str(script)], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        m = parse_folded(out / "memory.folded")
+        held = sum(b for s, b in m.items() if s and s[0].startswith("<module> (") and s[0].endswith("first.py:1)"))
+        assert held >= 200 * 1024 * 1024, (i, m.most_common(3))
