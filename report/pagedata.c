@@ -122,6 +122,13 @@ static void pagedata_thread(json_t *w, const model_t *m, const model_thread_t *t
         json_uint(w, sp->state);
     }
     json_array_end(w);
+    json_key(w, "tally");
+    json_array_begin(w);
+    for (size_t k = t->tally_at; k < t->tally_at + t->ntally; k++) {
+        json_uint(w, m->tally[k].node);
+        json_uint(w, m->tally[k].count);
+    }
+    json_array_end(w);
     json_object_end(w);
 }
 
@@ -221,9 +228,11 @@ int pagedata_write(json_t *w, const model_t *m, srcline_cache_t *src)
     json_int(w, 1);
     json_key(w, "summary");
     json_object_begin(w);
-    summary_write_members(w, m);
+    int rc = summary_write_members(w, m, 1);
     json_object_end(w);
-    int rc = pagedata_frames_write(w, m->nframes, pagedata_model_frame, m, src);
+    if (rc < 0)
+        return rc;
+    rc = pagedata_frames_write(w, m->nframes, pagedata_model_frame, m, src);
     if (rc < 0)
         return rc;
     pagedata_perf(w, m);
