@@ -38,7 +38,7 @@ int pagedata_frames_write(json_t *w, size_t n, pagedata_frame_fn get, const void
         const char *text = "";
         size_t len = 0;
         if (f.python && f.file_key) {
-            int rc = srcline_get(src, f.file_key, f.file, f.line, &text, &len);
+            int rc = srcline_get(src, f.file_key, f.file, f.line ? f.line : f.src_line, &text, &len);
             if (rc < 0)
                 return rc;
         }
@@ -64,6 +64,7 @@ static void pagedata_model_frame(const void *ctx, size_t i, pagedata_frame_t *ou
     out->file = model_str(m, f->file, &out->file_len);
     out->file_key = f->file;
     out->line = f->line;
+    out->src_line = 0;
     out->kind = f->kind;
     out->python = f->kind == MODEL_FRAME_PYTHON;
 }

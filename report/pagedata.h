@@ -20,6 +20,7 @@ typedef struct pagedata_frame {
     const char *file; size_t file_len;   /* NUL-terminated, "" when none */
     uint32_t file_key;                   /* the file's identity for SRC, 0: none */
     uint32_t line;
+    uint32_t src_line;                   /* the line whose text is shown when LINE is 0 */
     uint8_t kind;
     int python;                          /* a Python frame: look its line up */
 } pagedata_frame_t;
