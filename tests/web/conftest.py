@@ -22,6 +22,8 @@ CHROMIUM = os.environ.get("RG_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
+# The screens the page is checked on: a laptop's and a desktop's.
+VIEWPORTS = [{"width": 1400, "height": 900}, {"width": 1920, "height": 1080}]
 
 
 @pytest.fixture(scope="session")
@@ -80,14 +82,30 @@ def open_page(browser, template, tmp_path):
     """open_page(data) -> Page: writes the page for DATA and loads it."""
     opened = []
 
-    def _open(data, name="page", title=None, scale=1):
+    def _open(data, name="page", title=None, scale=1, viewport=None):
         (tmp_path / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
         path = tmp_path / f"{name}.html"
         path.write_text(make_page.render(template, data, title), encoding="utf-8")
-        ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale)
+        ctx = browser.new_context(viewport=viewport or VIEWPORT, device_scale_factor=scale)
         p = Page(ctx.new_page(), str(path))
         opened.append(ctx)
         return p.open()
+
+    yield _open
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def open_file(browser):
+    """open_file(path, viewport) -> Page: loads an existing page (a report's
+    index.html)."""
+    opened = []
+
+    def _open(path, viewport=None):
+        ctx = browser.new_context(viewport=viewport or VIEWPORT)
+        opened.append(ctx)
+        return Page(ctx.new_page(), str(path)).open()
 
     yield _open
     for ctx in opened:
