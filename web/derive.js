@@ -156,18 +156,34 @@
       return c;
     };
     const d = new Int32Array(n);           // data node -> trie node; -1 inside a run
-    const runOf = new Int32Array(n);       // inside a run: the run's first node; else -1
-    runOf[0] = -1;
-    const named = new Map();               // run's first node -> importing line's modules
+    const runOf = new Int32Array(n).fill(-1);  // inside a run: the run's first node
+    const led = new Map();                 // run's first node -> the first module it leads into
+    const moduleOf = function (file) {
+      const lib = libraryModule(file);
+      return lib ? lib.module : ownModule(file);
+    };
+    if (imp) {
+      for (let i = 1; i < n; i++) {
+        const p = parent[i];
+        const f = frame[i];
+        if (imp[f]) runOf[i] = runOf[p] >= 0 ? runOf[p] : i;
+        else if (runOf[p] >= 0 && !led.has(runOf[p]) && frames.name[f] === '<module>' &&
+                 frames.kind[f] === RG.KIND_PYTHON) led.set(runOf[p], moduleOf(frames.file[f]));
+      }
+    }
+    const named = new Map();               // run's first node -> the modules it imports
     const importFrame = function (x) {
       if (frames.n >= KEY) throw new Error('too many frames to fold');
       return frames.add('[import' + (x ? ' ' + x : '') + ']', '', 0, '', RG.KIND_IMPORT);
     };
+    // What a run imports, for its own time: the importing line's modules,
+    // else the module it leads into.
     const byImporter = function (e) {
       let x = named.get(e);
       if (x === undefined) {
         const p = parent[e];
         x = p > 0 ? importedBy(frames.src[frame[p]], frames.file[frame[p]]) : null;
+        if (!x) x = led.get(e) || null;
         named.set(e, x);
       }
       return x;
@@ -183,6 +199,7 @@
           const lib = libraryModule(frames.file[f]);
           if (lib) x = lib.module;
           else {
+            // an own module: the importing line's name for it if it has one
             const own = ownModule(frames.file[f]);
             const hit = (x || '').split(', ').filter(function (s) {
               return s === own || s.slice(-own.length - 1) === '.' + own;
@@ -207,11 +224,9 @@
     for (let i = 1; i < n; i++) {
       const p = parent[i];
       const f = frame[i];
-      runOf[i] = -1;
-      if (imp && imp[f]) {
-        runOf[i] = runOf[p] >= 0 ? runOf[p] : i;
+      if (runOf[i] >= 0) {
         d[i] = -1;
-      } else if (imp && runOf[p] >= 0) {
+      } else if (runOf[p] >= 0) {
         d[i] = child(importNode(runOf[p], i, true), f);
       } else {
         d[i] = child(d[p], f);
