@@ -5,6 +5,7 @@ profiled program stay text; a 100k-node flamegraph paints quickly.
 The page is made from web/ directly (see conftest.py), with synthetic data
 from gen_data.py, exactly as the C report builder fills the template."""
 
+import copy
 import re
 
 import pytest
@@ -483,7 +484,15 @@ def test_oom_banner(open_page):
 
 def test_hostile_strings_stay_text(open_page, data):
     title = "radiograph: " + HOSTILE_NAME + " </title><script>window.__pwned=5</script>"
+    # The hostile frame is also the first answer's line and its "in".
+    data = copy.deepcopy(data)
+    hostile = data["frames"]["name"].index(HOSTILE_NAME)
+    first = data["summary"]["answers"]["time"]["computing"][0]
+    first["frame_id"] = hostile
+    first["in"] = dict(first, frame_id=hostile, function=HOSTILE_NAME)
     p = open_page(data, title=title)
+    answers = p.js("document.getElementById('rg-answers').textContent")
+    assert HOSTILE_NAME in answers and HOSTILE_SRC.strip() in answers
     # The embedded JSON reads back exactly, U+2028/2029 and all.
     assert p.js("JSON.stringify(JSON.parse(document.getElementById('rg-data').textContent))") == \
         p.js("JSON.stringify(RG.app.data)")
