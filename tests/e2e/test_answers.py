@@ -106,5 +106,6 @@ def test_answers_match_the_folded_stacks(run):
         held[line_of(stack)] += n
     assert a["memory"]["bytes"] == sum(mem.values())
     check_items(a["memory"]["holding"], held, "bytes", 1)
-    # (the job's main holds the lists; its comprehension's line is where)
-    assert a["memory"]["holding"][0]["function"] in ("main", "work.<locals>.<listcomp>", "main.<locals>.<listcomp>")
+    # The job's lists are held by main (or its comprehension, before 3.12)
+    # or by the copying threads' work.
+    assert a["memory"]["holding"][0]["function"].split(".")[0] in ("main", "work")

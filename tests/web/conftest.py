@@ -22,8 +22,6 @@ CHROMIUM = os.environ.get("RG_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
-# The screens the page is checked on: a laptop's and a desktop's.
-VIEWPORTS = [{"width": 1400, "height": 900}, {"width": 1920, "height": 1080}]
 
 
 @pytest.fixture(scope="session")
