@@ -22,6 +22,7 @@
 #include "model.h"
 #include "grow.h"
 #include "rsspeak.h"
+#include "summary.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -603,6 +604,18 @@ int model_add_file(model_t *m, const rawread_file_t *f, const char *name)
     }
     m->partial |= f->partial;
     m->report_dropped += f->dropped;
+    if (f->not_profiled) {
+        size_t len = f->not_profiled_why.len > 400 ? 400 : f->not_profiled_why.len;
+        int rc = strtab_intern(&m->strings, f->not_profiled_why.ptr, len, &p->not_profiled_why);
+        if (rc < 0)
+            return rc;
+        char version[32] = "of an unknown version";
+        summary_python_version(p->py_version, version, sizeof version);
+        p->not_profiled = 1;
+        if ((rc = model_note(m, "process %u runs Python %s, %.*s: not profiled", p->pid,
+                             version, (int)len, f->not_profiled_why.ptr)) < 0)
+            return rc;
+    }
 
     model_merge_t *c = malloc(sizeof *c);
     if (!c)
@@ -1071,7 +1084,7 @@ static void model_signal_name(int sig, char *buf, size_t len)
 static void model_end_label(const model_t *m, const model_process_t *p, char *buf, size_t len)
 {
     if (!p->has_status) {
-        snprintf(buf, len, p->has_end ? "exited" : "no end record (killed?)");
+        snprintf(buf, len, p->not_profiled ? "not profiled" : p->has_end ? "exited" : "no end record (killed?)");
         return;
     }
     if (WIFEXITED(p->status)) {
@@ -1125,7 +1138,7 @@ static int model_finish_ended(model_t *m)
                        "are not in the profile", p->pid, buf,
                        (double)(p->gone_t_ns - p->last_t_ns) / 1e9) < 0)
             return -ENOMEM;
-        if (!p->end_known) {
+        if (!p->end_known && !p->not_profiled) {
             missing++;
             if (plen < sizeof pids - 24) {
                 int w = snprintf(pids + plen, sizeof pids - plen, "%s%u",

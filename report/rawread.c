@@ -496,6 +496,11 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
     case RAW_MEM_TREE:   return rawread_mem_tree(c, p, len);
     case RAW_CHILD_END:  return rawread_child_end(c, p, len);
     case RAW_SIGNAL_SENT: return rawread_signal_sent(c, p, len);
+    case RAW_NOT_PROFILED:
+        c->f->not_profiled = 1;
+        c->f->not_profiled_why.ptr = (const char *)p;
+        c->f->not_profiled_why.len = len;
+        return 0;
     case RAW_CMDLINE:
         c->f->has_cmdline = 1;
         c->f->cmdline.ptr = (const char *)p;

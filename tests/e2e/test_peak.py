@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import parse_folded
+from conftest import parse_folded, require
 
 MB = 1_000_000
 MiB = 1 << 20
@@ -120,7 +120,7 @@ def test_mapping_never_touched_is_listed_not_counted(run):
 
 
 def test_numpy_zeros_with_a_quarter_written(run):
-    pytest.importorskip("numpy")
+    require("numpy")
     r = run("""
         import numpy as np, time
         def big():

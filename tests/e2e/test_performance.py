@@ -10,11 +10,13 @@ STATES = {"[running]", "[waiting]"} | {f"[waiting: {r}]" for r in
 FRAME = re.compile(r"^.+ \(.*:\d+\)$")
 
 
-def test_folded_format_and_summary(run):
+def test_folded_format_and_summary(run, target):
+    # ~0.25 s of work: 3,000,000 took 70 ms in a venv, where `python3` is
+    # not pyenv's shim and the job's only time is its own
     r = run("""
         def work():
             s = 0
-            for i in range(3_000_000):
+            for i in range(10_000_000):
                 s += i
         work()
     """)
@@ -32,7 +34,7 @@ def test_folded_format_and_summary(run):
     assert s["command"][-1].endswith("job.py")
     assert s["exit_code"] == 0
     assert s["processes"] == 1
-    assert s["python_version"].startswith("3.11")
+    assert s["python_version"] == "%d.%d.%d" % tuple(target["version"]), (s["python_version"], target)
     assert abs(s["sample_interval_seconds"] - 0.01) < 1e-9
     assert s["samples"] >= 10
     assert s["elapsed_seconds"] > 0 and s["cpu_seconds"] > 0
