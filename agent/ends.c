@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define ENDS_HOOK __attribute__((visibility("default")))
-#define ENDS_QUEUE 256u
+#define ENDS_QUEUE 1024u              /* events between two flushes (at most a second) */
 
 typedef struct ends_slot {
     _Atomic uint32_t seq;

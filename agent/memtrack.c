@@ -11,7 +11,8 @@
  * least 64 KiB) count in the totals by their resident bytes, not their
  * size (memtrack.h). Each is measured (resident.h: PAGEMAP_SCAN, else
  * mincore): by the sampler at every tick, for at most MT_TICK_PAGES pages
- * (256 MiB of address space: under 100 us), skipping regions already found
+ * (128 MiB of address space: at most ~0.15 ms, where every page was
+ * written; far less for pages untouched or huge), skipping regions already found
  * fully resident ("settled" — a live block or mapping only loses pages to
  * madvise, which is hooked) and backing off from those found unchanged
  * (MT_BACKOFF_MAX); just before a fall commits a new peak (the regions not
@@ -63,8 +64,8 @@
  * mapped and unmapped on every call across a chunk boundary) are sampled
  * at this many times R: a sampled allocation walks its thread's whole
  * stack, which in deep recursion is thousands of frames. */
-#define MT_MAP_SAMPLE_FACTOR 16u
-#define MT_TICK_PAGES (64u * 1024)            /* pages measured per tick */
+#define MT_MAP_SAMPLE_FACTOR 64u
+#define MT_TICK_PAGES (32u * 1024)            /* pages measured per tick */
 #define MT_PEAK_PAGES (1u << 20)              /* before a commit: 4 GiB of address space */
 #define MT_CUTS 16u                           /* mappings handled per pass of an unmap */
 /* A region listed as "reserved, not used" at the peak: at least this much,
@@ -735,7 +736,7 @@ static void mt_unmap_range(void *p, size_t len, int before) {
             maptab_remove(&mt.maps, a, b - a);
             if (!cut[i].region) {
                 gone += (int64_t)(b - a);
-                if (a == cut[i].start) mt_forget_locked(a);
+                if (a == cut[i].start && mt_maybe_sampled(a)) mt_forget_locked(a);
                 continue;
             }
             mt_region_cut(&cut[i], a, b);
