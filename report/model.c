@@ -1080,6 +1080,23 @@ static void model_signal_name(int sig, char *buf, size_t len)
         snprintf(buf, len, "signal %d", sig);
 }
 
+/* The signal that ended process P, as a profiled process sent it: the last
+ * one of its kind to its pid while it lived; NULL if none was seen. */
+static const model_signal_t *model_end_sender(const model_t *m, const model_process_t *p)
+{
+    if (!p->has_status || !WIFSIGNALED(p->status))
+        return NULL;
+    const model_signal_t *from = NULL;
+    for (size_t j = 0; j < m->nsignals; j++) {
+        const model_signal_t *g = &m->signals[j];
+        if (g->pid == p->pid && (int)g->signal == WTERMSIG(p->status) &&
+            g->t_ns >= p->start_mono_ns && g->t_ns <= p->gone_t_ns + 1000000000ull &&
+            (!from || g->t_ns > from->t_ns))
+            from = g;
+    }
+    return from;
+}
+
 /* The words for process P's end, into BUF. */
 static void model_end_label(const model_t *m, const model_process_t *p, char *buf, size_t len)
 {
@@ -1098,14 +1115,7 @@ static void model_end_label(const model_t *m, const model_process_t *p, char *bu
                      WCOREDUMP(p->status) ? " (core dumped)" : "");
     if (n < 0 || (size_t)n >= len)
         return;
-    /* who sent it: the last such signal to this pid while it lived */
-    const model_signal_t *from = NULL;
-    for (size_t j = 0; j < m->nsignals; j++) {
-        const model_signal_t *g = &m->signals[j];
-        if (g->pid == p->pid && (int)g->signal == sig && g->t_ns >= p->start_mono_ns &&
-            g->t_ns <= p->gone_t_ns + 1000000000ull && (!from || g->t_ns > from->t_ns))
-            from = g;
-    }
+    const model_signal_t *from = model_end_sender(m, p);
     if (from && from->pool)
         snprintf(buf + n, len - (size_t)n, " (its parent ended the pool)");
     else if (from && from->sender == p->ppid)
@@ -1131,8 +1141,11 @@ static int model_finish_ended(model_t *m)
         model_end_label(m, p, buf, sizeof buf);
         if (strtab_intern(&m->strings, buf, strlen(buf), &p->ended) < 0)
             return -ENOMEM;
-        /* killed: what it did since its last write is not in the profile */
+        /* killed: what it did since its last write is not in the profile;
+         * not worth a note when its own parent ended it (a pool torn down) */
+        const model_signal_t *from = model_end_sender(m, p);
         if (p->has_status && WIFSIGNALED(p->status) && !p->has_end &&
+            !(from && from->sender == p->ppid) &&
             p->gone_t_ns > p->last_t_ns + MODEL_LOST_NOTE_NS &&
             model_note(m, "process %u was %s: its last %.1f s (since it last wrote its data) "
                        "are not in the profile", p->pid, buf,
