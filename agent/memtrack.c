@@ -364,16 +364,26 @@ static void mt_freeze_locked(uint64_t gen, int64_t tree_bytes, uint64_t t, int o
     mt.snap_dirty = 1;
 }
 
+static void mt_write_peak_locked(void);
+
 /* Before any change of its own, a process that has not yet frozen the
- * tree's latest peak freezes now: nothing of its own has changed since. */
+ * tree's latest peak freezes now: nothing of its own has changed since.
+ * When this process wrote a provisional snapshot naming that generation
+ * (mt_provisional), what it holds now goes out at once: killed next (a
+ * pool torn down) it leaves this, not the earlier provisional figure. */
 static void mt_check_peak(void) {
     if (treepeak_generation() == atomic_load_explicit(&mt.snap_gen, memory_order_relaxed)) return;
     pthread_mutex_lock(&mt.lock);
     uint64_t gen, t;
     int64_t bytes;
+    int urgent = 0;
     treepeak_committed(&gen, &bytes, &t);
-    if (gen != atomic_load(&mt.snap_gen)) mt_freeze_locked(gen, bytes, t, 0, treepeak_local());
+    if (gen != atomic_load(&mt.snap_gen)) {
+        mt_freeze_locked(gen, bytes, t, 0, treepeak_local());
+        if ((urgent = gen == mt.prov_gen)) mt_write_peak_locked();
+    }
     pthread_mutex_unlock(&mt.lock);
+    if (urgent) rawwrite_flush();
 }
 
 static void mt_total_add(int64_t bytes) {
@@ -906,8 +916,9 @@ void memtrack_low_memory(uint64_t avail, int low) {
  * as a snapshot of G+1 at once. A process still alive at the commit freezes
  * again then and its file's last snapshot replaces this one; a dead one
  * leaves this one, which is what it held. Throttled: at most one every
- * 250 ms doubling to 2 s per process, and none while its own bytes moved
- * less than 1% since the last. */
+ * 250 ms doubling to 2 s per process (sooner when its own bytes grew by an
+ * eighth since the last: each such one needs that much more), and none
+ * while its own bytes moved less than 1% since the last. */
 #define MT_PROV_FIRST_NS 250000000ull
 #define MT_PROV_MAX_NS 2000000000ull
 
@@ -920,21 +931,24 @@ static int mt_provisional(uint64_t now) {
     /* the same future generation as the last snapshot: only if it moved */
     int same = gen + 1 == mt.prov_gen;
     if (same && max == mt.prov_max) return 0;
-    if (mt.prov_t && now - mt.prov_t < (same ? mt.prov_every : MT_PROV_FIRST_NS)) return 0;
     own = treepeak_local();
     if (own <= 0) return 0;
     int64_t moved = own - mt.prov_own;
+    /* what it holds grew by an eighth since its last snapshot (a large
+     * block being written): that one is not kept waiting for the throttle */
+    int grew = moved * 8 >= mt.prov_own;
+    if (mt.prov_t && !grew && now - mt.prov_t < (same ? mt.prov_every : MT_PROV_FIRST_NS)) return 0;
     if (same && (moved < 0 ? -moved : moved) * 100 < mt.prov_own) return 0;
     pthread_mutex_lock(&mt.lock);
     if (mt.snap_dirty) mt_write_peak_locked();   /* the buffer is about to be reused */
     mt_snapshot_locked(own);
     raw_mem_peak_t h = {max_t, (uint64_t)own, mt.nsnap, (uint64_t)mt.oom_seen << 1, gen + 1, (uint64_t)max};
     rawwrite_record(RAW_MEM_PEAK, &h, sizeof h, mt.snap, mt.nsnap * sizeof(raw_mem_stack_t));
+    mt.prov_gen = gen + 1;                /* read by mt_check_peak, under the lock */
     pthread_mutex_unlock(&mt.lock);
     rawwrite_flush();
     mt.prov_max = max;
     mt.prov_own = own;
-    mt.prov_gen = gen + 1;
     mt.prov_t = now;
     mt.prov_every = mt.prov_every ? mt.prov_every * 2 : MT_PROV_FIRST_NS;
     if (mt.prov_every > MT_PROV_MAX_NS) mt.prov_every = MT_PROV_MAX_NS;
