@@ -79,8 +79,9 @@ typedef struct mt_region {
     uint64_t requested;               /* what the code asked for (a mapping: len) */
     uint64_t counted;                 /* resident bytes in the totals */
     uint32_t stack;
-    uint16_t flags;                   /* MT_R_* */
+    uint8_t flags;                    /* MT_R_* */
     uint8_t every, wait;              /* the tick measures it every EVERY ticks */
+    uint8_t same;                     /* measurements in a row that found no change */
 } mt_region_t;
 
 #define MT_R_MAPPING 1u
@@ -92,9 +93,12 @@ enum {
     MT_SETTLE_ALL,
     MT_SETTLE_ACTIVE,                         /* those not backing off: new, or changing */
 };
-/* A region the tick found unchanged is measured half as often, down to
- * once every this many ticks: a reservation that stays untouched costs
- * next to nothing. Measurements before a commit and at a free ignore it. */
+/* A region the tick found unchanged twice in a row is measured half as
+ * often, down to once every this many ticks: pages only read, or a
+ * reservation barely used, cost next to nothing. Measurements at a free
+ * ignore it, those before a commit too for regions that count nothing yet
+ * (one measured before its first write: measuring an untouched region
+ * costs a few microseconds a GiB). */
 #define MT_BACKOFF_MAX 16u
 
 int memtrack_active;
@@ -500,7 +504,7 @@ static void mt_settle(uint64_t pages, int falls, int which) {
         size_t i = (from + k) & (cap - 1);
         mt_region_t *r = livemap_slot(&mt.regions, i);
         if (!r || (r->flags & MT_R_SETTLED)) continue;
-        if (which == MT_SETTLE_ACTIVE && r->every) continue;
+        if (which == MT_SETTLE_ACTIVE && r->every && r->counted) continue;
         if (which == MT_SETTLE_TICK && r->wait) {
             r->wait--;
             continue;
@@ -511,10 +515,13 @@ static void mt_settle(uint64_t pages, int falls, int which) {
         uint64_t before = r->counted;
         int64_t now = mt_region_measure(r);
         if (now < 0 && r->counted == before) {
-            r->every = r->every ? (uint8_t)(r->every * 2 > MT_BACKOFF_MAX ? MT_BACKOFF_MAX : r->every * 2) : 1;
-            r->wait = r->every;
+            if (r->same < 2) r->same++;
+            if (r->same >= 2) {
+                r->every = r->every ? (uint8_t)(r->every * 2 > MT_BACKOFF_MAX ? MT_BACKOFF_MAX : r->every * 2) : 1;
+                r->wait = r->every;
+            }
         } else {
-            r->every = r->wait = 0;
+            r->every = r->wait = r->same = 0;
         }
         if (now >= 0 && nfall < MT_CUTS) {
             fall[nfall].start = r->start;
@@ -529,10 +536,11 @@ static void mt_settle(uint64_t pages, int falls, int which) {
  * peak, the regions are measured first (their bytes are part of that
  * peak), the peak is committed now and the callstacks frozen while what is
  * about to go is still in them. Measured: the regions not backing off —
- * new ones, and those that changed when last measured (being written);
- * one found unchanged twice (a reservation, pages only read) is left to
- * the ticks. Commits are rare (each beats the last by 1%), so this costs
- * little, bounded by MT_PEAK_PAGES. */
+ * new ones, those that changed when last measured (being written) — and
+ * those that count nothing yet; one partly resident and unchanged twice
+ * (pages only read, a reservation barely used) is left to the ticks.
+ * Commits are rare (each beats the last by 1%), so this costs little,
+ * bounded by MT_PEAK_PAGES. */
 static void mt_before_fall(void) {
     mt_check_peak();
     if (!treepeak_would_commit()) return;
@@ -545,7 +553,7 @@ static void mt_before_fall(void) {
  * counting COUNTED bytes at first. If it cannot be remembered it counts in
  * full, as its free will take out in full. Returns 1 if remembered. */
 static int mt_region_new(void *p, size_t len, size_t requested, uint32_t flags, uint64_t counted) {
-    mt_region_t r = {(uintptr_t)p, len, requested, counted, mt_stack_here(), (uint16_t)flags, 0, 0};
+    mt_region_t r = {(uintptr_t)p, len, requested, counted, mt_stack_here(), (uint8_t)flags, 0, 0, 0};
     pthread_mutex_lock(&mt.lock);
     int ok = mt_region_put(&r) == 0;
     pthread_mutex_unlock(&mt.lock);
@@ -666,7 +674,7 @@ void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t r
     pthread_mutex_unlock(&mt.lock);
     uint64_t carry = had < size ? had : size;
     if (!r || carry < had) mt_before_fall();
-    mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0, 0, 0};
+    mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0, 0, 0, 0};
     pthread_mutex_lock(&mt.lock);
     int64_t counted = mt_region_take((uintptr_t)old);
     if (counted < 0) counted = (int64_t)old_size;          /* never remembered: in full */
@@ -708,7 +716,7 @@ static void mt_region_cut(const maptab_range_t *c, uintptr_t a, uintptr_t b) {
         if (e <= s || (k == 1 && !tail_kept)) continue;
         int64_t now = resident_bytes(s, e - s);
         uint64_t keep = now > 0 ? ((uint64_t)now < budget ? (uint64_t)now : budget) : 0;
-        mt_region_t r2 = {s, e - s, e - s, keep, stack, MT_R_MAPPING, 0, 0};
+        mt_region_t r2 = {s, e - s, e - s, keep, stack, MT_R_MAPPING, 0, 0, 0};
         if (mt_region_put(&r2) == 0) budget -= keep;
     }
 }
