@@ -67,10 +67,12 @@ static int resident_ours(pid_t pid) {
            st.st_ino == rs.ino;
 }
 
-/* This process's pagemap descriptor, or -1. Holds rs.lock. */
+/* This process's pagemap descriptor, or -1. Holds rs.lock. A forked child
+ * forgets the parent's (resident_fork_child), so the process is only asked
+ * again at each check. */
 static int resident_fd(void) {
+    if (rs.fd >= 0 && ++rs.uses % RESIDENT_CHECK) return rs.fd;
     pid_t pid = (pid_t)syscall(SYS_getpid);
-    if (rs.fd >= 0 && rs.pid == pid && ++rs.uses % RESIDENT_CHECK) return rs.fd;
     if (resident_ours(pid)) return rs.fd;
     rs.fd = -1;                       /* not ours (any more): forgotten, not closed */
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
