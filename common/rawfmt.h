@@ -22,6 +22,12 @@
 #define RAW_HEADER_SIZE 64u
 #define RAW_RECORD_MAX (1u << 20)      /* a longer record is corrupt */
 
+/* The run's shared files in raw/, made by the CLI (zeroed, allocated) and
+ * mapped by every process: tree.shm (agent/treepeak.c) and samplers.shm
+ * (agent/budget.c). Removed when the program has ended. */
+#define RAW_TREE_FILE_BYTES (96u << 10)
+#define RAW_SAMPLERS_FILE_BYTES (20u << 10)
+
 typedef struct raw_header {
     char magic[8];
     uint32_t format_version;
