@@ -49,16 +49,20 @@ static struct {
 static int agent_active;
 static pid_t agent_pid;    /* the process the sampler belongs to */
 
+/* One small file per process saying why it was not profiled. */
+static void agent_note_unprofiled(const char *dir, uint32_t have, const char *msg, int n) {
+    if (n <= 0 || rawwrite_open(dir, have, 0, 0, 0) != 0) return;
+    rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+    rawwrite_close();
+}
+
 static void agent_note_mismatch(const char *dir, uint32_t have) {
-    /* One small file per process saying why it was not profiled. */
-    if (rawwrite_open(dir, have, 0, 0, 0) != 0) return;
     char msg[256];
     uint32_t want = pyread_built_version();
     int n = snprintf(msg, sizeof msg,
                      "process %d runs Python %u.%u, radiograph's agent was built for %u.%u: not profiled",
                      (int)getpid(), have >> 24, (have >> 16) & 255, want >> 24, (want >> 16) & 255);
-    if (n > 0) rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
-    rawwrite_close();
+    agent_note_unprofiled(dir, have, msg, n);
 }
 
 /* A vfork()ed child shares our memory but is not us: it must never touch
@@ -97,7 +101,11 @@ __attribute__((constructor)) static void agent_init(void) {
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     void *code_type = dlsym(RTLD_DEFAULT, "PyCode_Type");
     if (!dir || !*dir || !runtime || !version || !code_type) goto out;   /* not Python: inert */
-    if (memread_init() != 0) goto out;
+    if (memread_init() != 0) {   /* this process's memory cannot be read at all */
+        char msg[512];
+        agent_note_unprofiled(dir, (uint32_t)*version, msg, memread_note(msg, sizeof msg, 0, 1));
+        goto out;
+    }
     uint32_t have = (uint32_t)*version;
     if ((have & 0xFFFF0000u) != pyread_built_version()) {
         agent_note_mismatch(dir, have);

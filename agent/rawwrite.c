@@ -7,6 +7,7 @@
  * system call. Lock order: io, then lock. */
 #include "rawwrite.h"
 
+#include "fdhigh.h"
 #include "rawfmt.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,19 +54,18 @@ static void rawwrite_io_unlock(void) {
     pthread_mutex_unlock(&rw.io);
 }
 
-/* Our descriptor is ours only while it still names the file we created. */
-static int rawwrite_check_fd(void) {
-    struct stat st;
-    if (rw.fd >= 0 && fstat(rw.fd, &st) == 0 && st.st_dev == rw.dev && st.st_ino == rw.ino)
+/* Our descriptor is ours only while it still names the file we created.
+ * Fills *ST (its size is where the next write lands). */
+static int rawwrite_check_fd(struct stat *st) {
+    if (rw.fd >= 0 && fstat(rw.fd, st) == 0 && st->st_dev == rw.dev && st->st_ino == rw.ino)
         return 0;
-    int fd = open(rw.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(rw.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return -1;
     /* Not on a low descriptor the program will expect to get next (a
      * daemon closes everything, then opens /dev/null as 0, 1, 2). */
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
-    close(fd);
+    int high = fdhigh_move(fd);
     if (high < 0) return -1;
-    if (fstat(high, &st) != 0 || st.st_dev != rw.dev || st.st_ino != rw.ino) {
+    if (fstat(high, st) != 0 || st->st_dev != rw.dev || st->st_ino != rw.ino) {
         close(high);
         return -1;
     }
@@ -72,14 +73,60 @@ static int rawwrite_check_fd(void) {
     return 0;
 }
 
+/* Takes back a write cut short, so the file ends at a record boundary. */
+static void rawwrite_cut(off_t at) {
+    int saved = errno;
+    int rc = ftruncate(rw.fd, at);
+    (void)rc;
+    errno = saved;
+}
+
+/* Room kept under a file-size limit for the note that says it was reached. */
+#define RAWWRITE_LIMIT_RESERVE 512u
+
+/* Under a file-size limit (ulimit -f) a write past it would be SIGXFSZ in
+ * the writing thread — a program thread at exit, or in an allocation hook.
+ * So nothing is written past LIMIT - RESERVE; there, a note says why the
+ * file ends, and the writer stops. Returns 1 if N bytes at AT do not fit. */
+static int rawwrite_over_limit(off_t at, size_t n) {
+    struct rlimit r;
+    if (getrlimit(RLIMIT_FSIZE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 0;
+    uint64_t end = (uint64_t)at + n, cap = (uint64_t)r.rlim_cur;
+    if (end + RAWWRITE_LIMIT_RESERVE <= cap) return 0;
+    char note[sizeof(raw_record_head_t) + 256];
+    int len = snprintf(note + sizeof(raw_record_head_t), sizeof note - sizeof(raw_record_head_t),
+                       "its raw file reached the file-size limit (ulimit -f, %llu bytes): what "
+                       "it recorded after that was lost, and how it ended too",
+                       (unsigned long long)cap);
+    if (len > 0 && (size_t)len < sizeof note - sizeof(raw_record_head_t) &&
+        (uint64_t)at + sizeof(raw_record_head_t) + (size_t)len <= cap) {
+        raw_record_head_t head = {RAW_NOTE, 0, (uint32_t)len};
+        memcpy(note, &head, sizeof head);
+        ssize_t w = write(rw.fd, note, sizeof head + (size_t)len);
+        if (w > 0 && (size_t)w != sizeof head + (size_t)len) rawwrite_cut(at);
+    }
+    return 1;
+}
+
+/* Writes all N bytes or none: a write cut short (the disk filled up) is
+ * taken back, so the file always ends at a record boundary. */
 static int rawwrite_out(const unsigned char *p, size_t n) {
-    if (rawwrite_check_fd() != 0) return -1;
-    while (n > 0) {
-        ssize_t w = write(rw.fd, p, n);
+    struct stat st;
+    if (rawwrite_check_fd(&st) != 0) return -1;
+    off_t at = st.st_size;
+    if (rawwrite_over_limit(at, n)) {
+        errno = EFBIG;
+        return -1;
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(rw.fd, p + done, n - done);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
+        if (w <= 0) {
+            if (done) rawwrite_cut(at);
+            return -1;
+        }
+        done += (size_t)w;
     }
     return 0;
 }
@@ -120,16 +167,13 @@ int rawwrite_open(const char *dir, uint32_t py_version, uint32_t interval_us,
         int n = k == 1 ? snprintf(rw.path, sizeof rw.path, "%s/%d.rgd", dir, (int)getpid())
                        : snprintf(rw.path, sizeof rw.path, "%s/%d.%d.rgd", dir, (int)getpid(), k);
         if (n < 0 || (size_t)n >= sizeof rw.path) goto out;
-        fd = open(rw.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+        fd = open(rw.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0 && errno != EEXIST) goto out;
     }
     if (fd < 0) goto out;
     /* Keep clear of the low descriptors a program may expect to be free. */
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
-    }
+    fd = fdhigh_move(fd);
+    if (fd < 0) goto out;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
