@@ -187,17 +187,19 @@ void launch_shield_signals(void) {
  * system is full is SIGBUS in whichever process touched it. A file that
  * cannot be allocated (no space, a file-size limit) is removed and the run
  * goes without it, with a note for the report. */
+/* The small one first: under little space it is the more likely to fit,
+ * and it is where the agent says why it could not write. */
+enum { LAUNCH_SAMPLERS, LAUNCH_TREE, LAUNCH_NSHARED };
 static const struct launch_shared {
     const char *name, *env, *without;
     size_t bytes;
-} launch_shared[] = {
+} launch_shared[LAUNCH_NSHARED] = {
+    {"samplers.shm", "RADIOGRAPH_SAMPLERS", "the processes' shared sampling budget could not be set "
+     "up (%s): every process sampled at the full rate", RAW_SAMPLERS_FILE_BYTES},
     {"tree.shm", "RADIOGRAPH_TREE", "the processes' shared peak-memory total could not be set up "
      "(%s): each process's memory profile is taken at its own peak, not at the whole tree's",
      RAW_TREE_FILE_BYTES},
-    {"samplers.shm", "RADIOGRAPH_SAMPLERS", "the processes' shared sampling budget could not be set "
-     "up (%s): every process sampled at the full rate", RAW_SAMPLERS_FILE_BYTES},
 };
-#define LAUNCH_NSHARED (sizeof launch_shared / sizeof launch_shared[0])
 
 static char launch_shared_path[LAUNCH_NSHARED][PATH_MAX + 16];
 
@@ -207,7 +209,7 @@ static void launch_note(launch_result_t *out, const char *fmt, const char *why) 
 }
 
 static void launch_make_shared(const char *rawdir, launch_result_t *out) {
-    for (size_t i = 0; i < LAUNCH_NSHARED; i++) {
+    for (int i = 0; i < LAUNCH_NSHARED; i++) {
         const struct launch_shared *f = &launch_shared[i];
         char *path = launch_shared_path[i];
         snprintf(path, sizeof launch_shared_path[i], "%s/%s", rawdir, f->name);
@@ -221,8 +223,17 @@ static void launch_make_shared(const char *rawdir, launch_result_t *out) {
     }
 }
 
+int launch_agent_write_errno(void) {
+    int32_t e = 0;
+    const char *path = launch_shared_path[LAUNCH_SAMPLERS];
+    int fd = path[0] ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (fd >= 0 && pread(fd, &e, sizeof e, RAW_SAMPLERS_ERRNO_AT) != (ssize_t)sizeof e) e = 0;
+    if (fd >= 0) close(fd);
+    return (int)e;
+}
+
 void launch_remove_shared(void) {
-    for (size_t i = 0; i < LAUNCH_NSHARED; i++)
+    for (int i = 0; i < LAUNCH_NSHARED; i++)
         if (launch_shared_path[i][0]) unlink(launch_shared_path[i]);
 }
 
@@ -237,7 +248,7 @@ static void launch_set_env(const char *agent, const char *rawdir, const args_t *
         free(preload);
     }
     setenv("RADIOGRAPH_RAW_DIR", rawdir, 1);
-    for (size_t i = 0; i < LAUNCH_NSHARED; i++) {
+    for (int i = 0; i < LAUNCH_NSHARED; i++) {
         if (launch_shared_path[i][0]) setenv(launch_shared[i].env, launch_shared_path[i], 1);
         else unsetenv(launch_shared[i].env);
     }

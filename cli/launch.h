@@ -25,6 +25,11 @@ typedef struct launch_result {
  * started with them as they were. Call first. */
 void launch_shield_signals(void);
 
+/* The errno with which a process of the run first failed to write its raw
+ * file (the agent records it in samplers.shm), or 0. Before
+ * launch_remove_shared. */
+int launch_agent_write_errno(void);
+
 /* Removes the run's shared files once the program has ended (processes
  * still mapping them keep their mapping). */
 void launch_remove_shared(void);

@@ -46,6 +46,7 @@ static int main_run(const args_t *a) {
     /* Written now so a report can be rebuilt even if radiograph is killed. */
     runinfo_write(dir, a->argv, a->rate_hz, &res, NULL);
     launch_wait(&res);
+    int agent_errno = launch_agent_write_errno();
     launch_remove_shared();
     char raw[PATH_MAX + 8];
     struct stat st;
@@ -54,6 +55,9 @@ static int main_run(const args_t *a) {
         fprintf(stderr, "radiograph: the report directory %s was removed while the program ran: no report\n", dir);
         return res.exit_code;
     }
+    if (agent_errno)
+        fprintf(stderr, "radiograph: profiled processes could not write all their data into %s: %s\n",
+                raw, outfile_why(agent_errno, err, sizeof err));
     int rc = runinfo_write(dir, a->argv, a->rate_hz, &res, &res);
     if (rc < 0)
         fprintf(stderr, "radiograph: could not write %s/run.info: %s\n", raw, outfile_why(-rc, err, sizeof err));
