@@ -39,8 +39,12 @@ static int main_run(const args_t *a) {
     launch_result_t res;
     memset(&res, 0, sizeof res);
     if (!a->quiet) fprintf(stderr, "radiograph: profiling; the report goes to %s\n", dir);
+    char raw[PATH_MAX + 8];
+    snprintf(raw, sizeof raw, "%s/raw", dir);
     if (launch_start(a, dir, &res, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
+        launch_remove_shared();
+        rmdir(raw);   /* nothing ran: give the directory back */
         return 2;
     }
     /* Written now so a report can be rebuilt even if radiograph is killed. */
@@ -48,9 +52,7 @@ static int main_run(const args_t *a) {
     launch_wait(&res);
     int agent_errno = launch_agent_write_errno();
     launch_remove_shared();
-    char raw[PATH_MAX + 8];
     struct stat st;
-    snprintf(raw, sizeof raw, "%s/raw", dir);
     if (stat(raw, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "radiograph: the report directory %s was removed while the program ran: no report\n", dir);
         return res.exit_code;
