@@ -398,6 +398,8 @@ static void sampler_budget(uint64_t now) {
     sp.stretch = k;
 }
 
+static void sampler_alone(void);
+
 static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
@@ -405,7 +407,7 @@ static void *sampler_main(void *arg) {
     lowmem_init();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
-    uint64_t next = clock_ns(CLOCK_MONOTONIC);
+    uint64_t next = clock_ns(CLOCK_MONOTONIC), checks = 0;
     sp.last_flush = next;
     while (!atomic_load(&sp.stop)) {
         /* the stretch set here is the one the coming sample counts with */
@@ -419,6 +421,10 @@ static void *sampler_main(void *arg) {
         if (!atomic_load(&sp.pause_req)) sampler_tick(clock_ns(CLOCK_MONOTONIC));
         sp.agent_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         atomic_store(&sp.busy, 0);
+        if (++checks % SAMPLER_LIST_EVERY == 0 && tasks_alone(sp.self_tid)) {
+            sampler_alone();
+            break;
+        }
     }
     errno = saved;
     return NULL;
@@ -504,9 +510,26 @@ static int sampler_halt(void) {
     return pthread_timedjoin_np(sp.thread, NULL, &limit) == 0 ? 0 : -1;
 }
 
+static void sampler_final(int exec);
+
 static void sampler_stop_ex(int exec) {
     if (sp.running ? sampler_halt() != 0 : !sp.released) return;
     sp.released = 0;
+    sampler_final(exec);
+}
+
+/* Every thread of the program has ended, the last through pthread_exit (a
+ * child forked from a thread whose function then returned): the process
+ * would have exited, status 0, and the sampler must not keep it alive. It
+ * writes the end as sampler_stop would; its return from sampler_main then
+ * makes glibc end the process (exit(0) when the last thread leaves). */
+static void sampler_alone(void) {
+    sp.running = 0;
+    budget_leave();
+    sampler_final(0);
+}
+
+static void sampler_final(int exec) {
     /* A process that ended before its first sample still leaves its file.
      * An exec'd image (open_early) always does: it is a Python of our
      * version (the constructor checked), and one that ran for less than a

@@ -437,3 +437,30 @@ def test_the_sampler_gives_its_thread_to_the_program_under_ulimit_u(radiograph):
         assert "the sampler gave it its own" in " ".join(s["notes"]), s["notes"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_child_whose_last_thread_exits_is_not_kept_alive(run):
+    # Found running CPython's own test_threading under radiograph: a child
+    # forked from a thread ends when that thread's function returns (the
+    # last thread leaving through pthread_exit); the sampler thread kept
+    # the process alive for ever, and the parent waiting for it hung.
+    r = run("""
+        import os, threading, time
+        def worker():
+            pid = os.fork()
+            if pid:
+                _, status = os.waitpid(pid, 0)
+                print("child status", status, flush=True)
+                return
+            t = threading.Thread(target=time.sleep, args=(0.3,))
+            t.start()
+            t.join()
+            print("child done", flush=True)
+        w = threading.Thread(target=worker)
+        w.start()
+        w.join()
+    """, timeout=60)
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.proc.stdout == "child done\nchild status 0\n"
+    s = r.summary
+    assert s["processes"] == 2 and not any("without an end record" in n for n in s["notes"]), s

@@ -13,12 +13,14 @@ FRAME = re.compile(r"^.+ \(.*:\d+\)$")
 
 
 def test_folded_format_and_summary(run):
+    # the job runs for 0.4 s of its own CPU time (not a loop count: on a
+    # loaded machine that takes longer, and the sample count holds)
     r = run("""
-        def work():
-            s = 0
-            for i in range(3_000_000):
-                s += i
-        work()
+        import time
+        def work(end):
+            while time.process_time() < end:
+                s = sum(range(200_000))
+        work(time.process_time() + 0.4)
     """)
     assert r.proc.returncode == 0, r.proc.stderr
     folded = r.folded
