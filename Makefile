@@ -3,7 +3,14 @@
 PYTHON ?= python3
 BUILD ?= build
 
-.PHONY: build demo test test-c test-py bench clean
+.PHONY: setup build demo test test-c test-py bench clean
+
+# Once per machine: the compiler, zlib, Chromium and Go from Debian's
+# packages where missing, requirements-dev.txt from PyPI, and numpy in every
+# supported CPython found, since the end-to-end suite runs under each
+# (tools/setup.sh).
+setup:
+	PYTHON=$(PYTHON) sh tools/setup.sh
 
 build:
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) >/dev/null
@@ -16,7 +23,7 @@ demo: build
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
-	$(PYTHON) -m pytest -q -rfE tests
+	$(PYTHON) tests/run.py
 
 bench: build
 	$(PYTHON) bench/run.py

@@ -1,12 +1,14 @@
 /* agent.c — the preloaded agent's life cycle.
  *
  * Loaded into every process of a profiled job through LD_PRELOAD. In a
- * process that is not a CPython of the version the agent was built for —
- * bash, a pyenv shim, gcc, another Python — it does nothing at all: no
- * thread, no file, no output (a version mismatch is noted once in the raw
- * directory so the report can say why that process is missing). In a
- * matching CPython it starts the sampler from its constructor; the sampler
- * waits for the interpreter to be initialised before it opens its raw file.
+ * process that is not Python — bash, a pyenv shim, gcc — it does nothing at
+ * all: no thread, no file, no output. In a Python it cannot read (a version
+ * without a layout row, a free-threaded build, a layout its own debug
+ * offsets contradict) it does nothing either, but leaves one small raw file
+ * saying why, so that the report and the command line can name the process.
+ * In a CPython it reads it picks that version's layout row (pylayout.h) and
+ * starts the sampler from its constructor; the sampler waits for the
+ * interpreter to be initialised before it opens its raw file.
  *
  * The agent links against no Python symbol: it finds _PyRuntime, Py_Version
  * and PyCode_Type with dlsym, so it can be preloaded into anything. It exits
@@ -15,6 +17,7 @@
 #include "memhooks.h"
 #include "memread.h"
 #include "memtrack.h"
+#include "pylayout.h"
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
@@ -49,20 +52,41 @@ static struct {
 static int agent_active;
 static pid_t agent_pid;    /* the process the sampler belongs to */
 
-/* One small file per process saying why it was not profiled. */
-static void agent_note_unprofiled(const char *dir, uint32_t have, const char *msg, int n) {
-    if (n <= 0 || rawwrite_open(dir, have, 0, 0, 0) != 0) return;
-    rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+/* The interpreter's version as PY_VERSION_HEX: Py_Version (3.11 and later),
+ * else parsed from Py_GetVersion() ("3.10.13 (main, ...)"); 0 if unknown. */
+static uint32_t agent_py_version(const unsigned long *py_version, const char *(*get_version)(void)) {
+    if (py_version) return (uint32_t)*py_version;
+    const char *v = get_version ? get_version() : NULL;
+    unsigned major = 0, minor = 0, micro = 0;
+    if (!v || sscanf(v, "%u.%u.%u", &major, &minor, &micro) < 2) return 0;
+    return major << 24 | (minor & 255) << 16 | (micro & 255) << 8 | 0xF0;
+}
+
+/* One small file per process saying why it was not profiled: a Python it
+ * cannot read. WHY is a clause following "runs Python 3.10.13, ". */
+static void agent_note_unprofiled(const char *dir, uint32_t have, const char *why) {
+    if (rawwrite_init() != 0 || rawwrite_open(dir, have, 0, 0, 0) != 0) return;
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "%s (radiograph reads CPython %s)", why, pylayout_supported());
+    if (n > 0) rawwrite_record(RAW_NOT_PROFILED, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1,
+                               NULL, 0);
     rawwrite_close();
 }
 
-static void agent_note_mismatch(const char *dir, uint32_t have) {
-    char msg[256];
-    uint32_t want = pyread_built_version();
-    int n = snprintf(msg, sizeof msg,
-                     "process %d runs Python %u.%u, radiograph's agent was built for %u.%u: not profiled",
-                     (int)getpid(), have >> 24, (have >> 16) & 255, want >> 24, (want >> 16) & 255);
-    agent_note_unprofiled(dir, have, msg, n);
+/* The layout row for this interpreter, or NULL with the reason noted. */
+static const pylayout_t *agent_layout(const char *dir, uintptr_t runtime, uint32_t have) {
+    char why[320], detail[256];
+    const pylayout_t *row = pylayout_find(have);
+    if (!row) {
+        snprintf(why, sizeof why, "which radiograph does not read");
+    } else if (pylayout_verify(row, runtime, have, detail, sizeof detail) != 0) {
+        snprintf(why, sizeof why, "%s", detail);
+        row = NULL;
+    } else {
+        return row;
+    }
+    agent_note_unprofiled(dir, have, why);
+    return NULL;
 }
 
 /* A vfork()ed child shares our memory but is not us: it must never touch
@@ -97,24 +121,29 @@ __attribute__((constructor)) static void agent_init(void) {
     agent_real.execvp = (agent_execv_t)dlsym(RTLD_NEXT, "execvp");
     agent_real.execvpe = (agent_execve_t)dlsym(RTLD_NEXT, "execvpe");
     const char *dir = getenv("RADIOGRAPH_RAW_DIR");
+    if (!dir || !*dir) goto out;
+    const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    if (!get_version) goto out;                                       /* not Python: inert */
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
     const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
     void *code_type = dlsym(RTLD_DEFAULT, "PyCode_Type");
-    if (!dir || !*dir || !runtime || !version || !code_type) goto out;   /* not Python: inert */
-    if (memread_init() != 0) {   /* this process's memory cannot be read at all */
-        char msg[512];
-        agent_note_unprofiled(dir, (uint32_t)*version, msg, memread_note(msg, sizeof msg, 0, 1));
+    void *none = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
+    uint32_t have = agent_py_version(version, get_version);
+    if (!runtime || !version || !code_type) {                         /* before 3.11 */
+        agent_note_unprofiled(dir, have, "which radiograph does not read");
         goto out;
     }
-    uint32_t have = (uint32_t)*version;
-    if ((have & 0xFFFF0000u) != pyread_built_version()) {
-        agent_note_mismatch(dir, have);
+    const pylayout_t *row = agent_layout(dir, (uintptr_t)runtime, have);
+    if (!row) goto out;
+    if (memread_init() != 0) {
+        agent_note_unprofiled(dir, have, "whose memory radiograph cannot read "
+                                         "(neither process_vm_readv nor /proc/self/mem is permitted)");
         goto out;
     }
     const char *rate = getenv("RADIOGRAPH_INTERVAL_US");
     long interval = rate ? strtol(rate, NULL, 10) : 10000;
     if (interval < 100 || interval > 10000000) interval = 10000;
-    pyread_init((uintptr_t)runtime, (uintptr_t)code_type);
+    pyread_init(row, (uintptr_t)runtime, (uintptr_t)code_type, (uintptr_t)none);
     const char *mem = getenv("RADIOGRAPH_MEMORY_SAMPLE_BYTES");   /* "0": no memory profile */
     long long sample_bytes = mem ? strtoll(mem, NULL, 10) : AGENT_DEFAULT_SAMPLE_BYTES;
     if (sample_bytes > 0) {

@@ -34,7 +34,7 @@ static struct {
     int denied_errno;              /* what process_vm_readv answered */
     int procmem_errno;             /* what /proc/self/mem answered, in MR_NONE */
     uint64_t denied_ns;            /* CLOCK_MONOTONIC of the denial */
-    _Atomic uint64_t lost;         /* samples lost since (memread_lost_sample) */
+    _Atomic uint64_t lost;         /* samples lost since (memread_lost) */
     int said;                      /* memread_note: 1 denial told, 2 loss told */
 } mr = {.fd = -1};
 
@@ -156,9 +156,9 @@ int memread_word(uintptr_t addr, uintptr_t *out) {
     return memread_copy(out, addr, sizeof *out);
 }
 
-int memread_lost_sample(void) {
+int memread_lost(uint64_t n) {
     if (atomic_load_explicit(&mr.mode, memory_order_relaxed) != MR_NONE) return 0;
-    atomic_fetch_add_explicit(&mr.lost, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&mr.lost, n, memory_order_relaxed);
     return 1;
 }
 
@@ -167,21 +167,15 @@ int memread_note(char *buf, size_t cap, uint64_t start_ns, int final) {
     if (mode == MR_VM || mode == MR_SWITCHING || !cap) return 0;
     const char *why = strerror(mr.denied_errno);
     unsigned long long lost = atomic_load(&mr.lost);
-    char when[48] = "at start-up";
-    if (start_ns)
-        snprintf(when, sizeof when, "from %.2f s on",
-                 mr.denied_ns > start_ns ? (double)(mr.denied_ns - start_ns) / 1e9 : 0.0);
+    char when[48] = "from its start";
+    if (mr.denied_ns > start_ns)
+        snprintf(when, sizeof when, "from %.2f s on", (double)(mr.denied_ns - start_ns) / 1e9);
     int n = 0;
     if (mr.said == 0 && mode == MR_PROCMEM) {
         n = snprintf(buf, cap, "%s, reading the process's own memory with process_vm_readv was "
                      "denied (%s: a seccomp filter or a security policy); the interpreter was read "
                      "through /proc/self/mem instead", when, why);
         mr.said = 1;
-    } else if (mr.said == 0 && !start_ns) {
-        n = snprintf(buf, cap, "the process's memory could not be read: process_vm_readv was "
-                     "denied (%s: a seccomp filter or a security policy) and /proc/self/mem could "
-                     "not be read either (%s); not profiled", why, strerror(mr.procmem_errno));
-        mr.said = 2;
     } else if (mr.said == 0) {
         n = snprintf(buf, cap, "%s, the interpreter could not be read: process_vm_readv was "
                      "denied (%s: a seccomp filter or a security policy) and /proc/self/mem could "

@@ -37,16 +37,17 @@ int memread_word(uintptr_t addr, uintptr_t *out);
  * frames point to (a fixed-size read may run past a small object's end). */
 void memread_direct(int on);
 
-/* The sampler asks this at every sample: 1 (and the sample is counted as
- * lost) if nothing of this process's memory can be read any more, else 0. */
-int memread_lost_sample(void);
+/* The sampler asks this at every tick, whose N samples (one per known
+ * thread) are lost if nothing of this process's memory can be read any
+ * more: then they are counted, and it returns 1; else 0. */
+int memread_lost(uint64_t n);
 
 /* A note for the raw file about how this process's memory is being read,
  * once there is news: the denial of process_vm_readv (and whether
  * /proc/self/mem took over), when FINAL, how many samples were lost.
  * Writes it into BUF (CAP bytes) and returns its length, or 0 when there is
- * nothing to say. START_NS (CLOCK_MONOTONIC) is the process's start, for
- * saying when it happened. */
+ * nothing to say. START_NS (CLOCK_MONOTONIC) is the sampler's start, for
+ * saying when it happened ("from its start" for a denial before it). */
 int memread_note(char *buf, size_t cap, uint64_t start_ns, int final);
 
 #endif

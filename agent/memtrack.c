@@ -152,9 +152,14 @@ static uint32_t mt_fallback(void) {
  * the thread; else 0. */
 static uint32_t mt_stack_here(void) {
     static pyread_frame_t frames[STACKS_MAX_DEPTH];   /* used under stacks_lock */
-    /* Before the interpreter is initialised its thread-state key holds
-     * nothing of ours. */
-    if (!memtrack_python_ready) return mt_fallback();
+    /* Until the interpreter has made its thread-state key, asking for this
+     * thread's state would read someone else's key. The hooks look for
+     * themselves (a plain load): the sampler's first tick may come after
+     * the program's first line. */
+    if (!memtrack_python_ready) {
+        if (!pyread_hooks_ready()) return mt_fallback();
+        memtrack_python_ready = 1;
+    }
     void *ts = mt.tstate_of ? mt.tstate_of() : NULL;
     if (!ts) return mt_fallback();
     pyread_thread_t t;
@@ -177,8 +182,8 @@ static uint32_t mt_stack_here(void) {
         mt_cache = arena_alloc(sizeof *mt_cache);
         if (mt_cache) memset(mt_cache, 0, sizeof *mt_cache);
     }
-    int more = 0;
-    int n = pyread_stack(&t, frames, STACKS_MAX_DEPTH, &more);
+    int more = 0, cut = 0;
+    int n = pyread_stack(&t, NULL, 0, frames, STACKS_MAX_DEPTH, &more, &cut);
     memread_direct(0);
     int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more, 1);
     stacks_unlock();

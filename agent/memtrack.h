@@ -37,8 +37,8 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
 /* 1 while allocations are being tracked (read by the hooks). */
 extern int memtrack_active;
 
-/* Set by the sampler once the interpreter is initialised: only then are
- * allocating threads' Python stacks read. */
+/* Set once the interpreter's thread-state key exists (by the hooks, or the
+ * sampler): only then are allocating threads' Python stacks read. */
 extern int memtrack_python_ready;
 
 /* A block of SIZE bytes (malloc_usable_size) appeared at P, for a request of

@@ -1,13 +1,16 @@
 /* pyread.h — reading a running CPython's threads and frames from the
- * outside, without the GIL. The one interface over the version-specific
- * layouts: py311.c implements it for CPython 3.11 (a 3.12 or 3.13 file
- * implements the same functions, and meson picks the one matching the
- * headers the agent is built against).
+ * outside, without the GIL. One reader for every supported version: what
+ * differs between versions is data, a pylayout_t row (pylayout.h) given to
+ * pyread_init; the functions below answer in terms of capabilities ("where
+ * is the innermost frame", "is this an entry frame") and never look at a
+ * version number.
  *
  * Every function reads through memread, so a stale pointer yields an error,
  * never a fault. Nothing here allocates. */
 #ifndef RADIOGRAPH_PYREAD_H
 #define RADIOGRAPH_PYREAD_H
+
+#include "pylayout.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +19,7 @@
 
 typedef struct pyread_thread {
     uintptr_t tstate;
-    uintptr_t cframe;         /* where the innermost frame's pointer lives */
+    uintptr_t frame_slot;     /* where the innermost frame's pointer lives */
     uintptr_t stack_lo, stack_hi;  /* the thread's frame stack in use */
     uint32_t tid;             /* native thread id */
 } pyread_thread_t;
@@ -37,19 +40,23 @@ typedef struct pyread_code {
     uintptr_t linetable;      /* bytes object */
 } pyread_code_t;
 
-/* The PY_VERSION_HEX major.minor this reader was built for. */
-uint32_t pyread_built_version(void);
-
-/* Prepares the reader for the interpreter whose _PyRuntime is at RUNTIME and
- * whose code type object is at CODE_TYPE. Returns 0. */
-int pyread_init(uintptr_t runtime, uintptr_t code_type);
+/* Prepares the reader for the interpreter described by ROW whose _PyRuntime
+ * is at RUNTIME, code type object at CODE_TYPE and None at NONE. Returns 0. */
+int pyread_init(const pylayout_t *row, uintptr_t runtime, uintptr_t code_type, uintptr_t none);
 
 /* The address range of the GIL's state (its mutex and condition variables):
- * a futex wait inside it is a wait for the GIL. */
+ * a futex wait inside it is a wait for the GIL. Known once pyread_ready()
+ * has said yes; before, an empty range. */
 void pyread_gil_range(uintptr_t *lo, uintptr_t *hi);
 
 /* 1 once the runtime has an initialised main interpreter. */
 int pyread_ready(void);
+
+/* 1 once the interpreter's thread-state key exists, so that
+ * PyGILState_GetThisThreadState may be called (long before the runtime is
+ * fully initialised: the importlib bootstrap already runs Python code). A
+ * plain read of the interpreter's static data: cheap enough for a hook. */
+int pyread_hooks_ready(void);
 
 /* Lists the main interpreter's thread states into OUT (at most MAX).
  * OUT/N_PREV may hold the previous call's answer: if the chain is unchanged
@@ -64,12 +71,19 @@ int pyread_thread_of(uintptr_t tstate, pyread_thread_t *out);
 /* Not thread-safe: pyread_stack and pyread_codes share buffers; callers
  * hold stacks_lock. */
 
-/* Walks thread T's frame chain, innermost first, into OUT (at most MAX).
- * The frames in the thread's current stack chunk are copied with one read;
- * others (generators, older chunks) one read each. Returns the depth read;
- * *MORE is set to 1 if the chain went on past MAX. Returns -1 on a torn read
- * (a stale pointer). */
-int pyread_stack(const pyread_thread_t *t, pyread_frame_t *out, int max, int *more);
+/* Walks thread T's frame chain, innermost first, into OUT (at most MAX);
+ * entry frames (the interpreter's marks where C code entered it) are left
+ * out. The frames in the thread's current stack chunk are copied with one
+ * read, together with the frames HINT[0..NHINT) names outside it (the
+ * thread's frames at its last sample: generators' frames stay where they
+ * are); others one read each. Returns the depth
+ * read; *MORE is set to 1 if the chain went on past MAX. *CUT is set to 1
+ * if the chain ended at a frame that cannot be a thread's outermost one (a
+ * generator's, whose link to its caller was cleared as it suspended while
+ * being read): the stack is then missing its callers. Returns -1 on a torn
+ * read (a stale pointer). */
+int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint,
+                 pyread_frame_t *out, int max, int *more, int *cut);
 
 /* Reads N code objects at once (one system call for all). OK[i] is set to 1
  * where OUT[i] was read and is a code object. Returns the number read. */
@@ -87,6 +101,9 @@ int pyread_string(uintptr_t str, char *buf, size_t cap);
  * length copied, or -1 (unreadable or longer than CAP). */
 int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap);
 
+/* The length of a bytes object, or -1 if it cannot be read. */
+long pyread_bytes_len(uintptr_t bytes);
+
 /* What a code object C seen for the first time needs read: its qualname and
  * file name (as pyread_string, into NAME and FILE) and its line table (as
  * pyread_bytes, into TABLE). One system call for the three when each fits
@@ -94,5 +111,12 @@ int pyread_bytes(uintptr_t bytes, uint8_t *buf, size_t cap);
  * LENS gets the three lengths, -1 where a read failed. Returns 0. */
 int pyread_code_texts(const pyread_code_t *c, char *name, size_t name_cap, char *file,
                       size_t file_cap, uint8_t *table, size_t table_cap, int lens[3]);
+
+/* The name of the threading.Thread whose bootstrap frame (the outermost
+ * frame of a thread started by `threading`: Thread._bootstrap, whose first
+ * local is the Thread) is FRAME with code CODE: its `_name` attribute, read
+ * from the instance's attribute storage, as UTF-8 into BUF. Returns the
+ * length, or -1 if FRAME is not such a frame or anything cannot be read. */
+int pyread_thread_name(const pyread_frame_t *frame, char *buf, size_t cap);
 
 #endif

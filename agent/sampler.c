@@ -60,6 +60,11 @@ typedef struct sampler_thread {
     uint64_t sched_run, sched_delay;
     int sched_valid;
     procfd_t syscall_fd, schedstat_fd;   /* its /proc files, kept open */
+    /* Its threading.Thread name, once read; looked for again now and then
+     * (a thread may be renamed). */
+    char pyname[64];
+    int pyname_len;
+    uint64_t name_checked;
 } sampler_thread_t;
 
 static struct {
@@ -147,16 +152,30 @@ static sampler_thread_t *sampler_thread_of(uint32_t tid) {
     return t;
 }
 
+/* Writes the thread's record: its flags and its name (its Python name if
+ * known, else the kernel's). Again whenever either changes: the report
+ * keeps the last. */
+static void sampler_write_thread(sampler_thread_t *t, uint64_t now) {
+    char name[64];
+    int n;
+    if (t->flags & RAW_THREAD_MAIN) {
+        n = snprintf(name, sizeof name, "MainThread");
+    } else if (t->pyname_len > 0) {
+        memcpy(name, t->pyname, (size_t)t->pyname_len);
+        n = t->pyname_len;
+    } else {
+        n = tasks_name(t->tid, name, sizeof name);
+        if (n < 0) n = 0;
+    }
+    raw_thread_t rec = {t->tid, t->flags, now};
+    rawwrite_record(RAW_THREAD, &rec, sizeof rec, name, (size_t)n);
+}
+
 static void sampler_announce(sampler_thread_t *t, uint32_t flags, uint64_t now) {
     if ((t->flags | flags) == t->flags && t->stride) return;
     t->flags |= flags;
     if (!t->stride) t->stride = 1;
-    char name[64];
-    int n = tasks_name(t->tid, name, sizeof name);
-    if (t->flags & RAW_THREAD_MAIN) n = snprintf(name, sizeof name, "MainThread");
-    else if (n < 0) n = 0;
-    raw_thread_t rec = {t->tid, t->flags, now};
-    rawwrite_record(RAW_THREAD, &rec, sizeof rec, name, (size_t)n);
+    sampler_write_thread(t, now);
 }
 
 static void sampler_flush_points(void) {
@@ -266,21 +285,86 @@ static int sampler_cpu_wait(sampler_thread_t *t, uint32_t tid) {
     return state;
 }
 
+/* Torn reads are retried within the tick, this many times more. */
+#define SAMPLER_RETRIES 4
+/* Thread-name lookups: at most this many per tick, each thread at most once
+ * in this long. */
+#define SAMPLER_NAMES_PER_TICK 4
+#define SAMPLER_NAME_EVERY_NS 2000000000ull
+
+/* Reads the name of thread T's threading.Thread from the bootstrap frame at
+ * the root of FRAMES[0..N) (innermost first), if it is due; holds
+ * stacks_lock. Writes the thread's record again if the name changed. */
+static void sampler_thread_pyname(sampler_thread_t *t, const pyread_frame_t *frames, int n,
+                                  uint64_t now, int *budget) {
+    if (n <= 0 || *budget <= 0 || (t->flags & RAW_THREAD_MAIN)) return;
+    if (t->name_checked && now - t->name_checked < SAMPLER_NAME_EVERY_NS) return;
+    (*budget)--;
+    t->name_checked = now;
+    char name[sizeof t->pyname];
+    int len = pyread_thread_name(&frames[n - 1], name, sizeof name);
+    if (len <= 0 || (len == t->pyname_len && memcmp(name, t->pyname, (size_t)len) == 0)) return;
+    memcpy(t->pyname, name, (size_t)len);
+    t->pyname_len = len;
+    if (t->stride) sampler_write_thread(t, now);   /* announced already: say it again */
+}
+
+/* Thread PY's Python stack, interned: its id (0 for none), or -1 if every
+ * read was torn. A read is torn when a pointer went stale under it, when a
+ * code object no longer reads as one, or when the chain is cut from its
+ * callers (a generator suspended between the copy of the thread's frame
+ * stack and the read of its own frame, clearing its link to its caller).
+ * Each retry starts again from the thread state, at most SAMPLER_RETRIES
+ * times, so a storm of torn reads costs a bounded number of reads a tick. */
+static int64_t sampler_read_stack(sampler_thread_t *t, const pyread_thread_t *py, uint64_t now,
+                                  int *names) {
+    static pyread_frame_t frames[STACKS_MAX_DEPTH];
+    pyread_thread_t cur = *py;
+    for (int attempt = 0; attempt <= SAMPLER_RETRIES; attempt++) {
+        if (attempt) {
+            /* A random pause of up to ~2 us first: a thread that tore the
+             * last read is in a fast cycle, and reading again in step with
+             * it tears again. */
+            for (volatile uint32_t spin = (uint32_t)(sampler_random() % 2048); spin; spin--) {}
+            if (pyread_thread_of(py->tstate, &cur) != 0) return -1;   /* the thread has gone */
+        }
+        int more = 0, cut = 0;
+        int64_t id = -1;
+        stacks_lock();
+        int n = pyread_stack(&cur, t->cache.frames, t->cache.n, frames, STACKS_MAX_DEPTH, &more, &cut);
+        if (n >= 0 && !cut) {
+            id = stacks_intern(&t->cache, frames, n, more, 0);
+            if (id >= 0 && !more) sampler_thread_pyname(t, frames, n, now, names);
+        }
+        stacks_unlock();
+        if (id >= 0) return id;
+    }
+    return -1;
+}
+
 /* Samples one thread. A thread that was waiting at its last sample and has
  * used no CPU since cannot have changed its stack or left its wait, so the
  * last answer is reused at the cost of one clock read (most threads of a job
  * are idle most of the time). A thread last seen running that used no CPU
  * since has stopped running: it is asked again. A thread that ran for at least 90% of the interval is
- * counted as running without asking the kernel what it is blocked in. */
-static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint64_t now) {
-    static pyread_frame_t frames[STACKS_MAX_DEPTH];
+ * counted as running without asking the kernel what it is blocked in.
+ * Every call on a thread that still exists is one sample, counted in
+ * sp.samples; one that yields nothing is counted in sp.dropped too (the
+ * same unit). A thread that has ended since the lists were read is no
+ * sample at all. */
+static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint64_t now, int *names) {
     sampler_thread_t *t = sampler_thread_of(tid);
-    if (!t) return;
+    if (!t) {
+        sp.samples++;
+        sp.dropped++;
+        return;
+    }
     uint32_t flags = (tid == sp.pid ? RAW_THREAD_MAIN : 0) | (py ? RAW_THREAD_PYTHON : 0);
     uint64_t cpu = tasks_cputime(tid);
     uintptr_t tstate = py ? py->tstate : 0;
     if (t->valid && cpu && cpu == t->last_cpu && tstate == t->last_tstate &&
         t->last_state != RAW_ST_RUNNING) {
+        sp.samples++;
         t->last_wall = now;
         sampler_record(t, flags, t->last_stack, t->last_state, now);
         return;
@@ -288,18 +372,12 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     int ran = t->valid && cpu > t->last_cpu && now > t->last_wall;   /* some, since the last */
     int ran_most = ran && (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9;
     int state = ran_most ? RAW_ST_RUNNING : tasks_state(tid, &t->syscall_fd, sp.gil_lo, sp.gil_hi);
-    if (state < 0) return;
+    if (state < 0) return;            /* the thread has ended */
+    sp.samples++;
     if (state == RAW_ST_RUNNING && ran && !ran_most) state = sampler_cpu_wait(t, tid);
-    int64_t stack = 0;
-    if (py && py->cframe) {
-        /* pyread's buffers and the tables are shared with the allocation
-         * hooks of every thread. */
-        int more = 0;
-        stacks_lock();
-        int n = pyread_stack(py, frames, STACKS_MAX_DEPTH, &more);
-        stack = n < 0 ? -1 : stacks_intern(&t->cache, frames, n, more, 0);
-        stacks_unlock();
-    }
+    /* pyread's buffers and the tables are shared with the allocation hooks
+     * of every thread (stacks_lock, taken inside). */
+    int64_t stack = py && py->frame_slot ? sampler_read_stack(t, py, now, names) : 0;
     if (stack < 0) {
         sp.dropped++;
         t->valid = 0;
@@ -329,14 +407,19 @@ static void sampler_tick(uint64_t now) {
         if (!pyread_ready()) return;
         sp.ready = 1;
         memtrack_python_ready = 1;
+        pyread_gil_range(&sp.gil_lo, &sp.gil_hi);   /* 3.12+: found through the interpreter */
     }
     if (sp.open_early && sampler_open() != 0) return;
     if (!rawwrite_ok()) return;
     sp.tick++;
-    sp.samples++;
+    int known = np;
     np = pyread_threads(py, np, PYREAD_MAX_THREADS);
-    if (np < 0 || memread_lost_sample()) {
-        sp.dropped++;
+    uint64_t lost = known > 0 ? (uint64_t)known : 1;
+    if (memread_lost(lost) || np < 0) {
+        /* No thread could be sampled this tick: each one known is a sample
+         * lost (one at least, the thread reading it). */
+        sp.samples += lost;
+        sp.dropped += lost;
         np = 0;
     }
     if (memtrack_tick(now, sp.tick % 10 == 1) && !sp.opened) sampler_flush(now);
@@ -354,12 +437,13 @@ static void sampler_tick(uint64_t now) {
         nt = tasks_list(tids, TASKS_MAX);
         if (nt < 0) nt = 0;
     }
+    int names = SAMPLER_NAMES_PER_TICK;
     for (int j = 0; j < np; j++)
-        if (py[j].tid != sp.self_tid) sampler_sample_thread(py[j].tid, &py[j], now);
+        if (py[j].tid != sp.self_tid) sampler_sample_thread(py[j].tid, &py[j], now, &names);
     for (int i = 0; i < nt; i++) {
         int python = tids[i] == sp.self_tid;
         for (int j = 0; j < np && !python; j++) python = py[j].tid == tids[i];
-        if (!python) sampler_sample_thread(tids[i], NULL, now);
+        if (!python) sampler_sample_thread(tids[i], NULL, now, &names);
     }
     if (now - sp.last_flush >= sp.flush_every) {
         sampler_flush(now);
@@ -480,7 +564,6 @@ int sampler_start(const sampler_config_t *cfg) {
     snprintf(sp.raw_dir, sizeof sp.raw_dir, "%s", cfg->raw_dir);
     sp.cfg.raw_dir = sp.raw_dir;
     if (sp.cfg.interval_us < 100) sp.cfg.interval_us = 100;
-    pyread_gil_range(&sp.gil_lo, &sp.gil_hi);
     if (rawwrite_init() != 0) return -1;
     budget_attach(getenv("RADIOGRAPH_SAMPLERS"));
     sampler_reset_state();

@@ -15,7 +15,8 @@
 #define STACKS_MAX_CODES (1u << 20)
 #define STACKS_MAX_FRAMES (1u << 21)
 #define STACKS_MAX_NODES (1u << 22)
-#define STACKS_MAX_LINETABLE (1u << 16)
+#define STACKS_MAX_LINETABLE (1u << 16)       /* read with the code object's names */
+#define STACKS_MAX_LONG_LINETABLE (8u << 20)  /* a longer one is read on its own */
 
 typedef struct stacks_code {
     pyread_code_t snap;        /* fields as they were when first seen */
@@ -125,6 +126,15 @@ static stacks_code_t *stacks_code(uintptr_t addr, const pyread_code_t *nowp) {
         if (fresh.table) {
             memcpy(fresh.table, table, (size_t)len);
             fresh.table_len = (uint32_t)len;
+        }
+    } else if (len < 0) {
+        /* Longer than the buffer (a function of many thousand lines):
+         * straight into the arena, to its exact length. */
+        long need = pyread_bytes_len(now.linetable);
+        uint8_t *big = need > 0 && need <= (long)STACKS_MAX_LONG_LINETABLE ? arena_alloc((size_t)need) : NULL;
+        if (big && pyread_bytes(now.linetable, big, (size_t)need) == need) {
+            fresh.table = big;
+            fresh.table_len = (uint32_t)need;
         }
     }
     /* Always a new entry: the sites table holds pointers to the old one. */

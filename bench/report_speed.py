@@ -21,7 +21,7 @@ ROOT = os.path.dirname(HERE)
 CASES = [("hour16", "1 h, 16 threads, 100 Hz", 2.0),
          ("procs50", "50 processes x 2 threads, 2 min", 3.0)]
 OUTPUTS = ["index.html", "performance.folded", "memory.folded", "summary.json", "timeline.json",
-           "profile.speedscope.json"]
+           "profile.speedscope.json", "profile.pb.gz"]
 
 
 def human(n):

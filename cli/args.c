@@ -36,6 +36,12 @@ static const char args_usage_text[] =
     "  --lines            match frames by line, not only by function (for runs of\n"
     "                     unchanged code: edits move line numbers)\n"
     "  -q, --quiet        print only the comparison's path\n"
+    "  --fail-if-slower PCT\n"
+    "                     exit with status 1 if the elapsed time grew by more than\n"
+    "                     PCT percent (a CI gate; 0 allows no growth at all)\n"
+    "  --fail-if-bigger PCT\n"
+    "                     exit with status 1 if the peak memory grew by more than\n"
+    "                     PCT percent\n"
     "\n"
     "The program's exit status becomes radiograph's (128+N if it died from\n"
     "signal N); radiograph's own usage errors exit with status 2.\n";
@@ -112,9 +118,47 @@ static int args_parse_run(int argc, char **argv, int i, args_t *out, char *err, 
     return args_fail(err, errlen, "radiograph: %s", "no program to profile: give a script, -m module, or -- command");
 }
 
+/* A gate's limit: a percentage from 0 up, "10" or "10%". */
+static int args_percent(const char *opt, const char *v, double *out, char *err, size_t errlen) {
+    if (!v) {
+        snprintf(err, errlen, "radiograph: %s needs a percentage, e.g. %s 10", opt, opt);
+        return -1;
+    }
+    /* plain decimals only: strtod would also take "-1", "1e3", "0x10", "nan" */
+    size_t digits = strspn(v, "0123456789.");
+    char *end;
+    double pct = strtod(v, &end);
+    if (end != v + digits) end = (char *)v;
+    else if (*end == '%') end++;
+    if (end == v || *end || !(pct >= 0 && pct <= 1e9)) {
+        snprintf(err, errlen, "radiograph: %s '%s' is not a percentage: give a number from 0 "
+                 "up, e.g. %s 10 to fail on more than 10%% growth", opt, v, opt);
+        return -1;
+    }
+    *out = pct;
+    return 0;
+}
+
+/* --fail-if-slower / --fail-if-bigger at ARGV[*I] (either "--opt PCT" or
+ * "--opt=PCT"): returns 1 if it was one (and parsed), 0 if not, -1 on error. */
+static int args_gate_option(int argc, char **argv, int *i, args_t *out, char *err, size_t errlen) {
+    static const struct { const char *name; size_t len; } gates[] = {
+        { "--fail-if-slower", 16 }, { "--fail-if-bigger", 16 },
+    };
+    const char *a = argv[*i];
+    for (size_t g = 0; g < sizeof gates / sizeof *gates; g++) {
+        if (strncmp(a, gates[g].name, gates[g].len) || (a[gates[g].len] && a[gates[g].len] != '='))
+            continue;
+        const char *v = a[gates[g].len] == '=' ? a + gates[g].len + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+        double *slot = g == 0 ? &out->fail_slower : &out->fail_bigger;
+        return args_percent(gates[g].name, v, slot, err, errlen) == 0 ? 1 : -1;
+    }
+    return 0;
+}
+
 static int args_parse_compare(int argc, char **argv, args_t *out, char *err, size_t errlen) {
     const char *paths[2];
-    int npaths = 0, options_done = 0;
+    int npaths = 0, options_done = 0, gate;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!options_done && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
@@ -126,6 +170,8 @@ static int args_parse_compare(int argc, char **argv, args_t *out, char *err, siz
             out->by_line = 1;
         } else if (!options_done && (!strcmp(a, "-q") || !strcmp(a, "--quiet"))) {
             out->quiet = 1;
+        } else if (!options_done && (gate = args_gate_option(argc, argv, &i, out, err, errlen)) != 0) {
+            if (gate < 0) return -1;
         } else if (!options_done && !strcmp(a, "--")) {
             options_done = 1;
         } else if (!options_done && a[0] == '-' && a[1]) {
@@ -146,6 +192,7 @@ static int args_parse_compare(int argc, char **argv, args_t *out, char *err, siz
 int args_parse(int argc, char **argv, args_t *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     out->rate_hz = 100;
+    out->fail_slower = out->fail_bigger = -1;
     if (argc < 2) return args_fail(err, errlen, "radiograph: %s", "no command given: try 'radiograph run job.py' (see radiograph -h)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {

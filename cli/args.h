@@ -34,6 +34,8 @@ typedef struct args {
     const char *compare_base; /* for `compare BASE NEW` */
     const char *compare_new;
     int by_line;              /* compare --lines */
+    double fail_slower;       /* compare --fail-if-slower PCT, < 0 when not given */
+    double fail_bigger;       /* compare --fail-if-bigger PCT, < 0 when not given */
 } args_t;
 
 /* Parses ARGV into OUT. Returns 0, or -1 with a one-line message (no

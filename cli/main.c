@@ -67,7 +67,8 @@ static int main_run(const args_t *a) {
     return res.exit_code;
 }
 
-/* Exit status: 0, or 2 with one line on stderr. */
+/* Exit status: 0; 1 when the comparison was written but a --fail-if-*
+ * limit was passed; or 2 with one line on stderr. */
 static int main_compare(const args_t *a) {
     char dir[PATH_MAX], err[1024] = "", probe[PATH_MAX + 16];
     if (a->output) snprintf(dir, sizeof dir, "%s", a->output);
@@ -83,14 +84,17 @@ static int main_compare(const args_t *a) {
                 dir, strerror(errno));
         return 2;
     }
-    compare_opts_t opts = { .by_line = a->by_line, .quiet = a->quiet };
-    if (compare_build(a->compare_base, a->compare_new, dir, &opts, err, sizeof err) < 0) {
+    compare_opts_t opts = { .by_line = a->by_line, .quiet = a->quiet,
+                            .gate_slower = a->fail_slower >= 0, .fail_slower = a->fail_slower,
+                            .gate_bigger = a->fail_bigger >= 0, .fail_bigger = a->fail_bigger };
+    int rc = compare_build(a->compare_base, a->compare_new, dir, &opts, err, sizeof err);
+    if (rc < 0) {
         fprintf(stderr, "%s\n", err[0] ? err : "radiograph: the comparison could not be written");
         if (!existed) rmdir(dir);   /* only if still empty: leave nothing behind */
         return 2;
     }
     fprintf(stderr, "radiograph: comparison written to %s/index.html\n", dir);
-    return 0;
+    return rc == COMPARE_GATE_FAILED ? 1 : 0;
 }
 
 int main(int argc, char **argv) {

@@ -63,6 +63,11 @@ typedef enum raw_type {
     RAW_NOTE = 8,      /* utf-8 message for the report ("not profiled: ...") */
     RAW_END = 9,       /* raw_end_t: the process ended normally (exit) */
     RAW_CMDLINE = 10,  /* argv, each NUL-terminated */
+    RAW_NOT_PROFILED = 11, /* utf-8: why this Python process was not profiled,
+                            * a clause that follows "runs Python 3.10.13, "
+                            * ("which radiograph does not read (...)"); the
+                            * header's py_version says which Python it was.
+                            * Nothing else follows. */
     /* Memory (20..39) */
     RAW_MEM_INFO = 20,   /* raw_mem_info_t: how allocations are sampled */
     RAW_MEM_SERIES = 21, /* array of raw_mem_point_t: tracked bytes and RSS over time */
@@ -127,8 +132,9 @@ typedef struct raw_point {
 
 typedef struct raw_stats {
     uint64_t t_ns;        /* CLOCK_MONOTONIC when written */
-    uint64_t samples;     /* sampler ticks taken */
-    uint64_t dropped;     /* thread samples dropped (torn reads) */
+    uint64_t samples;     /* thread samples taken (one per thread per tick) */
+    uint64_t dropped;     /* of them, those that yielded nothing (torn reads
+                           * after every retry, an unreadable thread list) */
     uint64_t cpu_ns;      /* process CPU time so far */
     uint64_t rss_bytes;   /* resident set size now */
     uint64_t rss_peak_bytes;

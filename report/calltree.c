@@ -155,3 +155,12 @@ int calltree_finish(calltree_t *t, const uint32_t *rank, uint32_t **remap)
         free(newid);
     return 0;
 }
+
+void calltree_self(const calltree_t *t, uint64_t *self)
+{
+    memcpy(self, t->value, t->n * sizeof *self);
+    for (size_t v = 1; v < t->n; v++) {
+        uint64_t *ps = &self[t->parent[v]];
+        *ps -= *ps >= t->value[v] ? t->value[v] : *ps;
+    }
+}

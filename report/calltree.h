@@ -43,4 +43,9 @@ int calltree_child(calltree_t *t, uint32_t parent, uint32_t frame, uint32_t *nod
  * tree is unchanged). */
 int calltree_finish(calltree_t *t, const uint32_t *rank, uint32_t **remap);
 
+/* The self value of every node of the finished tree T (its inclusive value
+ * minus its children's, never below 0), into SELF (room for T->n values;
+ * the root's is what no child holds). */
+void calltree_self(const calltree_t *t, uint64_t *self);
+
 #endif

@@ -72,8 +72,12 @@ typedef struct compare_frame {
     uint32_t label;              /* strtab id: the matched label */
     uint32_t name, file;         /* strtab ids */
     uint32_t line;
+    uint32_t new_line;           /* matched by function: its one line on the new side, 0
+                                  * if none, COMPARE_LINES if several (see compare_page_frame) */
     uint8_t kind;                /* compare_kind_t */
 } compare_frame_t;
+
+#define COMPARE_LINES UINT32_MAX
 
 typedef struct compare_prof {
     int present;                 /* both sides have this profile */
@@ -84,6 +88,17 @@ typedef struct compare_prof {
     size_t cap;
 } compare_prof_t;
 
+/* One limit of the gate: a figure of both sides and the growth allowed. */
+typedef struct compare_check {
+    const char *option;          /* "--fail-if-slower" */
+    const char *figure;          /* its key in comparison.json */
+    const char *word;            /* "elapsed time" */
+    const char *unit;            /* "s", "B" (formatted) or "samples" */
+    double limit;                /* percent */
+    double value[SIDES];
+    int failed;
+} compare_check_t;
+
 typedef struct compare {
     compare_side_t side[SIDES];
     int by_line;
@@ -92,6 +107,7 @@ typedef struct compare {
     keymap_t frame_index;        /* label id -> frame */
     compare_prof_t prof[PROFS];
     uint32_t *notes; size_t nnotes, notes_cap;
+    compare_check_t checks[PROFS]; size_t nchecks;   /* the gate, one per profile */
     char *err; size_t errlen;
 } compare_t;
 
@@ -301,13 +317,14 @@ static uint8_t compare_kind_of(const char *s, size_t n)
     return COMPARE_KIND_PYTHON;
 }
 
-/* The compare frame for label S (N bytes) of one side. */
-static int compare_frame_of(compare_t *c, const char *s, size_t n, uint32_t *frame)
+/* The compare frame for label S (N bytes) of side WHICH. */
+static int compare_frame_of(compare_t *c, const char *s, size_t n, int which, uint32_t *frame)
 {
     size_t name_len, file_len;
     const char *file;
     uint32_t line;
     folded_split_label(s, n, &name_len, &file, &file_len, &line);
+    uint32_t seen_line = line;
     char stackbuf[512];
     char *key = stackbuf;
     size_t klen = n;
@@ -333,12 +350,18 @@ static int compare_frame_of(compare_t *c, const char *s, size_t n, uint32_t *fra
     rc = keymap_intern(&c->frame_index, label, 0, (uint32_t)c->nframes, frame);
     if (rc < 0)
         return rc;
-    if (rc == 1)
+    if (rc == 1) {
+        compare_frame_t *fr = &c->frames[*frame];
+        if (which == SIDE_NEW && !c->by_line && seen_line && fr->new_line != seen_line)
+            fr->new_line = fr->new_line ? COMPARE_LINES : seen_line;
         return 0;
+    }
     compare_frame_t *fr = GROW_PUSH(c->frames, c->nframes, c->frames_cap);
     if (!fr)
         return -ENOMEM;
     memset(fr, 0, sizeof *fr);
+    if (which == SIDE_NEW && !c->by_line)
+        fr->new_line = seen_line;
     fr->label = label;
     fr->line = line;
     fr->kind = compare_kind_of(s, n);
@@ -381,7 +404,7 @@ static int compare_add_side(compare_t *c, int prof, int which)
     for (size_t i = 0; rc == 0 && i < f->labels.n; i++) {
         size_t len;
         const char *s = strtab_get(&f->labels, (uint32_t)i, &len);
-        rc = compare_frame_of(c, s, len, &map[i]);
+        rc = compare_frame_of(c, s, len, which, &map[i]);
     }
     for (size_t i = 0; rc == 0 && i < f->nstacks; i++) {
         const folded_stack_t *st = &f->stacks[i];
@@ -534,11 +557,94 @@ static int compare_notes(compare_t *c)
     return rc;
 }
 
+/* ---- the gate ------------------------------------------------------------ */
+
+/* Has a figure grown by more than LIMIT percent from B to N? From nothing,
+ * any growth is too much. */
+static int compare_grew_too_much(double b, double n, double limit)
+{
+    if (b > 0)
+        return (n - b) / b * 100 > limit;
+    return n > b;
+}
+
+/* Fills in the check for profile P (time or memory) with a limit of LIMIT
+ * percent, or says in ERR why these inputs cannot be checked. */
+static int compare_gate_add(compare_t *c, int p, double limit)
+{
+    static const char *const option[PROFS] = { "--fail-if-slower", "--fail-if-bigger" };
+    compare_check_t *k = &c->checks[c->nchecks];
+    const compare_side_t *b = &c->side[SIDE_BASE];
+    *k = (compare_check_t){ .option = option[p], .limit = limit };
+    if (!b->is_report) {
+        /* two .folded files: their totals, if they are this kind of profile */
+        if (!c->prof[p].present)
+            return compare_fail(c, -EINVAL, "radiograph: %s cannot be checked on %s: give %s, "
+                                "or two report directories", option[p],
+                                p == PROF_PERF ? "memory profiles" : "profiles of time",
+                                p == PROF_PERF ? "two time profiles (e.g. performance.folded)"
+                                               : "two memory profiles (e.g. memory.folded)");
+        k->figure = p == PROF_PERF ? "performance.total" : "memory.total";
+        k->word = p == PROF_PERF ? "time" : "memory";
+        k->unit = p == PROF_PERF ? "samples" : "B";
+        for (int s = 0; s < SIDES; s++)
+            k->value[s] = c->prof[p].total[s][CALLTREE_ROOT];
+        c->nchecks++;
+        return 0;
+    }
+    k->figure = p == PROF_PERF ? "elapsed_seconds" : "peak_memory_bytes";
+    k->word = p == PROF_PERF ? "elapsed time" : "peak memory";
+    k->unit = p == PROF_PERF ? "s" : "B";
+    for (int s = 0; s < SIDES; s++)
+        if (!jsonread_number(c->side[s].sum, k->figure, &k->value[s]) || !(k->value[s] >= 0))
+            return compare_fail(c, -EINVAL, "radiograph: %s cannot be checked: %s/summary.json "
+                                "has no %s", option[p], c->side[s].path, k->figure);
+    if (p == PROF_MEM) {
+        const jsonread_value_t *sb = compare_sum_str(b, "peak_memory_source");
+        const jsonread_value_t *sn = compare_sum_str(&c->side[SIDE_NEW], "peak_memory_source");
+        if (sb && sn && strcmp(sb->str, sn->str) != 0)
+            return compare_fail(c, -EINVAL, "radiograph: %s cannot be checked: the %s run has "
+                                "only its RSS (it ran with --no-memory) and the other its tracked "
+                                "memory; run both the same way", option[p],
+                                strcmp(sb->str, "rss") ? "new" : "base");
+    }
+    c->nchecks++;
+    return 0;
+}
+
+/* Plans and evaluates the gate. Returns 0, or a negative value (with ERR
+ * set) when a limit cannot be checked on these inputs. */
+static int compare_gate(compare_t *c, const compare_opts_t *opts)
+{
+    if (!opts)
+        return 0;
+    int wanted[PROFS] = { opts->gate_slower, opts->gate_bigger };
+    double limit[PROFS] = { opts->fail_slower, opts->fail_bigger };
+    for (int p = 0; p < PROFS; p++) {
+        if (!wanted[p])
+            continue;
+        int rc = compare_gate_add(c, p, limit[p]);
+        if (rc < 0)
+            return rc;
+        compare_check_t *k = &c->checks[c->nchecks - 1];
+        k->failed = compare_grew_too_much(k->value[SIDE_BASE], k->value[SIDE_NEW], k->limit);
+    }
+    return 0;
+}
+
+static int compare_gate_failed(const compare_t *c)
+{
+    for (size_t i = 0; i < c->nchecks; i++)
+        if (c->checks[i].failed)
+            return 1;
+    return 0;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
-static void compare_change(json_t *w, int has_b, double b, int has_n, double n)
+/* "base", "new" and "change_percent", inside an object being written. */
+static void compare_change_fields(json_t *w, int has_b, double b, int has_n, double n)
 {
-    json_object_begin(w);
     json_key(w, "base");
     if (has_b) json_double(w, b); else json_null(w);
     json_key(w, "new");
@@ -550,6 +656,12 @@ static void compare_change(json_t *w, int has_b, double b, int has_n, double n)
         json_double(w, 0);
     else
         json_null(w);
+}
+
+static void compare_change(json_t *w, int has_b, double b, int has_n, double n)
+{
+    json_object_begin(w);
+    compare_change_fields(w, has_b, b, has_n, n);
     json_object_end(w);
 }
 
@@ -665,6 +777,36 @@ static int compare_write_top(json_t *w, const compare_t *c, const compare_prof_t
     return 0;
 }
 
+/* "gate": null without limits, else the verdict and each limit checked. */
+static void compare_write_gate(json_t *w, const compare_t *c)
+{
+    if (!c->nchecks) {
+        json_null(w);
+        return;
+    }
+    json_object_begin(w);
+    json_key(w, "passed");
+    json_bool(w, !compare_gate_failed(c));
+    json_key(w, "checks");
+    json_array_begin(w);
+    for (size_t i = 0; i < c->nchecks; i++) {
+        const compare_check_t *k = &c->checks[i];
+        json_object_begin(w);
+        json_key(w, "option");
+        json_cstring(w, k->option);
+        json_key(w, "figure");
+        json_cstring(w, k->figure);
+        json_key(w, "limit_percent");
+        json_double(w, k->limit);
+        compare_change_fields(w, 1, k->value[SIDE_BASE], 1, k->value[SIDE_NEW]);
+        json_key(w, "passed");
+        json_bool(w, !k->failed);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_object_end(w);
+}
+
 /* The comparison object: comparison.json, and the page's "comparison". */
 static int compare_write_object(json_t *w, const compare_t *c)
 {
@@ -695,6 +837,8 @@ static int compare_write_object(json_t *w, const compare_t *c)
             return rc;
         json_object_end(w);
     }
+    json_key(w, "gate");
+    compare_write_gate(w, c);
     json_key(w, "notes");
     json_array_begin(w);
     for (size_t i = 0; i < c->nnotes; i++) {
@@ -707,8 +851,11 @@ static int compare_write_object(json_t *w, const compare_t *c)
     return 0;
 }
 
-/* Frames for the page; a source line only when matching by line (a frame
- * matched by function has no one line). */
+/* Frames for the page. A frame matched by function has no line of its own,
+ * but when the new run saw it at one line only, the page labels it with
+ * that line's text, read from the file as it is now (the new code), as a
+ * report would; a function seen at several lines, or only in the base run
+ * (whose lines the file may no longer hold), is labelled by name and file. */
 static void compare_page_frame(const void *ctx, size_t i, pagedata_frame_t *out)
 {
     const compare_t *c = ctx;
@@ -717,8 +864,9 @@ static void compare_page_frame(const void *ctx, size_t i, pagedata_frame_t *out)
     out->file = strtab_get(&c->strings, f->file, &out->file_len);
     out->file_key = f->file;
     out->line = f->line;
+    out->src_line = f->new_line == COMPARE_LINES ? 0 : f->new_line;
     out->kind = f->kind;
-    out->python = f->kind == COMPARE_KIND_PYTHON && f->line;
+    out->python = f->kind == COMPARE_KIND_PYTHON && (f->line || out->src_line);
 }
 
 static void compare_write_column(json_t *w, const char *key, const double *v, size_t n)
@@ -818,9 +966,10 @@ static int compare_write_page(const compare_t *c, const char *dir)
 
 /* ---- headline on stderr ------------------------------------------------- */
 
-static void compare_fmt(char *buf, size_t cap, double v, int bytes)
+/* V as "2.5 s", "1.5 MiB" (UNIT "B") or "250 samples". */
+static void compare_fmt(char *buf, size_t cap, double v, const char *unit)
 {
-    if (bytes) {
+    if (!strcmp(unit, "B")) {
         static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
         int u = 0;
         double a = v;
@@ -830,7 +979,7 @@ static void compare_fmt(char *buf, size_t cap, double v, int bytes)
         }
         snprintf(buf, cap, u ? "%.3g %s" : "%.0f %s", a, units[u]);
     } else {
-        snprintf(buf, cap, "%.3g s", v);
+        snprintf(buf, cap, "%.3g %s", v, unit);
     }
 }
 
@@ -844,11 +993,34 @@ static void compare_print(const compare_t *c)
             !jsonread_number(c->side[SIDE_NEW].sum, keys[i], &n))
             continue;
         char sb[32], sn[32], pct[32] = "";
-        compare_fmt(sb, sizeof sb, b, i == 2);
-        compare_fmt(sn, sizeof sn, n, i == 2);
+        compare_fmt(sb, sizeof sb, b, i == 2 ? "B" : "s");
+        compare_fmt(sn, sizeof sn, n, i == 2 ? "B" : "s");
         if (b != 0)
             snprintf(pct, sizeof pct, ", %+.1f%%", (n - b) / fabs(b) * 100);
         fprintf(stderr, "radiograph: %-12s %s -> %s%s\n", words[i], sb, sn, pct);
+    }
+}
+
+/* One line per limit: the failed ones always, the others unless QUIET.
+ *   radiograph: FAILED --fail-if-slower 10%: elapsed time grew by 23.4% (2.1 s -> 2.59 s)
+ *   radiograph: passed --fail-if-bigger 5%: peak memory changed by -0.4% (...) */
+static void compare_print_gate(const compare_t *c, int quiet)
+{
+    for (size_t i = 0; i < c->nchecks; i++) {
+        const compare_check_t *k = &c->checks[i];
+        if (quiet && !k->failed)
+            continue;
+        double b = k->value[SIDE_BASE], n = k->value[SIDE_NEW];
+        char sb[32], sn[32], change[48];
+        compare_fmt(sb, sizeof sb, b, k->unit);
+        compare_fmt(sn, sizeof sn, n, k->unit);
+        if (b > 0)
+            snprintf(change, sizeof change, k->failed ? "grew by %.1f%%" : "changed by %+.1f%%",
+                     (n - b) / b * 100);
+        else
+            snprintf(change, sizeof change, "%s", n > b ? "grew from nothing" : "did not change");
+        fprintf(stderr, "radiograph: %s %s %g%%: %s %s (%s -> %s)\n", k->failed ? "FAILED" : "passed",
+                k->option, k->limit, k->word, change, sb, sn);
     }
 }
 
@@ -898,6 +1070,8 @@ int compare_build(const char *base, const char *new_path, const char *out_dir,
         rc = compare_notes(c);
     if (rc == 0)
         rc = compare_build_trees(c);
+    if (rc == 0)
+        rc = compare_gate(c, opts);
     if (rc == 0 && (rc = compare_write_json_file(c, out_dir)) < 0)
         compare_fail(c, rc, "radiograph: cannot write %s/comparison.json: %s", out_dir, strerror(-rc));
     if (rc == 0 && (rc = compare_write_page(c, out_dir)) < 0)
@@ -908,6 +1082,11 @@ int compare_build(const char *base, const char *new_path, const char *out_dir,
         compare_fail(c, rc, "radiograph: cannot compare %s and %s: %s", base, new_path, strerror(-rc));
     if (rc == 0 && !(opts && opts->quiet) && c->side[SIDE_BASE].is_report)
         compare_print(c);
+    if (rc == 0) {
+        compare_print_gate(c, opts && opts->quiet);
+        if (compare_gate_failed(c))
+            rc = COMPARE_GATE_FAILED;
+    }
     compare_free(c);
     free(c);
     return rc;

@@ -89,10 +89,7 @@ int fold_write(FILE *out, const model_t *m, const calltree_t *t)
         rc = -ENOMEM;
         goto out;
     }
-    memcpy(self_of, t->value, n * sizeof *self_of);
-    for (size_t v = 1; v < n; v++)
-        self_of[t->parent[v]] -= self_of[t->parent[v]] >= t->value[v] ? t->value[v]
-                                                                      : self_of[t->parent[v]];
+    calltree_self(t, self_of);
     for (size_t i = 0; i < m->nframes; i++)
         llen[i] = SIZE_MAX;
     plen[0] = 0;

@@ -22,6 +22,7 @@
 #include "model.h"
 #include "grow.h"
 #include "rsspeak.h"
+#include "summary.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -492,6 +493,18 @@ int model_add_file(model_t *m, const rawread_file_t *f, const char *name)
     }
     m->partial |= f->partial;
     m->report_dropped += f->dropped;
+    if (f->not_profiled) {
+        size_t len = f->not_profiled_why.len > 400 ? 400 : f->not_profiled_why.len;
+        int rc = strtab_intern(&m->strings, f->not_profiled_why.ptr, len, &p->not_profiled_why);
+        if (rc < 0)
+            return rc;
+        char version[32] = "of an unknown version";
+        summary_python_version(p->py_version, version, sizeof version);
+        p->not_profiled = 1;
+        if ((rc = model_note(m, "process %u runs Python %s, %.*s: not profiled", p->pid,
+                             version, (int)len, f->not_profiled_why.ptr)) < 0)
+            return rc;
+    }
 
     model_merge_t *c = malloc(sizeof *c);
     if (!c)
@@ -853,7 +866,9 @@ static int model_finish_ended(model_t *m, size_t root)
     for (size_t i = 0; i < m->nprocs; i++) {
         model_process_t *p = &m->procs[i];
         char buf[64];
-        if (i == root && ri->has_signal)
+        if (p->not_profiled && !(i == root && (ri->has_signal || ri->has_exit_code)))
+            snprintf(buf, sizeof buf, "not profiled");
+        else if (i == root && ri->has_signal)
             snprintf(buf, sizeof buf, "killed by signal %d", ri->signal);
         else if (i == root && ri->has_exit_code)
             snprintf(buf, sizeof buf, "exited %d", ri->exit_code);
@@ -863,7 +878,7 @@ static int model_finish_ended(model_t *m, size_t root)
             snprintf(buf, sizeof buf, "no end record (killed?)");
         if (strtab_intern(&m->strings, buf, strlen(buf), &p->ended) < 0)
             return -ENOMEM;
-        if (!p->has_end) {
+        if (!p->has_end && !p->not_profiled) {
             missing++;
             if (plen < sizeof pids - 24) {
                 int w = snprintf(pids + plen, sizeof pids - plen, "%s%u",

@@ -110,6 +110,8 @@ typedef struct model_process {
     uint32_t py_version, interval_us;
     uint32_t *argv; size_t argc, argv_cap;   /* strtab ids, from CMDLINE */
     uint32_t command;            /* strtab id: argv joined by spaces ("" if none) */
+    int not_profiled;            /* a Python the agent could not read */
+    uint32_t not_profiled_why;   /* strtab id: why (RAW_NOT_PROFILED) */
     int has_end;
     uint64_t end_t_ns, end_cpu_ns;
     int has_stats;

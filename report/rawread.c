@@ -462,6 +462,9 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
     case RAW_MEM_INFO:   return rawread_mem_info(c, p, len);
     case RAW_MEM_SERIES: return rawread_mem_series(c, p, len);
     case RAW_MEM_PEAK:   return rawread_mem_peak(c, p, len);
+    case RAW_NOT_PROFILED:
+        c->f->not_profiled = 1;
+        return rawread_keep(c->f, p, len, &c->f->not_profiled_why);
     case RAW_CMDLINE:
         c->f->has_cmdline = 1;
         return rawread_keep(c->f, p, len, &c->f->cmdline);

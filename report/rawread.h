@@ -116,6 +116,8 @@ typedef struct rawread_file {
     rawread_mem_entry_t *mem_entries; size_t nmem_entries, mem_entries_cap;
     rawread_slice_t cmdline;   /* argv, NUL-separated; len 0 if none */
     int has_cmdline;
+    int not_profiled;          /* a Python the agent could not read (RAW_NOT_PROFILED) */
+    rawread_slice_t not_profiled_why;
     int has_end;
     raw_end_t end;
     uint64_t last_t_ns;        /* the latest timestamp seen in any record */

@@ -9,6 +9,7 @@
 #include "model.h"
 #include "outfile.h"
 #include "pagedata.h"
+#include "pprof.h"
 #include "rawread.h"
 #include "runinfo.h"
 #include "speedscope.h"
@@ -186,7 +187,7 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
 {
     static const char *const names[] = {
         "performance.folded", "memory.folded", "summary.json", "timeline.json",
-        "profile.speedscope.json", "index.html",
+        "profile.speedscope.json", "profile.pb.gz", "index.html",
     };
     enum { NFILES = sizeof names / sizeof *names };
     const char *failed[NFILES];
@@ -218,6 +219,8 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
                 size_t tl;
                 report_title(m, title, sizeof title, &tl);
                 rc = speedscope_write(o.fp, m, title, tl);
+            } else if (i == 5) {
+                rc = pprof_write(o.fp, m);
             } else {
                 char title[REPORT_TITLE_MAX + 1];
                 size_t tl;
@@ -269,6 +272,24 @@ static int report_runinfo(model_t *m, const char *raw_dir, runinfo_t *ri)
     return 0;
 }
 
+/* One line on stderr for each process radiograph could not read (a Python
+ * it has no layout for, a free-threaded build...): its pid, its version and
+ * why, so that a run that looks profiled says what it missed. */
+static void report_warn_unprofiled(const model_t *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        if (!p->not_profiled)
+            continue;
+        char version[32] = "of an unknown version";
+        summary_python_version(p->py_version, version, sizeof version);
+        size_t len;
+        const char *why = model_str(m, p->not_profiled_why, &len);
+        fprintf(stderr, "radiograph: process %u runs Python %s, %.*s: not profiled\n", p->pid,
+                version, (int)len, why);
+    }
+}
+
 /* Chooses how deep timeline.json goes, and says so when it is cut. */
 static int report_trace_plan(model_t *m, uint32_t *depth)
 {
@@ -317,6 +338,8 @@ int report_build(const char *dir, char *err, size_t errlen)
     }
     if (rc == 0)
         rc = model_finish(m, &ri);
+    if (rc == 0)
+        report_warn_unprofiled(m);
     uint32_t trace_depth = TRACE_ALL_DEPTHS;
     if (rc == 0)
         rc = report_trace_plan(m, &trace_depth);

@@ -230,11 +230,7 @@ int speedscope_write(FILE *out, const model_t *m, const char *name, size_t name_
     }
     uint64_t mem_total = 0;
     if (self) {
-        memcpy(self, mt->value, mt->n * sizeof *self);
-        for (size_t v = 1; v < mt->n; v++) {
-            uint64_t *ps = &self[mt->parent[v]];
-            *ps -= *ps >= mt->value[v] ? mt->value[v] : *ps;
-        }
+        calltree_self(mt, self);
         self[CALLTREE_ROOT] = 0;
         for (size_t v = 1; v < mt->n; v++)
             mem_total = speedscope_sat_add(mem_total, self[v]);

@@ -1,7 +1,9 @@
 /* summary.c — formatting of the model's summary figures. */
 #include "summary.h"
+#include "answers.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 int summary_python_version(uint32_t v, char *buf, size_t len)
@@ -27,7 +29,7 @@ int summary_iso_time(uint64_t real_ns, char *buf, size_t len)
     return 0;
 }
 
-void summary_write_members(json_t *w, const model_t *m)
+int summary_write_members(json_t *w, const model_t *m, int with_nodes)
 {
     const model_summary_t *s = &m->summary;
     char buf[64];
@@ -76,6 +78,19 @@ void summary_write_members(json_t *w, const model_t *m)
         json_cstring(w, buf);
     else
         json_null(w);
+    /* Every distinct version the run's processes ran, in their order: a job
+     * may start a step under another interpreter. */
+    json_key(w, "python_versions");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nprocs; i++) {
+        uint32_t v = m->procs[i].py_version;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = m->procs[j].py_version == v;
+        if (!seen && summary_python_version(v, buf, sizeof buf) == 0)
+            json_cstring(w, buf);
+    }
+    json_array_end(w);
     json_key(w, "radiograph_version");
     json_cstring(w, s->radiograph_version ? s->radiograph_version : "unknown");
     json_key(w, "dropped_samples");
@@ -95,6 +110,12 @@ void summary_write_members(json_t *w, const model_t *m)
         json_string(w, n, len);
     }
     json_array_end(w);
+    answers_t *a = malloc(sizeof *a);
+    int rc = a ? answers_build(m, a) : -ENOMEM;
+    if (rc == 0)
+        answers_write(w, m, a, with_nodes);
+    free(a);
+    return rc;
 }
 
 int summary_write(FILE *out, const model_t *m)
@@ -102,10 +123,12 @@ int summary_write(FILE *out, const model_t *m)
     json_t w;
     json_init(&w, out, 0);
     json_object_begin(&w);
-    summary_write_members(&w, m);
+    int rc = summary_write_members(&w, m, 0);
     json_object_end(&w);
     json_raw(&w, "\n", 1);
-    int rc = json_finish(&w);
+    int frc = json_finish(&w);
+    if (rc == 0)
+        rc = frc;
     json_free(&w);
     return rc;
 }

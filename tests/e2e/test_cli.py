@@ -155,10 +155,10 @@ def test_non_python_program_runs_untouched(radiograph, tmp_path):
     assert "no profile data" in p.stderr
 
 
-def test_python_dash_m_radiograph(tmp_path):
+def test_python_dash_m_radiograph(tmp_path, target, job_path):
     (tmp_path / "job.py").write_text("print('ok')\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.run([sys.executable, "-m", "radiograph", "run", "-q", "-o", "rep", "job.py"],
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=job_path)
+    p = subprocess.run([target["executable"], "-m", "radiograph", "run", "-q", "-o", "rep", "job.py"],
                        cwd=tmp_path, capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "ok\n"
@@ -236,7 +236,7 @@ def test_killed_radiograph_leaves_raw_for_report(radiograph, tmp_path):
     assert "work (" in folded
 
 
-def test_a_program_shorter_than_one_sample_still_gets_its_report(radiograph, tmp_path):
+def test_a_program_shorter_than_one_sample_still_gets_its_report(radiograph, tmp_path, target):
     """A script that ends before the first sample (and whose interpreter
     has finalised before the agent's exit hook runs) still leaves its raw
     file: the report is written, with the process and no samples."""
@@ -244,7 +244,7 @@ def test_a_program_shorter_than_one_sample_still_gets_its_report(radiograph, tmp
     script = tmp_path / "p.py"
     script.write_text("pass\n")
     # a virtualenv's python starts fastest here, which is what showed it
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    subprocess.run([target["executable"], "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
     python = str(tmp_path / "venv" / "bin" / "python")
     for i in range(12):
         out = tmp_path / f"r{i}"

@@ -34,7 +34,10 @@ def hold(mb):
 
 def main():
     keep = hold(MB)
-    slow(1_500_000 * FACTOR)
+    # slow() dominates: 3x its work is ~1 s more here, so that elapsed time
+    # (which the gate tests compare) moves by far more than a loaded
+    # machine's noise, on the fastest supported interpreter too
+    slow(5_000_000 * FACTOR)
     steady(1_500_000)
     return keep
 
@@ -211,7 +214,7 @@ def test_different_programs_and_versions_compare_with_a_note(radiograph, pair, t
     s = json.loads((other / "summary.json").read_text())
     s["command"] = ["python3", "other.py"]
     s["radiograph_version"] = "9.9.9"
-    s["python_version"] = "3.12.1"
+    s["python_version"] = "2.7.18"           # no supported interpreter: differs under every one
     (other / "summary.json").write_text(json.dumps(s))
     c = compared(radiograph, tmp_path, base, other)
     notes = " ".join(c["notes"])
@@ -293,3 +296,139 @@ def test_default_output_directory(radiograph, tmp_path):
     path = p.stderr.strip().split(" written to ")[1]
     assert path.startswith("radiograph-compare/") and (tmp_path / path).exists()
     assert os.path.exists(tmp_path / os.path.dirname(path) / "comparison.json")
+
+
+# ---- the CI gate: --fail-if-slower / --fail-if-bigger ----------------------
+
+def gate_lines(p):
+    return [l for l in p.stderr.splitlines() if l.startswith(("radiograph: FAILED", "radiograph: passed"))]
+
+
+def growth(base, new, key):
+    b = json.loads((base / "summary.json").read_text())[key]
+    n = json.loads((new / "summary.json").read_text())[key]
+    return b, n, (n - b) / b * 100
+
+
+def test_gate_fails_a_job_made_slower_and_bigger(radiograph, pair):
+    # the pair the other way round: NEW does 3x the work in slow() and holds 200 MiB, not 100
+    tmp, slower, faster = pair
+    out = tmp / "gate-fail"
+    p = compare(radiograph, tmp, "-o", out, "--fail-if-slower", "10", "--fail-if-bigger=10%",
+                faster, slower)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.splitlines()[-1] == f"radiograph: comparison written to {out}/index.html"
+    eb, en, epct = growth(faster, slower, "elapsed_seconds")
+    mb, mn, mpct = growth(faster, slower, "peak_memory_bytes")
+    assert epct > 10 and mpct > 90
+    lines = gate_lines(p)
+    assert lines == [
+        f"radiograph: FAILED --fail-if-slower 10%: elapsed time grew by {epct:.1f}% "
+        f"({eb:.3g} s -> {en:.3g} s)",
+        lines[1]]
+    assert lines[1].startswith(f"radiograph: FAILED --fail-if-bigger 10%: peak memory grew by {mpct:.1f}% (")
+    assert "MiB -> " in lines[1]
+    c = json.loads((out / "comparison.json").read_text())
+    assert c["gate"]["passed"] is False
+    assert [(k["option"], k["figure"], k["limit_percent"], k["passed"]) for k in c["gate"]["checks"]] == [
+        ("--fail-if-slower", "elapsed_seconds", 10, False),
+        ("--fail-if-bigger", "peak_memory_bytes", 10, False)]
+    slow, big = c["gate"]["checks"]
+    assert (slow["base"], slow["new"]) == (eb, en)
+    assert slow["change_percent"] == c["elapsed_seconds"]["change_percent"]
+    assert (big["base"], big["new"]) == (mb, mn)
+    # the comparison itself is the same as without the gate
+    assert stacks_with(c["performance"]["grew"], "slow")
+
+
+def test_gate_passes_a_faster_smaller_job_even_at_zero(radiograph, pair):
+    tmp, base, new = pair
+    out = tmp / "gate-pass"
+    p = compare(radiograph, tmp, "-o", out, "--fail-if-slower", "0", "--fail-if-bigger", "0", base, new)
+    assert p.returncode == 0, p.stderr
+    lines = gate_lines(p)
+    assert len(lines) == 2 and all(l.startswith("radiograph: passed --fail-if-") for l in lines), p.stderr
+    assert "elapsed time changed by -" in lines[0] and "peak memory changed by -" in lines[1]
+    c = json.loads((out / "comparison.json").read_text())
+    assert c["gate"]["passed"] is True and all(k["passed"] for k in c["gate"]["checks"])
+    # -q: a gate that holds prints nothing but the path
+    p = compare(radiograph, tmp, "-q", "-o", tmp / "gate-pass-q", "--fail-if-slower", "0", base, new)
+    assert p.returncode == 0 and p.stderr.count("\n") == 1, p.stderr
+
+
+def test_gate_limit_just_above_or_below_the_growth(radiograph, pair):
+    # a real slowdown and growth, and limits on either side of them: the
+    # verdict follows the limit, not a rounding of it
+    tmp, slower, faster = pair
+    _, _, epct = growth(faster, slower, "elapsed_seconds")
+    _, _, mpct = growth(faster, slower, "peak_memory_bytes")
+    within = compare(radiograph, tmp, "-o", tmp / "gate-within", "--fail-if-slower", f"{epct + 0.01:.2f}",
+                     "--fail-if-bigger", f"{mpct + 0.01:.2f}", faster, slower)
+    assert within.returncode == 0, within.stderr
+    assert len(gate_lines(within)) == 2 and "FAILED" not in within.stderr
+    c = json.loads((tmp / "gate-within" / "comparison.json").read_text())
+    assert c["gate"]["passed"] is True
+    # only memory over its limit: only memory fails, and says so
+    one = compare(radiograph, tmp, "-o", tmp / "gate-one", "--fail-if-slower", f"{epct + 0.01:.2f}",
+                  "--fail-if-bigger", f"{mpct - 0.01:.2f}", faster, slower)
+    assert one.returncode == 1, one.stderr
+    failed = [l for l in gate_lines(one) if "FAILED" in l]
+    assert len(failed) == 1 and "--fail-if-bigger" in failed[0] and "peak memory" in failed[0]
+    c = json.loads((tmp / "gate-one" / "comparison.json").read_text())
+    assert [k["passed"] for k in c["gate"]["checks"]] == [True, False]
+
+
+def test_gate_on_a_job_bigger_within_the_limit(radiograph, tmp_path):
+    # 100 MiB -> 105 MiB held at the peak: +~5%; a 20% limit holds, a 1% one does not
+    base = run_job(radiograph, tmp_path, "m100", "1", "100")
+    new = run_job(radiograph, tmp_path, "m105", "1", "105")
+    _, _, mpct = growth(base, new, "peak_memory_bytes")
+    assert 2 < mpct < 8, mpct
+    p = compare(radiograph, tmp_path, "-o", tmp_path / "g20", "--fail-if-bigger", "20", base, new)
+    assert p.returncode == 0, p.stderr
+    assert gate_lines(p) == [l for l in gate_lines(p) if "passed --fail-if-bigger 20%: peak memory changed by +" in l]
+    p = compare(radiograph, tmp_path, "-o", tmp_path / "g1", "--fail-if-bigger", "1", base, new)
+    assert p.returncode == 1, p.stderr
+    assert "FAILED --fail-if-bigger 1%: peak memory grew by" in p.stderr
+
+
+def test_gate_on_folded_files_compares_their_totals(radiograph, tmp_path):
+    (tmp_path / "a.folded").write_text("main;work 100\nmain;idle 100\n")
+    (tmp_path / "b.folded").write_text("main;work 130\nmain;idle 100\n")    # +15%
+    p = compare(radiograph, tmp_path, "-o", tmp_path / "f1", "--fail-if-slower", "10", "a.folded", "b.folded")
+    assert p.returncode == 1
+    assert "FAILED --fail-if-slower 10%: time grew by 15.0% (200 samples -> 230 samples)" in p.stderr
+    p = compare(radiograph, tmp_path, "-o", tmp_path / "f2", "--fail-if-slower", "15", "a.folded", "b.folded")
+    assert p.returncode == 0, p.stderr            # exactly 15% is not more than 15%
+    c = json.loads((tmp_path / "f2" / "comparison.json").read_text())
+    assert c["gate"]["checks"][0]["figure"] == "performance.total"
+    # without a limit there is no gate
+    c = compared(radiograph, tmp_path, tmp_path / "a.folded", tmp_path / "b.folded", name="f3")
+    assert c["gate"] is None
+
+
+def test_gate_usage_errors(radiograph, pair, tmp_path):
+    tmp, base, new = pair
+    out = tmp_path / "out"
+    for opt in ("--fail-if-slower", "--fail-if-bigger"):
+        for bad in ("-5", "ten", "", "1e2", "nan", "inf", "10%%", "0x10"):
+            p = compare(radiograph, tmp_path, "-o", out, opt, bad, base, new)
+            one_line_error(p, opt, "not a percentage")
+            assert not out.exists()
+        one_line_error(compare(radiograph, tmp_path, "-o", out, base, new, opt), opt, "needs a percentage")
+    # limits that these inputs cannot answer: said before anything is written
+    nomem = run_job(radiograph, tmp_path, "nomem", "1", "1", options=("--no-memory",))
+    one_line_error(compare(radiograph, tmp_path, "-o", out, "--fail-if-bigger", "5", base, nomem),
+                   "--fail-if-bigger cannot be checked", "--no-memory")
+    (tmp_path / "a.folded").write_text("x;y 2\n")
+    (tmp_path / "b.folded").write_text("x;y 3\n")
+    one_line_error(compare(radiograph, tmp_path, "-o", out, "--fail-if-bigger", "5", "a.folded", "b.folded"),
+                   "--fail-if-bigger cannot be checked")
+    one_line_error(compare(radiograph, tmp_path, "-o", out, "--fail-if-slower", "5",
+                           base / "memory.folded", new / "memory.folded"),
+                   "--fail-if-slower cannot be checked")
+    assert not out.exists()
+    # --no-memory on both sides: RSS against RSS is a fair check
+    nomem2 = run_job(radiograph, tmp_path, "nomem2", "1", "1", options=("--no-memory",))
+    p = compare(radiograph, tmp_path, "-o", out, "--fail-if-bigger", "1000", nomem, nomem2)
+    assert p.returncode == 0, p.stderr

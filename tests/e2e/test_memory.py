@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import parse_folded
+from conftest import parse_folded, require
 
 MB = 1_000_000
 
@@ -46,7 +46,7 @@ def test_two_holders_and_a_transient(run):
 
 
 def test_numpy_zeros_and_ones(run):
-    pytest.importorskip("numpy")
+    require("numpy")
     r = run("""
         import numpy as np
         def zeros():

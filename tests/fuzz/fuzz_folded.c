@@ -98,7 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char base[128], new_[128], err[512];
     snprintf(base, sizeof base, "%s/%s", fuzz_dir, bn);
     snprintf(new_, sizeof new_, "%s/%s", fuzz_dir, nn);
-    compare_opts_t opts = { .by_line = (int)(size & 1), .quiet = 1 };
+    compare_opts_t opts = { .by_line = (int)(size & 1), .quiet = 1,
+                            .gate_slower = (int)(size >> 1 & 1), .fail_slower = 10,
+                            .gate_bigger = (int)(size >> 2 & 1), .fail_bigger = 0 };
     compare_build(base, new_, fuzz_dir, &opts, err, sizeof err);
     return 0;
 }

@@ -418,6 +418,8 @@ static void test_streaming(void)
     close(fd);
     rawbuild_t b;
     rawbuild_sample(&b, 100);
+    static const char why[] = "runs Python 3.9.18, which radiograph does not read";
+    rawbuild_record(&b, RAW_NOT_PROFILED, why, (uint32_t)strlen(why));
     static char note[300001];
     for (int i = 0; i < 40; i++) {            /* 12 MB of notes: 3+ windows */
         memset(note, 'a' + i % 26, sizeof note - 1);
@@ -441,6 +443,12 @@ static void test_streaming(void)
               "note %zu differs", i);
     for (size_t i = 0; i < streamed.ncounts && i < whole.ncounts; i++)
         CHECK(streamed.counts[i].count == whole.counts[i].count, "count %zu", i);
+    /* every slice points into memory the result owns, not into the window */
+    CHECK(streamed.not_profiled && streamed.not_profiled_why.len == strlen(why) &&
+          memcmp(streamed.not_profiled_why.ptr, why, strlen(why)) == 0, "NOT_PROFILED's text");
+    CHECK(streamed.nthreads && streamed.threads[0].name.len == whole.threads[0].name.len &&
+          memcmp(streamed.threads[0].name.ptr, whole.threads[0].name.ptr,
+                 whole.threads[0].name.len) == 0, "a thread's name");
     rawread_free(&streamed);
 
     CHECK(rawread_read_within(path, 4u << 20, &streamed) == 0, "capped read");

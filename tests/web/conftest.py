@@ -29,14 +29,32 @@ def template():
     return make_page.build_template()
 
 
+NOT_TESTED = []    # why the page could not be tested, said once at the end
+
+
+def no_browser(why):
+    NOT_TESTED.append(why)
+    pytest.fail(why, pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter):
+    if NOT_TESTED:
+        terminalreporter.write_line(f"THE PAGE WAS NOT TESTED: {NOT_TESTED[0]}", red=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def browser():
+    # A page test that cannot run fails: skipping it would report the page
+    # as tested when it was not (make setup installs both).
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright)")
+        no_browser("the page tests need Playwright, which is not installed: "
+                   "make setup (or pip install -r requirements-dev.txt)")
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set RG_CHROMIUM)")
+        no_browser(f"the page tests need Chromium, and there is none at {CHROMIUM}: make setup "
+                   "(or apt-get install chromium, or set RG_CHROMIUM to one)")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -80,14 +98,30 @@ def open_page(browser, template, tmp_path):
     """open_page(data) -> Page: writes the page for DATA and loads it."""
     opened = []
 
-    def _open(data, name="page", title=None, scale=1):
+    def _open(data, name="page", title=None, scale=1, viewport=None):
         (tmp_path / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
         path = tmp_path / f"{name}.html"
         path.write_text(make_page.render(template, data, title), encoding="utf-8")
-        ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale)
+        ctx = browser.new_context(viewport=viewport or VIEWPORT, device_scale_factor=scale)
         p = Page(ctx.new_page(), str(path))
         opened.append(ctx)
         return p.open()
+
+    yield _open
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def open_file(browser):
+    """open_file(path, viewport) -> Page: loads an existing page (a report's
+    index.html)."""
+    opened = []
+
+    def _open(path, viewport=None):
+        ctx = browser.new_context(viewport=viewport or VIEWPORT)
+        opened.append(ctx)
+        return Page(ctx.new_page(), str(path)).open()
 
     yield _open
     for ctx in opened:

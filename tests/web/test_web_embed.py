@@ -88,7 +88,7 @@ def test_c_file_compiles_and_holds_the_template(tmp_path):
     assert "const char web_report_html[] = {" in src
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
     if not cc:
-        pytest.skip("no C compiler to compile web_assets.c with")
+        pytest.fail("no C compiler to compile web_assets.c with: make setup", pytrace=False)
     main = tmp_path / "main.c"
     main.write_text('#include <stdio.h>\n#include "web_assets.h"\n'
                     'int main(void) { fputs(web_report_html, stdout); return 0; }\n')
