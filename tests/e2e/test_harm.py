@@ -22,7 +22,10 @@ import pytest
 # leaves in two threads (performance.folded is then far bigger than the raw
 # files), forks a child, and exits 3.
 JOB = """
-import os, sys, threading, time
+import os, sys, threading, time, warnings
+# 3.12+ warns at os.fork() that the process has threads, and the sampler's
+# counts (test_fork_warns_as_without_radiograph); not what this job is about
+warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
 print("start", flush=True)
 leaves = []
 for k in range(100):
@@ -55,6 +58,12 @@ print("end", flush=True)
 sys.exit(3)
 """
 JOB_OUT = "start\nchild 0\nend\n"
+
+
+def _env(job_path):
+    """The environment of a job run directly: the suite's interpreter first
+    on PATH as python3 (conftest.py)."""
+    return dict(os.environ, PATH=job_path)
 
 
 def _write_job(tmp_path, source=JOB, name="job.py"):
@@ -104,7 +113,7 @@ def _fill(mnt, leave):
         os.close(fd)
 
 
-def test_nearly_full_disk_the_program_runs_and_its_status_is_kept(radiograph, tmp_path, small_fs):
+def test_nearly_full_disk_the_program_runs_and_its_status_is_kept(radiograph, tmp_path, small_fs, job_path):
     # Issue 13.1: the shared files were sparse; the first touch of a page on
     # a full file system was SIGBUS before the program's first line (135).
     script = _write_job(tmp_path)
@@ -112,7 +121,7 @@ def test_nearly_full_disk_the_program_runs_and_its_status_is_kept(radiograph, tm
         report = small_fs / f"r{leave}"
         _fill(small_fs, leave)
         p = subprocess.run([radiograph, "run", "-o", str(report), str(script)], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, env=_env(job_path))
         (small_fs / "filler").unlink()
         assert p.returncode == 3, (leave, p.returncode, p.stderr)
         assert p.stdout == JOB_OUT, (leave, p.stdout)
@@ -124,11 +133,12 @@ def test_nearly_full_disk_the_program_runs_and_its_status_is_kept(radiograph, tm
         assert not (report / "raw" / "tree.shm").exists()
 
 
-def test_disk_filling_up_during_the_run_harms_no_process(radiograph, tmp_path, small_fs):
+def test_disk_filling_up_during_the_run_harms_no_process(radiograph, tmp_path, small_fs, job_path):
     # Issue 13.1: filling up during a run, forked children touching new
     # pages of the shared files died of SIGBUS (50 of 300).
     script = _write_job(tmp_path, f"""
-        import os, sys
+        import os, sys, warnings
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
         filler = os.open({str(small_fs / 'filler')!r}, os.O_WRONLY | os.O_CREAT)
         chunk = b"x" * 65536
         try:
@@ -150,7 +160,7 @@ def test_disk_filling_up_during_the_run_harms_no_process(radiograph, tmp_path, s
         sys.exit(5)
     """)
     p = subprocess.run([radiograph, "run", "-o", str(small_fs / "r"), str(script)], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=300, env=_env(job_path))
     assert p.stdout == "full: No space left on device\nchildren that failed: 0\n", p.stdout
     assert p.returncode == 5, (p.returncode, p.stderr)
     _radiograph_lines(p.stderr)
@@ -160,7 +170,7 @@ def test_disk_filling_up_during_the_run_harms_no_process(radiograph, tmp_path, s
 # ----------------------------------------------------- a file-size limit
 
 @pytest.mark.parametrize("limit_kib", [8, 100, 300, 700])
-def test_file_size_limit_is_a_write_error_not_a_signal(radiograph, tmp_path, limit_kib):
+def test_file_size_limit_is_a_write_error_not_a_signal(radiograph, tmp_path, limit_kib, job_path):
     # Issue 13.2: under ulimit -f 100 the launcher died of SIGXFSZ (153);
     # between 260K and 700K radiograph died writing timeline.json and lost
     # the program's status, leaving a temporary file.
@@ -172,7 +182,8 @@ def test_file_size_limit_is_a_write_error_not_a_signal(radiograph, tmp_path, lim
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     p = subprocess.run([radiograph, "run", "-o", str(report), str(script)], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120, preexec_fn=limited)
+                       capture_output=True, text=True, timeout=120, preexec_fn=limited,
+                       env=_env(job_path))
     assert p.returncode == 3, (limit_kib, p.returncode, p.stderr)
     assert p.stdout == JOB_OUT
     lines = _radiograph_lines(p.stderr)
@@ -199,7 +210,7 @@ def test_file_size_limit_is_a_write_error_not_a_signal(radiograph, tmp_path, lim
 
 # ------------------------------------- the report directory removed mid-run
 
-def test_report_directory_removed_during_the_run(radiograph, tmp_path):
+def test_report_directory_removed_during_the_run(radiograph, tmp_path, job_path):
     # Issue 13.3: "the program may not have been a Python program" was the
     # message; the cause is that the directory is gone.
     script = _write_job(tmp_path, """
@@ -212,7 +223,7 @@ def test_report_directory_removed_during_the_run(radiograph, tmp_path):
     """)
     report = tmp_path / "r"
     p = subprocess.run([radiograph, "run", "-o", str(report), str(script)], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, env=_env(job_path))
     assert p.returncode == 4 and p.stdout == "done\n", (p.returncode, p.stderr)
     lines = _radiograph_lines(p.stderr)
     assert lines[-1] == f"radiograph: the report directory {report} was removed while the " \
@@ -344,7 +355,8 @@ print(json.dumps([fds, raw]))
 
 
 @pytest.mark.parametrize("limit", [20, 64, 1024])
-def test_agent_descriptors_stay_out_of_the_programs_low_numbers(radiograph, tmp_path, limit):
+def test_agent_descriptors_stay_out_of_the_programs_low_numbers(radiograph, tmp_path, limit,
+                                                                  target):
     # Issue 13.9: under ulimit -n 20 the program's open() returned 4 where it
     # returns 3 without radiograph: the raw file took the lowest number.
     script = _write_job(tmp_path, FDS)
@@ -352,10 +364,11 @@ def test_agent_descriptors_stay_out_of_the_programs_low_numbers(radiograph, tmp_
     def limited():
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
-    bare = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+    py = target["executable"]
+    bare = subprocess.run([py, str(script)], capture_output=True, text=True,
                           preexec_fn=limited, close_fds=True)
     prof = subprocess.run([radiograph, "run", "-q", "-o", str(tmp_path / "r"), "--",
-                           sys.executable, str(script)], capture_output=True, text=True,
+                           py, str(script)], capture_output=True, text=True,
                           preexec_fn=limited,
                           close_fds=True, timeout=60)
     assert bare.returncode == 0 and prof.returncode == 0, (bare.stderr, prof.stderr)
@@ -387,7 +400,8 @@ for t in ts:
 
 
 def _nobody_python():
-    """A Python that user nobody can run (pyenv's live under /root)."""
+    """A Python that user nobody can run (pyenv's live under /root): the
+    test picks its own, so it runs once (marker `once`, tests/run.py)."""
     def as_nobody():
         os.setgid(65534)
         os.setuid(65534)
@@ -402,6 +416,7 @@ def _nobody_python():
     return None
 
 
+@pytest.mark.once
 def test_the_sampler_gives_its_thread_to_the_program_under_ulimit_u(radiograph):
     # Issue 13.9: under ulimit -u the program got two fewer threads (the
     # radiograph process and the sampler thread); the sampler's is given back.
@@ -464,3 +479,23 @@ def test_a_child_whose_last_thread_exits_is_not_kept_alive(run):
     assert r.proc.stdout == "child done\nchild status 0\n"
     s = r.summary
     assert s["processes"] == 2 and not any("without an end record" in n for n in s["notes"]), s
+
+
+
+def test_fork_warns_as_without_radiograph(run, target, tmp_path):
+    # CPython 3.12+ warns at os.fork() when /proc/self/stat counts more than
+    # one thread, and the sampler thread is one: a single-threaded job that
+    # forks gets a DeprecationWarning on stderr under radiograph only (an
+    # exception under -W error). Known, not fixed yet (README, Limits): the
+    # test says so as an expected failure where it happens, and fails the
+    # day it stops happening, so that this note goes.
+    source = "import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\nprint('ok')\n"
+    (tmp_path / "bare.py").write_text(source)
+    bare = subprocess.run([target["executable"], str(tmp_path / "bare.py")], capture_output=True,
+                          text=True)
+    r = run(source)
+    assert r.proc.returncode == bare.returncode == 0 and r.proc.stdout == bare.stdout == "ok\n"
+    if "is multi-threaded, use of fork()" in r.proc.stderr and tuple(target["version"]) >= (3, 12):
+        pytest.xfail("known: CPython 3.12+ counts the sampler thread in its fork() warning")
+    program_err = "".join(l for l in r.proc.stderr.splitlines(True) if not l.startswith("radiograph:"))
+    assert program_err == bare.stderr

@@ -142,7 +142,7 @@ def test_oversized_sparse_raw_file_is_read_in_bounded_memory(run, radiograph):
 
 # -------------------------------------------------- two runs on one -o
 
-def test_two_runs_on_one_output_directory(radiograph, tmp_path):
+def test_two_runs_on_one_output_directory(radiograph, tmp_path, job_path):
     # Issue 13.7: started at the same moment, both proceeded and wrote one
     # report mixing both runs (6 of 6 tries), the second truncating the
     # first's shared files under it.
@@ -166,7 +166,7 @@ def test_two_runs_on_one_output_directory(radiograph, tmp_path):
             ran.unlink()
         procs = [subprocess.Popen([radiograph, "run", "-q", "-o", str(out), str(script), tag, code],
                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True)
+                                  text=True, env=dict(os.environ, PATH=job_path))
                  for tag, code in (("A", "3"), ("B", "4"))]
         results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
         codes = sorted(rc for rc, _ in results)
@@ -182,12 +182,13 @@ def test_two_runs_on_one_output_directory(radiograph, tmp_path):
         assert s["exit_code"] == {"A": 3, "B": 4}[tags[0]]
 
 
-def test_default_output_directories_never_collide(radiograph, tmp_path):
+def test_default_output_directories_never_collide(radiograph, tmp_path, job_path):
     # without -o, runs started in the same second get a directory each
     script = tmp_path / "job.py"
     script.write_text("import time\ntime.sleep(0.2)\n")
     procs = [subprocess.Popen([radiograph, "run", "-q", str(script)], cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=dict(os.environ, PATH=job_path))
              for _ in range(4)]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     assert all(rc == 0 for rc, _ in results), results
