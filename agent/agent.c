@@ -150,7 +150,7 @@ __attribute__((constructor)) static void agent_init(void) {
         void *(*tstate_of)(void) = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
         memtrack_start((uint64_t)sample_bytes, tstate_of, getenv("RADIOGRAPH_TREE"));
     }
-    sampler_config_t cfg = {dir, (uint32_t)interval, have};
+    sampler_config_t cfg = {dir, (uint32_t)interval, have, row->behaviour.fork_counts_threads != 0};
     if (sampler_start(&cfg) != 0) {
         memtrack_active = 0;
         goto out;

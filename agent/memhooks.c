@@ -17,6 +17,7 @@
 #include "memhooks.h"
 #include "nproc.h"
 #include "memtrack.h"
+#include "sampler.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -130,8 +131,14 @@ static size_t hook_size(void *p) {
     return real.usable ? real.usable(p) : malloc_usable_size(p);
 }
 
+/* A parent's sampler ended for a fork comes back from a hook (sampler.h). */
+static inline void hook_unpark(int why) {
+    if (__builtin_expect(atomic_load_explicit(&sampler_parked, memory_order_relaxed), 0)) sampler_unpark(why);
+}
+
 /* After an allocation of N bytes that returned P. */
 static void *hook_allocated(void *p, size_t n) {
+    hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
         if (p) memtrack_alloc(p, hook_size(p), n);
@@ -147,6 +154,7 @@ HOOK void *malloc(size_t n) {
 
 HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
+    hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
         if (p) memtrack_alloc(p, hook_size(p), n * size);   /* it did not overflow */
@@ -157,6 +165,7 @@ HOOK void *calloc(size_t n, size_t size) {
 }
 
 HOOK void free(void *p) {
+    hook_unpark(SAMPLER_UNPARK_FREE);
     if (memtrack_active && p) {
         int e = errno;
         memtrack_will_free(p);
