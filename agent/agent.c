@@ -141,7 +141,7 @@ __attribute__((constructor)) static void agent_init(void) {
     if (!row) goto out;
     if (memread_init() != 0) {
         agent_note_unprofiled(dir, have, "whose memory radiograph cannot read "
-                                         "(process_vm_readv is not permitted)");
+                                         "(neither process_vm_readv nor /proc/self/mem is permitted)");
         goto out;
     }
     const char *rate = getenv("RADIOGRAPH_INTERVAL_US");
@@ -154,7 +154,7 @@ __attribute__((constructor)) static void agent_init(void) {
         void *(*tstate_of)(void) = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
         memtrack_start((uint64_t)sample_bytes, tstate_of, getenv("RADIOGRAPH_TREE"));
     }
-    sampler_config_t cfg = {dir, (uint32_t)interval, have};
+    sampler_config_t cfg = {dir, (uint32_t)interval, have, row->behaviour.fork_counts_threads != 0};
     ends_start();
     memtrack_hold(1);                 /* the sampler's buffers are ours */
     int started = sampler_start(&cfg);

@@ -15,7 +15,9 @@
 #undef _FILE_OFFSET_BITS
 
 #include "memhooks.h"
+#include "nproc.h"
 #include "memtrack.h"
+#include "sampler.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -111,13 +113,13 @@ HOOK int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(vo
     if (!real.pthread_create) real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
     if (!real.pthread_create) return EAGAIN;
     uint32_t stack = memtrack_active ? memtrack_creator_stack() : 0;
-    if (!stack) return real.pthread_create(t, attr, fn, arg);
+    if (!stack) return nproc_create(real.pthread_create, t, attr, fn, arg);
     hook_start_t *s = real.malloc ? real.malloc(sizeof *s) : __libc_malloc(sizeof *s);
-    if (!s) return real.pthread_create(t, attr, fn, arg);
+    if (!s) return nproc_create(real.pthread_create, t, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
     s->stack = stack;
-    int rc = real.pthread_create(t, attr, hook_thread_main, s);
+    int rc = nproc_create(real.pthread_create, t, attr, hook_thread_main, s);
     if (rc != 0) {
         if (real.free) real.free(s);
         else __libc_free(s);
@@ -129,8 +131,14 @@ static size_t hook_size(void *p) {
     return real.usable ? real.usable(p) : malloc_usable_size(p);
 }
 
+/* A parent's sampler ended for a fork comes back from a hook (sampler.h). */
+static inline void hook_unpark(int why) {
+    if (__builtin_expect(atomic_load_explicit(&sampler_parked, memory_order_relaxed), 0)) sampler_unpark(why);
+}
+
 /* After an allocation of N bytes that returned P. */
 static void *hook_allocated(void *p, size_t n) {
+    hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
         if (p) memtrack_alloc(p, hook_size(p), n);
@@ -146,6 +154,7 @@ HOOK void *malloc(size_t n) {
 
 HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
+    hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
         if (p) memtrack_alloc(p, hook_size(p), n * size);   /* it did not overflow */
@@ -156,6 +165,7 @@ HOOK void *calloc(size_t n, size_t size) {
 }
 
 HOOK void free(void *p) {
+    hook_unpark(SAMPLER_UNPARK_FREE);
     if (memtrack_active && p) {
         int e = errno;
         memtrack_will_free(p);

@@ -6,12 +6,14 @@
  * memory is used, and RSS does not count it, but mincore says "resident").
  * Where the ioctl is missing, mincore: then pages only read count too.
  *
- * The pagemap descriptor is kept open at a number of 512 or more, checked
+ * The pagemap descriptor is kept open at a high number (fdhigh.h), checked
  * (fstat: still the file opened, by this process) every RESIDENT_CHECK uses
  * and after any error; a descriptor that is no longer ours is forgotten,
  * never closed (the number is the program's now). A lock guards it; the
  * vectors are on the caller's stack, so any thread may measure. */
 #include "resident.h"
+
+#include "fdhigh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,8 +79,7 @@ static int resident_fd(void) {
     rs.fd = -1;                       /* not ours (any more): forgotten, not closed */
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
-    close(fd);
+    int high = fdhigh_move(fd);
     struct stat st;
     if (high < 0 || fstat(high, &st) != 0) {
         if (high >= 0) close(high);

@@ -73,6 +73,11 @@ static struct {
     char raw_dir[4096];
     pthread_t thread;
     int running;                   /* a sampler thread exists */
+    int released;                  /* its thread was given to the program (sampler_release) */
+    int parked;                    /* its thread was ended for a fork (sampler_fork_prepare) */
+    uint64_t parked_until;         /* the parent's sampler may come back from then on */
+    pid_t parked_pid;              /* the process whose sampler is parked */
+    uint32_t fork_tid;             /* the thread that forked */
     _Atomic uint32_t stop;         /* futex word: 1 = stop now */
     _Atomic int pause_req, busy;
     int opened;
@@ -233,6 +238,9 @@ static void sampler_flush(uint64_t now) {
     sampler_flush_points();
     ends_flush();
     memtrack_flush(now, sp.final);
+    char note[512];
+    int nn = memread_note(note, sizeof note, sp.start_mono, sp.final);
+    if (nn > 0) rawwrite_record(RAW_NOTE, note, (size_t)nn, NULL, 0);
     sampler_write_stats(now);
     rawwrite_flush();
     sp.last_flush = now;
@@ -412,10 +420,10 @@ static void sampler_tick(uint64_t now) {
     sp.tick++;
     int known = np;
     np = pyread_threads(py, np, PYREAD_MAX_THREADS);
-    if (np < 0) {
+    uint64_t lost = known > 0 ? (uint64_t)known : 1;
+    if (memread_lost(lost) || np < 0) {
         /* No thread could be sampled this tick: each one known is a sample
          * lost (one at least, the thread reading it). */
-        uint64_t lost = known > 0 ? (uint64_t)known : 1;
         sp.samples += lost;
         sp.dropped += lost;
         np = 0;
@@ -480,6 +488,8 @@ static void sampler_budget(uint64_t now) {
     sp.stretch = k;
 }
 
+static void sampler_alone(void);
+
 static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
@@ -487,7 +497,7 @@ static void *sampler_main(void *arg) {
     lowmem_init();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
-    uint64_t next = clock_ns(CLOCK_MONOTONIC);
+    uint64_t next = clock_ns(CLOCK_MONOTONIC), checks = 0;
     sp.last_flush = next;
     while (!atomic_load(&sp.stop)) {
         /* the stretch set here is the one the coming sample counts with */
@@ -501,6 +511,10 @@ static void *sampler_main(void *arg) {
         if (!atomic_load(&sp.pause_req)) sampler_tick(clock_ns(CLOCK_MONOTONIC));
         sp.agent_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         atomic_store(&sp.busy, 0);
+        if (++checks % SAMPLER_LIST_EVERY == 0 && tasks_alone(sp.self_tid)) {
+            sampler_alone();
+            break;
+        }
     }
     errno = saved;
     return NULL;
@@ -571,8 +585,9 @@ void sampler_stop_before_exec(void) {
     sampler_stop_ex(1);
 }
 
-static void sampler_stop_ex(int exec) {
-    if (!sp.running) return;
+/* Ends the sampler thread. Returns 0 once it has ended, -1 if it did not
+ * within the bound. */
+static int sampler_halt(void) {
     sp.running = 0;
     budget_leave();
     atomic_store(&sp.stop, 1);
@@ -581,7 +596,34 @@ static void sampler_stop_ex(int exec) {
     struct timespec limit;
     clock_gettime(CLOCK_REALTIME, &limit);
     limit.tv_sec += 2;
-    if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return;
+    return pthread_timedjoin_np(sp.thread, NULL, &limit) == 0 ? 0 : -1;
+}
+
+static void sampler_final(int exec);
+
+static void sampler_stop_ex(int exec) {
+    if (sp.parked && atomic_exchange(&sampler_parked, 0)) {
+        sp.parked = 0;             /* ended for a fork and not back yet */
+        budget_leave();
+        sp.released = 1;
+    }
+    if (sp.running ? sampler_halt() != 0 : !sp.released) return;
+    sp.released = 0;
+    sampler_final(exec);
+}
+
+/* Every thread of the program has ended, the last through pthread_exit (a
+ * child forked from a thread whose function then returned): the process
+ * would have exited, status 0, and the sampler must not keep it alive. It
+ * writes the end as sampler_stop would; its return from sampler_main then
+ * makes glibc end the process (exit(0) when the last thread leaves). */
+static void sampler_alone(void) {
+    sp.running = 0;
+    budget_leave();
+    sampler_final(0);
+}
+
+static void sampler_final(int exec) {
     /* A process that ended before its first sample still leaves its file.
      * An exec'd image (open_early) always does: it is a Python of our
      * version (the constructor checked), and one that ran for less than a
@@ -598,10 +640,39 @@ static void sampler_stop_ex(int exec) {
     }
 }
 
+/* How long after fork the parent's sampler stays away from an allocation
+ * hook's call (the thread count is read microseconds after fork returns; a
+ * parent preempted for longer may count us, and warn). */
+#define SAMPLER_UNPARK_NS 10000000ull
+
+_Atomic int sampler_parked;
+
+/* Ends the sampler thread between two samples without leaving the budget or
+ * writing anything: it comes back as it was. 0, or -1 if it did not end in
+ * time (it is then only paused). */
+static int sampler_park(void) {
+    atomic_store(&sp.stop, 1);
+    syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    struct timespec limit;
+    clock_gettime(CLOCK_REALTIME, &limit);
+    limit.tv_nsec += 200000000;     /* a sample takes microseconds; a stuck one is not waited for */
+    if (limit.tv_nsec >= 1000000000) {
+        limit.tv_sec++;
+        limit.tv_nsec -= 1000000000;
+    }
+    if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return -1;
+    atomic_store(&sp.stop, 0);
+    sp.running = 0;
+    sp.parked = 1;
+    return 0;
+}
+
 void sampler_fork_prepare(void) {
-    if (!sp.running) return;
+    if (!sp.running || pthread_equal(pthread_self(), sp.thread)) return;
     atomic_store(&sp.pause_req, 1);
-    /* Wait for the sampler to finish the sample in progress (bounded). */
+    sp.fork_tid = (uint32_t)syscall(SYS_gettid);
+    if (sp.cfg.park_at_fork && sampler_park() == 0) return;
+    /* Not ended: wait for the sample in progress to finish (bounded). */
     for (int i = 0; i < 2000 && atomic_load(&sp.busy); i++) {
         struct timespec ts = {0, 50000};
         nanosleep(&ts, NULL);
@@ -610,9 +681,40 @@ void sampler_fork_prepare(void) {
 
 void sampler_fork_parent(void) {
     atomic_store(&sp.pause_req, 0);
+    if (!sp.parked) return;
+    sp.parked_until = clock_ns(CLOCK_MONOTONIC) + SAMPLER_UNPARK_NS;
+    sp.parked_pid = (pid_t)syscall(SYS_getpid);
+    atomic_store(&sampler_parked, 1);
+}
+
+void sampler_unpark(int why) {
+    if (!atomic_load(&sampler_parked)) return;
+    /* Not a vfork()ed child (it shares our memory), not before the count. */
+    if ((pid_t)syscall(SYS_getpid) != sp.parked_pid) return;
+    int counted = why == SAMPLER_UNPARK_WAIT ||
+                  (why == SAMPLER_UNPARK_FREE && (uint32_t)syscall(SYS_gettid) == sp.fork_tid);
+    if (!counted && clock_ns(CLOCK_MONOTONIC) < sp.parked_until) return;
+    int one = 1;
+    if (!atomic_compare_exchange_strong(&sampler_parked, &one, 0)) return;   /* another thread won */
+    int saved = errno;
+    sp.parked = 0;
+    if (sampler_spawn() != 0) {
+        /* No thread to be had: the process ends unsampled, its file whole. */
+        sp.released = 1;
+    }
+    errno = saved;
 }
 
 void sampler_fork_child(void) {
+    atomic_store(&sampler_parked, 0);
+    if (sp.released) {             /* no thread to spare: the child goes unprofiled */
+        sp.released = 0;
+        rawwrite_forget();
+    }
+    if (sp.parked) {               /* the parent's thread was ended before fork */
+        sp.parked = 0;
+        sp.running = 1;
+    }
     if (!sp.running) return;
     sp.running = 0;
     rawwrite_forget();
@@ -621,4 +723,20 @@ void sampler_fork_child(void) {
     budget_fork_child();
     sp.open_early = 0;
     sampler_spawn();
+}
+
+int sampler_release(void) {
+    if (!sp.running || pthread_equal(pthread_self(), sp.thread) || sampler_halt() != 0) return -1;
+    sp.released = 1;
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "the program could not start a thread (a limit on threads and "
+                     "processes, ulimit -u): the sampler gave it its own and stopped %.2f s after "
+                     "the start; the rest of this process's run was not sampled",
+                     (double)(now - sp.start_mono) / 1e9);
+    if (sp.ready && (sp.opened || sampler_open() == 0) && rawwrite_ok()) {
+        rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+        sampler_flush(now);
+    }
+    return 0;
 }

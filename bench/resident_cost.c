@@ -3,7 +3,7 @@
  * written, or only read (the zero page), with 4 KiB and 2 MiB pages; the
  * best of 5 calls of resident_bytes each, as a markdown table.
  *
- *     gcc -O2 -Iagent bench/resident_cost.c agent/resident.c -lpthread -o /tmp/resident_cost
+ *     gcc -O2 -Iagent bench/resident_cost.c agent/resident.c agent/fdhigh.c -lpthread -o /tmp/resident_cost
  *     /tmp/resident_cost
  */
 #define _GNU_SOURCE

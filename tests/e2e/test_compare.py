@@ -34,7 +34,10 @@ def hold(mb):
 
 def main():
     keep = hold(MB)
-    slow(1_500_000 * FACTOR)
+    # slow() dominates: 3x its work is ~1 s more here, so that elapsed time
+    # (which the gate tests compare) moves by far more than a loaded
+    # machine's noise, on the fastest supported interpreter too
+    slow(5_000_000 * FACTOR)
     steady(1_500_000)
     return keep
 
@@ -101,7 +104,10 @@ def test_function_made_3x_faster(radiograph, pair):
     top = max(slow, key=lambda e: e["base"])
     assert top["stack"][-1] in ("[running]", "[waiting: cpu]")
     assert top["stack"][-2] == "slow (%s)" % (tmp / "job.py")    # matched by function, no line
-    assert not stacks_with(perf["grew"], "slow")
+    # what of slow() grew is noise: a state leaf ([waiting: cpu] on a loaded
+    # machine) seen in one run only, small beside what shrank
+    grew = sum(e["new"] - e["base"] for e in stacks_with(perf["grew"], "slow"))
+    assert grew < 0.1 * (b - n), (grew, b - n, stacks_with(perf["grew"], "slow"))
     # grew/shrank are ordered by the size of the change
     changes = [e["change"] for e in perf["shrank"]]
     assert changes == sorted(changes) and all(x < 0 for x in changes)
