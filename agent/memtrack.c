@@ -186,6 +186,7 @@ static int mt_maybe_sampled(uintptr_t p) {
 int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree) {
     mt.R = sample_bytes ? sample_bytes : 1;
     mt.L = mt.R > MT_REGION_MIN ? mt.R : MT_REGION_MIN;
+    resident_open();
     livemap_init(&mt.blocks, sizeof(livemap_entry_t));
     livemap_init(&mt.regions, sizeof(mt_region_t));
     if (treepeak_attach(tree) != 0) return -1;

@@ -6,7 +6,10 @@
  * memory is used, and RSS does not count it, but mincore says "resident").
  * Where the ioctl is missing, mincore: then pages only read count too.
  *
- * The pagemap descriptor is kept open at a high number (fdhigh.h), checked
+ * The pagemap descriptor is opened before the program runs (the agent's
+ * start, a forked child's first moment: an open() races with none of the
+ * program's, which would otherwise find a low number taken for a moment)
+ * and kept at a high number (fdhigh.h), checked
  * (fstat: still the file opened, by this process) every RESIDENT_CHECK uses
  * and after any error; a descriptor that is no longer ours is forgotten,
  * never closed (the number is the program's now). A lock guards it; the
@@ -78,7 +81,10 @@ static int resident_fd(void) {
     if (resident_ours(pid)) return rs.fd;
     rs.fd = -1;                       /* not ours (any more): forgotten, not closed */
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0) {
+        rs.no_scan = 1;               /* no /proc here: mincore from now on */
+        return -1;
+    }
     int high = fdhigh_move(fd);
     struct stat st;
     if (high < 0 || fstat(high, &st) != 0) {
@@ -182,13 +188,20 @@ int64_t resident_bytes(uintptr_t p, size_t len) {
     return bytes < 0 ? 0 : bytes;
 }
 
+void resident_open(void) {
+    pthread_mutex_lock(&rs.lock);
+    if (!rs.no_scan) resident_fd();
+    pthread_mutex_unlock(&rs.lock);
+}
+
 void resident_fork_child(void) {
     pthread_mutex_init(&rs.lock, NULL);
     /* the descriptor names the parent's pagemap: the child's own copy of it
-     * is closed, and its own opened at the next use */
+     * is closed, and its own opened now, while the child is one thread */
     if (rs.fd >= 0) {
         struct stat st;
         if (fstat(rs.fd, &st) == 0 && st.st_dev == rs.dev && st.st_ino == rs.ino) close(rs.fd);
     }
     rs.fd = -1;
+    resident_open();
 }

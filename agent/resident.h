@@ -21,7 +21,12 @@ int64_t resident_bytes(uintptr_t p, size_t len);
 /* The page size (4096 until the first call asks the system). */
 size_t resident_page(void);
 
-/* In the child after fork: the pagemap descriptor kept named the parent. */
+/* Opens the pagemap descriptor now (at the agent's start: before the
+ * program's own threads open anything). */
+void resident_open(void);
+
+/* In the child after fork: the pagemap descriptor kept named the parent;
+ * the child's is opened at once. */
 void resident_fork_child(void);
 
 #endif
