@@ -691,8 +691,7 @@ void sampler_unpark(int why) {
     if (!atomic_load(&sampler_parked)) return;
     /* Not a vfork()ed child (it shares our memory), not before the count. */
     if ((pid_t)syscall(SYS_getpid) != sp.parked_pid) return;
-    int counted = why == SAMPLER_UNPARK_WAIT ||
-                  (why == SAMPLER_UNPARK_FREE && (uint32_t)syscall(SYS_gettid) == sp.fork_tid);
+    int counted = why == SAMPLER_UNPARK_FREE && (uint32_t)syscall(SYS_gettid) == sp.fork_tid;
     if (!counted && clock_ns(CLOCK_MONOTONIC) < sp.parked_until) return;
     int one = 1;
     if (!atomic_compare_exchange_strong(&sampler_parked, &one, 0)) return;   /* another thread won */
