@@ -113,7 +113,9 @@ def test_threads_allocating_at_once(run):
         import threading
         keep = {}
         def worker(n):
-            keep[n] = [bytearray(1000 * 1000) for _ in range(40)]   # 40 MB each, written
+            # 40 MB each, written (bytearray(N) alone is calloc: its pages
+            # are not memory the job used until written)
+            keep[n] = [bytearray(b"\x01") * (1000 * 1000) for _ in range(40)]
         ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
         for t in ts: t.start()
         for t in ts: t.join()
