@@ -267,19 +267,22 @@ int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint
         if (a >= 4096 && !(a >= t->stack_lo && a < t->stack_hi)) hinted[nhinted++] = a;
     }
     /* The _PyCFrame the thread state pointed to when it was read is the
-     * guess. It still holds a frame of the thread's if it is the thread's
-     * _PyCFrame now, or one below it (the C stack grows down: the thread has
-     * gone deeper since, and the guess holds the frame that called into C);
-     * one above it may have been popped and reused: it is the next guess. */
+     * guess, and one that changed is the next guess. A guess below the
+     * thread's current one (the C stack grows down: the thread has gone
+     * deeper since) is taken after the last try: it is likely still the
+     * thread's, holding the frame that called into C, but its slot may
+     * have been popped and reused meanwhile, and what it leads to is then
+     * torn (and read again by the caller). */
     pyread_start_t st;
     uintptr_t slot = t->frame_slot;
     for (int tries = 0;; tries++) {
         if (pyread_start(t, slot, hinted, nhinted, &st) != 0) return -1;
-        if (L->tstate.cframe == PYLAYOUT_NONE ||
-            (st.cframe_now && st.cframe_now + L->cframe.current_frame <= slot))
-            break;
+        if (L->tstate.cframe == PYLAYOUT_NONE || st.cframe_now + L->cframe.current_frame == slot) break;
         if (!st.cframe_now) return 0;
-        if (tries == PYREAD_CFRAME_TRIES) return -1;
+        if (tries == PYREAD_CFRAME_TRIES) {
+            if (st.cframe_now + L->cframe.current_frame < slot) break;
+            return -1;
+        }
         slot = st.cframe_now + L->cframe.current_frame;
     }
     uintptr_t lo = st.lo, hi = st.hi, frame = st.frame;
@@ -287,8 +290,11 @@ int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint
     int n = 0, steps = 0, generators = 0, relinked = 0;
     uint32_t owner = L->frame.owner_thread;
     uintptr_t win_lo = 0, win_hi = 0;
-    /* No windows for plain copies: the pages below a frame may not be mapped. */
-    int windows = !memread_is_direct();
+    /* No windows for plain copies: the pages below a frame may not be
+     * mapped. And only after a frame of the thread's own stack: its caller
+     * is in the stack's chunks, where the callers' callers are below it; a
+     * generator's caller may be anywhere in the heap. */
+    int windows = !memread_is_direct(), in_stack = 1;
     for (;;) {
         while (frame) {
             uint8_t f[PYREAD_FRAME_MAX];
@@ -302,12 +308,13 @@ int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint
                 memcpy(f, pyread_hinted[k], fsize);
             else if (frame >= win_lo && frame < win_hi && win_hi - frame >= fsize)
                 memcpy(f, pyread_window + sizeof pyread_window - (win_hi - frame), fsize);
-            else if (windows && pyread_window_fill(frame, fsize, &win_lo, &win_hi) == 0)
+            else if (windows && in_stack && pyread_window_fill(frame, fsize, &win_lo, &win_hi) == 0)
                 memcpy(f, pyread_window + sizeof pyread_window - (win_hi - frame), fsize);
             else if (memread_copy(f, frame, fsize) != 0) return -1;
             /* A chain longer than any real one is a cycle through torn links. */
             if (++steps > 4 * max + 64) return -1;
             owner = (uint8_t)f[L->frame.owner];
+            in_stack = owner == L->frame.owner_thread || owner == L->frame.owner_cstack;
             uintptr_t code = pyread_u64(f, L->frame.code);
             uintptr_t prev = pyread_u64(f, L->frame.previous);
             if (prev == frame) return -1;
