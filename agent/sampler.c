@@ -292,7 +292,7 @@ static int sampler_cpu_wait(sampler_thread_t *t, uint32_t tid) {
 }
 
 /* Torn reads are retried within the tick, this many times more. */
-#define SAMPLER_RETRIES 4
+#define SAMPLER_RETRIES 8
 /* Thread-name lookups: at most this many per tick, each thread at most once
  * in this long. */
 #define SAMPLER_NAMES_PER_TICK 4
