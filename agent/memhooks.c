@@ -9,12 +9,18 @@
  *
  * Bootstrap: until the next definitions are found with dlsym — which may
  * itself allocate — the hooks call glibc's __libc_* entry points. Anonymous
- * mmap is issued as a raw system call, so it needs no lookup at all. */
+ * mmap is issued as a raw system call, so it needs no lookup at all.
+ *
+ * Loaded into a running program instead (attach.h), the same hooks are
+ * reached through other objects' patched GOT slots (gotpatch.h), and only
+ * blocks allocated since are counted out when freed (bornset.h). */
 /* Both mmap and mmap64 are defined here, so the header must not rename one
  * to the other. */
 #undef _FILE_OFFSET_BITS
 
 #include "memhooks.h"
+
+#include "bornset.h"
 #include "memtrack.h"
 
 #include <dlfcn.h>
@@ -76,18 +82,23 @@ static int hook_find_object(struct dl_phdr_info *info, size_t size, void *arg) {
     return 0;
 }
 
-void memhooks_resolve(void) {
-    real.malloc = dlsym(RTLD_NEXT, "malloc");
-    real.calloc = dlsym(RTLD_NEXT, "calloc");
-    real.realloc = dlsym(RTLD_NEXT, "realloc");
-    real.free = dlsym(RTLD_NEXT, "free");
-    real.memalign = dlsym(RTLD_NEXT, "memalign");
-    real.posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
-    real.aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
-    real.valloc = dlsym(RTLD_NEXT, "valloc");
-    real.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
-    real.usable = dlsym(RTLD_NEXT, "malloc_usable_size");
-    real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+static void *hook_next(const char *name) {
+    return dlsym(RTLD_NEXT, name);
+}
+
+void memhooks_resolve(void *(*lookup)(const char *name)) {
+    if (!lookup) lookup = hook_next;
+    real.malloc = lookup("malloc");
+    real.calloc = lookup("calloc");
+    real.realloc = lookup("realloc");
+    real.free = lookup("free");
+    real.memalign = lookup("memalign");
+    real.posix_memalign = lookup("posix_memalign");
+    real.aligned_alloc = lookup("aligned_alloc");
+    real.valloc = lookup("valloc");
+    real.pvalloc = lookup("pvalloc");
+    real.usable = lookup("malloc_usable_size");
+    real.pthread_create = lookup("pthread_create");
     if (real.malloc && real.malloc != __libc_malloc)
         dl_iterate_phdr(hook_find_object, (void *)(uintptr_t)real.malloc);
 }
@@ -129,11 +140,17 @@ static size_t hook_size(void *p) {
     return real.usable ? real.usable(p) : malloc_usable_size(p);
 }
 
+/* A block of REQUESTED bytes appeared at P. */
+static void hook_count_in(void *p, size_t requested) {
+    bornset_add(p);
+    memtrack_alloc(p, hook_size(p), requested);
+}
+
 /* After an allocation of N bytes that returned P. */
 static void *hook_allocated(void *p, size_t n) {
     if (memtrack_active) {
         int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p), n);
+        if (p) hook_count_in(p, n);
         else if (n) memtrack_failed(n);
         errno = e;
     }
@@ -148,7 +165,7 @@ HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
     if (memtrack_active) {
         int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p), n * size);   /* it did not overflow */
+        if (p) hook_count_in(p, n * size);   /* it did not overflow */
         else if (n && size && n <= SIZE_MAX / size) memtrack_failed(n * size);
         errno = e;
     }
@@ -156,7 +173,7 @@ HOOK void *calloc(size_t n, size_t size) {
 }
 
 HOOK void free(void *p) {
-    if (memtrack_active && p) {
+    if (memtrack_active && p && bornset_take(p)) {
         int e = errno;
         memtrack_will_free(p);
         memtrack_free(p, hook_size(p));
@@ -171,16 +188,18 @@ HOOK void *realloc(void *old, size_t n) {
     int e = errno;
     if (old) memtrack_will_free(old);
     size_t old_size = old ? hook_size(old) : 0;
+    int counted = old && bornset_take(old);   /* old: allocated while tracked */
     errno = e;
     void *p = real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);
     e = errno;
     if (p) {
         /* The old block is gone (moved or resized): count it out, the new in. */
-        if (old) memtrack_free(old, old_size);
-        memtrack_alloc(p, hook_size(p), n);
+        if (counted) memtrack_free(old, old_size);
+        hook_count_in(p, n);
     } else if (n) {
         memtrack_failed(n);             /* the old block is still there */
-    } else if (old) {
+        if (counted) bornset_add(old);
+    } else if (counted) {
         memtrack_free(old, old_size);   /* realloc(p, 0) freed it */
     }
     errno = e;
@@ -218,7 +237,7 @@ HOOK int posix_memalign(void **out, size_t align, size_t n) {
     }
     if (memtrack_active) {
         int e = errno;
-        if (rc == 0) memtrack_alloc(*out, hook_size(*out), n);
+        if (rc == 0) hook_count_in(*out, n);
         else if (rc == ENOMEM) memtrack_failed(n);
         errno = e;
     }
@@ -274,3 +293,7 @@ HOOK void *mremap(void *old, size_t old_len, size_t len, int flags, ...) {
     }
     return (void *)r;
 }
+
+#define MEMHOOKS_ALIAS(f) \
+    extern __typeof__(f) memhooks_##f __attribute__((alias(#f), copy(f), visibility("hidden")));
+MEMHOOKS_LIST(MEMHOOKS_ALIAS)

@@ -18,6 +18,7 @@
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
+#include "scope.h"
 #include "stacks.h"
 #include "tasks.h"
 #include "htab.h"
@@ -329,8 +330,9 @@ static int64_t sampler_read_stack(sampler_thread_t *t, const pyread_thread_t *py
         stacks_lock();
         int n = pyread_stack(&cur, t->cache.frames, t->cache.n, frames, STACKS_MAX_DEPTH, &more, &cut);
         if (n >= 0 && !cut) {
-            id = stacks_intern(&t->cache, frames, n, more, 0);
-            if (id >= 0 && !more) sampler_thread_pyname(t, frames, n, now, names);
+            int whole = !more, kept = scope_trim(frames, n, &more);
+            id = stacks_intern(&t->cache, frames, kept, more, 0);
+            if (id >= 0 && whole) sampler_thread_pyname(t, frames, n, now, names);
         }
         stacks_unlock();
         if (id >= 0) return id;
@@ -434,11 +436,12 @@ static void sampler_tick(uint64_t now) {
     }
     int names = SAMPLER_NAMES_PER_TICK;
     for (int j = 0; j < np; j++)
-        if (py[j].tid != sp.self_tid) sampler_sample_thread(py[j].tid, &py[j], now, &names);
+        if (py[j].tid != sp.self_tid && !scope_skips_thread(py[j].tid))
+            sampler_sample_thread(py[j].tid, &py[j], now, &names);
     for (int i = 0; i < nt; i++) {
         int python = tids[i] == sp.self_tid;
         for (int j = 0; j < np && !python; j++) python = py[j].tid == tids[i];
-        if (!python) sampler_sample_thread(tids[i], NULL, now, &names);
+        if (!python && !scope_skips_thread(tids[i])) sampler_sample_thread(tids[i], NULL, now, &names);
     }
     if (now - sp.last_flush >= sp.flush_every) {
         sampler_flush(now);
