@@ -13,10 +13,8 @@
  *
  * dlopen of a bare name ("libfoo.so") searches the calling object's
  * RPATH/RUNPATH: the call now comes from our wrapper, whose object has
- * none, so the wrapper first searches the caller's own directories
- * (dlinfo RTLD_DI_SERINFO: LD_LIBRARY_PATH and its RPATH/RUNPATH, in the
- * dynamic linker's order), then lets dlopen do the rest (the cache, the
- * default directories). */
+ * none, so the wrapper first searches the caller's own directories, then
+ * lets dlopen do the rest (gp_dlopen_as). */
 #include "gotpatch.h"
 
 #include "htab.h"
@@ -43,6 +41,7 @@ typedef struct gp_hook {
 
 static struct {
     pthread_mutex_t lock;
+    pthread_mutex_t search;         /* gp_dlopen_as's buffers */
     gp_hook_t hooks[GP_MAX_HOOKS];
     int nhooks;
     int installed;
@@ -52,7 +51,7 @@ static struct {
     unsigned long long subs;        /* unloads seen by the last pass */
     uintptr_t self_lo, self_hi;     /* the agent's own address range */
     uintptr_t page;
-} gp = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} gp = {.lock = PTHREAD_MUTEX_INITIALIZER, .search = PTHREAD_MUTEX_INITIALIZER};
 
 typedef struct gp_object {
     uintptr_t base;
@@ -345,6 +344,7 @@ void gotpatch_restore(void) {
 
 void gotpatch_fork_child(void) {
     pthread_mutex_init(&gp.lock, NULL);
+    pthread_mutex_init(&gp.search, NULL);
 }
 
 /* Patches the objects a dlopen just brought in. */
@@ -354,35 +354,68 @@ static void gp_refresh(void) {
     pthread_mutex_unlock(&gp.lock);
 }
 
+typedef union gp_serinfo {
+    Dl_serinfo si;
+    char raw[GP_SERINFO_MAX];
+} gp_serinfo_t;
+
+/* The directories the dynamic linker searches for a bare name dlopened by
+ * the object holding ADDR (in its order, without its cache), into *OUT.
+ * Returns 0 or -1. */
+static int gp_search_path(const void *addr, gp_serinfo_t *out) {
+    Dl_info info;
+    struct link_map *map = NULL;
+    Dl_serinfo size;
+    if (!dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) || !map ||
+        dlinfo(map, RTLD_DI_SERINFOSIZE, &size) != 0 || size.dls_size > sizeof *out)
+        return -1;
+    out->si.dls_size = size.dls_size;
+    out->si.dls_cnt = size.dls_cnt;
+    return dlinfo(map, RTLD_DI_SERINFO, &out->si);
+}
+
+static int gp_listed(const gp_serinfo_t *list, const char *dir) {
+    for (unsigned i = 0; i < list->si.dls_cnt; i++)
+        if (list->si.dls_serpath[i].dls_name && strcmp(list->si.dls_serpath[i].dls_name, dir) == 0) return 1;
+    return 0;
+}
+
+#define GP_TRY_MAX 16
+
 /* dlopen(FILE) as the dynamic linker would search for it on behalf of the
- * object holding CALLER: in that object's directories first (see the top
- * of this file). NULL if it is not found there. */
+ * object holding CALLER, as far as that search differs from the one it
+ * makes for the agent, whose dlopen the call now is. glibc's list for an
+ * object (RTLD_DI_SERINFO; its dls_flags are always 0) is its RPATH (and
+ * its loaders'), LD_LIBRARY_PATH, its RUNPATH, then the default
+ * directories, with the cache searched before those; the agent has no
+ * RPATH or RUNPATH of its own. So the directories up to the caller's last
+ * one the agent's list lacks are tried here, in order, and the rest
+ * (LD_LIBRARY_PATH again, the cache, the defaults) is the plain dlopen's.
+ * NULL if FILE is not found in those directories. */
 static void *gp_dlopen_as(const void *caller, const char *file, int mode) {
     void *h = dlopen(file, mode | RTLD_NOLOAD);   /* loaded already: by name */
     if (h) return h;
-    Dl_info info;
-    struct link_map *map = NULL;
-    if (!dladdr1(caller, &info, (void **)&map, RTLD_DL_LINKMAP) || !map) return NULL;
-    Dl_serinfo size;
-    if (dlinfo(map, RTLD_DI_SERINFOSIZE, &size) != 0 || size.dls_size > GP_SERINFO_MAX) return NULL;
-    union {
-        Dl_serinfo si;
-        char raw[GP_SERINFO_MAX];
-    } buf;
-    buf.si.dls_size = size.dls_size;
-    buf.si.dls_cnt = size.dls_cnt;
-    if (dlinfo(map, RTLD_DI_SERINFO, &buf.si) != 0) return NULL;
-    for (unsigned i = 0; i < buf.si.dls_cnt; i++) {
-        const Dl_serpath *dir = &buf.si.dls_serpath[i];
-        if (!(dir->dls_flags & (LA_SER_LIBPATH | LA_SER_RUNPATH)) || !dir->dls_name || !dir->dls_name[0])
-            continue;
-        char path[4096];
-        int len = snprintf(path, sizeof path, "%s/%s", dir->dls_name, file);
-        if (len <= 0 || (size_t)len >= sizeof path || access(path, F_OK) != 0) continue;
-        h = dlopen(path, mode);
-        if (h) return h;
+    static gp_serinfo_t theirs, ours;   /* under gp.search */
+    static char paths[GP_TRY_MAX][4096];
+    char path[4096];
+    int ntry = 0;
+    pthread_mutex_lock(&gp.search);
+    int last = -1;
+    if (gp_search_path(caller, &theirs) == 0 && gp_search_path((const void *)gp_search_path, &ours) == 0)
+        for (unsigned i = 0; i < theirs.si.dls_cnt; i++)
+            if (theirs.si.dls_serpath[i].dls_name && !gp_listed(&ours, theirs.si.dls_serpath[i].dls_name))
+                last = (int)i;
+    for (int i = 0; i <= last && ntry < GP_TRY_MAX; i++) {
+        const char *dir = theirs.si.dls_serpath[i].dls_name;
+        int len = dir && dir[0] ? snprintf(path, sizeof path, "%s/%s", dir, file) : -1;
+        if (len > 0 && (size_t)len < sizeof path && access(path, F_OK) == 0) memcpy(paths[ntry++], path, (size_t)len + 1);
     }
-    return NULL;
+    /* Not under the lock: the library's constructors may dlopen too, and
+     * come back here. Only the first candidate is used, so the buffer is
+     * read before any of them run. */
+    if (ntry) memcpy(path, paths[0], sizeof path);
+    pthread_mutex_unlock(&gp.search);
+    return ntry ? dlopen(path, mode) : NULL;
 }
 
 static void *gp_dlopen(const char *file, int mode) {
