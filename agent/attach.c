@@ -119,7 +119,7 @@ ATTACH_EXPORT int radiograph_attach(const char *raw_dir, uint32_t interval_us, i
         goto out;
     }
     static uint32_t others[TASKS_MAX];
-    scope_set(root_code, others, all_threads ? 0 : attach_others(others, TASKS_MAX));
+    scope_set(root_code, (uint32_t)syscall(SYS_gettid), others, all_threads ? 0 : attach_others(others, TASKS_MAX));
     rawwrite_forget();   /* a fresh writer: the last session's file is closed */
     at.memory = sample_bytes > 0;
     if (at.memory && attach_start_memory(sample_bytes) != 0) {

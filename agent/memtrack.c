@@ -202,7 +202,7 @@ static uint32_t mt_stack_here(void) {
     int more = 0, cut = 0;
     int n = pyread_stack(&t, NULL, 0, frames, STACKS_MAX_DEPTH, &more, &cut);
     memread_direct(0);
-    if (n > 0) n = scope_trim(frames, n, &more);
+    if (n > 0) n = scope_trim(frames, n, &more, t.tid);
     int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more, 1);
     stacks_unlock();
     return id > 0 ? (uint32_t)id : mt_fallback();

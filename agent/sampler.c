@@ -306,8 +306,11 @@ static void sampler_thread_pyname(sampler_thread_t *t, const pyread_frame_t *fra
     if (t->stride) sampler_write_thread(t, now);   /* announced already: say it again */
 }
 
-/* Thread PY's Python stack, interned: its id (0 for none), or -1 if every
- * read was torn. A read is torn when a pointer went stale under it, when a
+#define SAMPLER_OUTSIDE (-2)
+
+/* Thread PY's Python stack, interned: its id (0 for none), -1 if every
+ * read was torn, or SAMPLER_OUTSIDE if the thread is outside what is
+ * profiled (scope.h). A read is torn when a pointer went stale under it, when a
  * code object no longer reads as one, or when the chain is cut from its
  * callers (a generator suspended between the copy of the thread's frame
  * stack and the read of its own frame, clearing its link to its caller).
@@ -330,7 +333,11 @@ static int64_t sampler_read_stack(sampler_thread_t *t, const pyread_thread_t *py
         stacks_lock();
         int n = pyread_stack(&cur, t->cache.frames, t->cache.n, frames, STACKS_MAX_DEPTH, &more, &cut);
         if (n >= 0 && !cut) {
-            int whole = !more, kept = scope_trim(frames, n, &more);
+            int whole = !more, kept = scope_trim(frames, n, &more, t->tid);
+            if (kept < 0) {
+                stacks_unlock();
+                return SAMPLER_OUTSIDE;
+            }
             id = stacks_intern(&t->cache, frames, kept, more, 0);
             if (id >= 0 && whole) sampler_thread_pyname(t, frames, n, now, names);
         }
@@ -375,6 +382,10 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     /* pyread's buffers and the tables are shared with the allocation hooks
      * of every thread (stacks_lock, taken inside). */
     int64_t stack = py && py->frame_slot ? sampler_read_stack(t, py, now, names) : 0;
+    if (stack == SAMPLER_OUTSIDE) {   /* not a sample of the profile */
+        sp.samples--;
+        return;
+    }
     if (stack < 0) {
         sp.dropped++;
         t->valid = 0;

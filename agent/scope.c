@@ -10,6 +10,7 @@
 
 static struct {
     uintptr_t root_code;
+    uint32_t block_tid;
     uint32_t skip[TASKS_MAX];
     int nskip;
 } sc;
@@ -19,18 +20,20 @@ static int scope_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-void scope_set(uintptr_t root_code, const uint32_t *skip, int nskip) {
+void scope_set(uintptr_t root_code, uint32_t block_tid, const uint32_t *skip, int nskip) {
     if (nskip < 0) nskip = 0;
     if (nskip > TASKS_MAX) nskip = TASKS_MAX;
     if (nskip) memcpy(sc.skip, skip, (size_t)nskip * sizeof *skip);
     qsort(sc.skip, (size_t)nskip, sizeof *sc.skip, scope_cmp);
     sc.nskip = nskip;
     sc.root_code = root_code;
+    sc.block_tid = block_tid;
 }
 
 void scope_clear(void) {
     sc.nskip = 0;
     sc.root_code = 0;
+    sc.block_tid = 0;
 }
 
 int scope_skips_thread(uint32_t tid) {
@@ -44,7 +47,7 @@ int scope_skips_thread(uint32_t tid) {
     return 0;
 }
 
-int scope_trim(const pyread_frame_t *frames, int n, int *more) {
+int scope_trim(const pyread_frame_t *frames, int n, int *more, uint32_t tid) {
     if (!sc.root_code) return n;
     /* The outermost frame running the root: a recursive root keeps all of
      * its own calls. */
@@ -54,5 +57,5 @@ int scope_trim(const pyread_frame_t *frames, int n, int *more) {
             return i + 1;
         }
     }
-    return n;
+    return tid == sc.block_tid && !(more && *more) ? -1 : n;
 }

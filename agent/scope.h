@@ -15,9 +15,11 @@
 
 /* Narrows the profile: the threads SKIP[0..NSKIP) are not sampled, and a
  * stack that passes through a frame running the code object at ROOT_CODE
- * (0: none) keeps only that frame and the frames it called. Copies SKIP.
- * Call while no sampler runs. */
-void scope_set(uintptr_t root_code, const uint32_t *skip, int nskip);
+ * (0: none) keeps only that frame and the frames it called. BLOCK_TID is
+ * the thread running the block (0: none): its stacks that do not pass
+ * through the root were taken outside the block (in the code that started
+ * or stops the profile). Copies SKIP. Call while no sampler runs. */
+void scope_set(uintptr_t root_code, uint32_t block_tid, const uint32_t *skip, int nskip);
 
 /* Back to the whole process. */
 void scope_clear(void);
@@ -25,9 +27,10 @@ void scope_clear(void);
 /* 1 if thread TID is outside the profile. */
 int scope_skips_thread(uint32_t tid);
 
-/* FRAMES[0..N) is a stack, innermost first, *MORE set if it went deeper:
- * returns its length once the frames outside the root are cut off (then
- * *MORE is cleared: nothing is missing), or N. */
-int scope_trim(const pyread_frame_t *frames, int n, int *more);
+/* FRAMES[0..N) is thread TID's stack, innermost first, *MORE set if it
+ * went deeper: returns its length once the frames outside the root are cut
+ * off (then *MORE is cleared: nothing is missing), or N; or -1 if it is
+ * the block's thread outside the block (the sample is not the block's). */
+int scope_trim(const pyread_frame_t *frames, int n, int *more, uint32_t tid);
 
 #endif
