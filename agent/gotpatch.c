@@ -142,9 +142,14 @@ static void gp_table(const gp_object_t *o, uintptr_t rela, size_t bytes, int res
     for (size_t i = 0; i < bytes / sizeof *r; i++) gp_slot(o, &r[i], restore);
 }
 
-static int gp_find_self(struct dl_phdr_info *info, size_t size, void *arg) {
+typedef struct gp_range {
+    uintptr_t want, lo, hi;
+} gp_range_t;
+
+static int gp_find_range(struct dl_phdr_info *info, size_t size, void *arg) {
     (void)size;
-    uintptr_t want = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    gp_range_t *r = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD) continue;
@@ -152,10 +157,18 @@ static int gp_find_self(struct dl_phdr_info *info, size_t size, void *arg) {
         if (a < lo) lo = a;
         if (a + ph->p_memsz > hi) hi = a + ph->p_memsz;
     }
-    if (want < lo || want >= hi) return 0;
-    gp.self_lo = lo;
-    gp.self_hi = hi;
+    if (r->want < lo || r->want >= hi) return 0;
+    r->lo = lo;
+    r->hi = hi;
     return 1;
+}
+
+int gotpatch_object_range(const void *addr, uintptr_t *lo, uintptr_t *hi) {
+    gp_range_t r = {(uintptr_t)addr, 0, 0};
+    if (!dl_iterate_phdr(gp_find_range, &r)) return -1;
+    *lo = r.lo;
+    *hi = r.hi;
+    return 0;
 }
 
 /* Reads object INFO's program headers and dynamic section into *O.
@@ -289,7 +302,7 @@ static int gp_find_definition(struct dl_phdr_info *info, size_t size, void *arg)
 
 void *gotpatch_definition(const char *name) {
     if (!gp.page) gp.page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    if (!gp.self_hi) dl_iterate_phdr(gp_find_self, (void *)(uintptr_t)gp_find_self);
+    if (!gp.self_hi) gotpatch_object_range((const void *)gp_find_range, &gp.self_lo, &gp.self_hi);
     gp_query_t q = {name, 0};
     dl_iterate_phdr(gp_find_definition, &q);
     /* an IFUNC (or a table we cannot read): the dynamic linker resolves it */

@@ -18,6 +18,8 @@
 #ifndef RADIOGRAPH_GOTPATCH_H
 #define RADIOGRAPH_GOTPATCH_H
 
+#include <stdint.h>
+
 typedef struct gotpatch_hook {
     const char *name;          /* the function, as the objects import it */
     void *fn;                  /* where its calls should go */
@@ -36,6 +38,10 @@ int gotpatch_install(const gotpatch_hook_t *hooks, int n);
  * that takes malloc's address, that answers the executable's PLT entry,
  * which calls through the very slot a hook is about to take. NULL if none. */
 void *gotpatch_definition(const char *name);
+
+/* The address range [*LO, *HI) of the loaded object holding ADDR: 0, or
+ * -1 if no object holds it. */
+int gotpatch_object_range(const void *addr, uintptr_t *lo, uintptr_t *hi);
 
 /* Puts back what each patched slot held, in every object still loaded (an
  * object unloaded meanwhile took its slots with it). Safe to call when

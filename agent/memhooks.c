@@ -21,10 +21,10 @@
 #include "memhooks.h"
 
 #include "bornset.h"
+#include "gotpatch.h"
 #include "memtrack.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -64,24 +64,6 @@ static struct {
  * mmap hook needs no lock to check a caller. */
 static uintptr_t foreign_lo, foreign_hi;
 
-static int hook_find_object(struct dl_phdr_info *info, size_t size, void *arg) {
-    (void)size;
-    uintptr_t want = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        if (a < lo) lo = a;
-        if (b > hi) hi = b;
-    }
-    if (want >= lo && want < hi) {
-        foreign_lo = lo;
-        foreign_hi = hi;
-        return 1;
-    }
-    return 0;
-}
-
 static void *hook_next(const char *name) {
     return dlsym(RTLD_NEXT, name);
 }
@@ -99,8 +81,7 @@ void memhooks_resolve(void *(*lookup)(const char *name)) {
     real.pvalloc = lookup("pvalloc");
     real.usable = lookup("malloc_usable_size");
     real.pthread_create = lookup("pthread_create");
-    if (real.malloc && real.malloc != __libc_malloc)
-        dl_iterate_phdr(hook_find_object, (void *)(uintptr_t)real.malloc);
+    if (real.malloc && real.malloc != __libc_malloc) gotpatch_object_range(real.malloc, &foreign_lo, &foreign_hi);
 }
 
 /* A thread started from C carries the Python stack that started it. */

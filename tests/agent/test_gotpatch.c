@@ -5,23 +5,13 @@
  * never redirected. */
 #include "gotpatch.h"
 
+#include "../unit/check.h"
+
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            failures++;                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-        }                                                                    \
-    } while (0)
 
 void *gp_target_alloc(size_t n);
 void gp_target_free(void *p);
@@ -93,7 +83,9 @@ int main(void) {
     CHECK(mallocs == m + 1 && frees == f + 1, "redirected again: %d %d", mallocs - m, frees - f);
     gotpatch_restore();
 
-    if (failures) fprintf(stderr, "test_gotpatch: %d check(s) failed\n", failures);
-    else printf("test_gotpatch: all checks passed\n");
-    return failures ? 1 : 0;
+    uintptr_t lo, hi;
+    CHECK(gotpatch_object_range((const void *)count_malloc, &lo, &hi) == 0 && lo <= (uintptr_t)count_malloc &&
+          (uintptr_t)count_malloc < hi, "the range of the object holding an address");
+    CHECK(gotpatch_object_range((const void *)16, &lo, &hi) == -1, "no object holds address 16");
+    return check_failures("test_gotpatch");
 }

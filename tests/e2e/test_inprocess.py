@@ -262,6 +262,33 @@ def test_threads(job):
     assert j.summary("all")["threads"] > j.summary()["threads"]
 
 
+def test_fork_inside_block(job):
+    """Children forked inside the block run normally (a pool's workers, a
+    bare fork that allocates and exits) and are not profiled; the parent's
+    report is whole."""
+    j = job(burning("""
+        import multiprocessing as mp, os, radiograph
+        def child_work(n):
+            data = [bytearray(1000) for _ in range(10000)]
+            return len(data) + n
+        with radiograph.profile("out", quiet=True):
+            with mp.get_context("fork").Pool(2) as pool:
+                print(sum(pool.map(child_work, range(8))))
+            pid = os.fork()
+            if pid == 0:
+                x = bytearray(50_000_000)
+                os._exit(7)
+            print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            burn(0.2)
+    """))
+    assert j.proc.returncode == 0, j.proc.stderr
+    assert j.proc.stdout == "80028\n7\n", j.proc.stdout
+    s = j.summary()
+    assert s["processes"] == 1 and s["exit_code"] == 0, s
+    assert share(j.perf(), "burn") > 0.1
+    assert held_by(j.mem(), "child_work") == 0
+
+
 def test_exception_in_block(job):
     """The report is written, its exit status 1, and the exception goes on."""
     j = job(burning("""

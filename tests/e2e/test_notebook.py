@@ -145,8 +145,12 @@ def test_options_errors_and_exceptions(notebook, tmp_path):
     """, """
         %%radiograph -o magics
         %time burn(0.2)
+        echoed = !echo hi
         x = 5;
-    """, "print(x)"])
+    """, "print(x, echoed)", """
+        %%radiograph -o all --all-threads
+        burn(0.3)
+    """])
     fast = tmp_path / "fast"
     s = json.loads((fast / "summary.json").read_text())
     assert s["sample_interval_seconds"] == 0.002 and s["peak_memory_source"] == "rss", s
@@ -165,6 +169,9 @@ def test_options_errors_and_exceptions(notebook, tmp_path):
     assert any(k == "stdout" and "Wall time" in t for k, t in magics), magics
     assert magics[-1][1].startswith("radiograph: report written to ") and magics[-2][0] == "html", magics
     assert not any(k == "plain" for k, _ in magics)      # the ';' kept the value quiet
-    assert texts(cells[6]) == [("stdout", "5\n")]
+    assert texts(cells[6]) == [("stdout", "5 ['hi']\n")]
     perf = parse_folded(tmp_path / "magics" / "performance.folded")
     assert any(any(f.startswith("burn ") for f in st) for st in perf), perf
+    # --all-threads: the kernel's own threads too
+    assert json.loads((tmp_path / "all" / "summary.json").read_text())["threads"] > 1
+    assert json.loads((tmp_path / "magics" / "summary.json").read_text())["threads"] == 1
