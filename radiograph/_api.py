@@ -30,8 +30,12 @@ class profile:
     process, but only what is allocated during the block counts. QUIET
     False prints the report's path on stderr, as ``radiograph run`` does.
 
-    After the block, ``.report`` is the path of its index.html. An exception
-    from the block is not caught; the report is written first. Inside
+    After the block, ``.report`` is the path of its index.html (None if it
+    could not be written: that is said on stderr, not raised, and the raw
+    data stays for ``radiograph report DIR``). An exception from the block
+    is not caught; the report is written first. Bad arguments, or an output
+    directory that cannot be used, raise RadiographError before the block
+    runs. Inside
     another profile, or in a process ``radiograph run`` profiles already,
     the block runs unprofiled, with one line on stderr saying so.
     """
@@ -58,7 +62,13 @@ class profile:
         session, self._session = self._session, None
         if session is None:
             return
-        self.report = session.stop(failed=failed)
+        try:
+            self.report = session.stop(failed=failed)
+        except RadiographError as e:
+            # The program goes on: a report that cannot be written (a full
+            # disk) is said, never raised into the code that was profiled.
+            sys.stderr.write(f"{e}\n")
+            return
         if self.report and not self.quiet:
             note = "some profile data was missing or damaged; the report is partial\nradiograph: " \
                 if session.partial else ""

@@ -258,7 +258,11 @@ class Session:
             cpu = time.process_time_ns() - self._cpu0
             _load_agent().radiograph_detach()
             _active = None
-        self._write_runinfo(end_mono, cpu, 1 if failed else 0)
+        try:
+            self._write_runinfo(end_mono, cpu, 1 if failed else 0)
+        except OSError as e:
+            raise RadiographError(f"radiograph: cannot write the report to '{self.output}': "
+                                  f"{e.strerror or e}") from None
         return self._render()
 
     def _write_runinfo(self, end_mono, cpu_ns, exit_code):

@@ -359,6 +359,22 @@ def test_nested_and_under_radiograph_run(job, radiograph, target, tmp_path):
     assert share(parse_folded(tmp_path / "outer" / "performance.folded"), "burn") > 0.5
 
 
+def test_report_that_cannot_be_written(job):
+    """The output directory removed during the block: one line on stderr,
+    no exception into the program, which goes on."""
+    j = job(burning("""
+        import shutil, radiograph
+        with radiograph.profile("out") as p:
+            burn(0.1)
+            shutil.rmtree("out")
+        print("went on", p.report)
+    """))
+    assert j.proc.returncode == 0, j.proc.stderr
+    assert j.proc.stdout == "went on None\n"
+    assert j.proc.stderr.startswith("radiograph: cannot write the report to 'out': "), j.proc.stderr
+    assert len(j.proc.stderr.splitlines()) == 1, j.proc.stderr
+
+
 def test_bad_arguments(job):
     j = job("""
         import os, radiograph
