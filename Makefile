@@ -6,9 +6,9 @@ BUILD ?= build
 .PHONY: setup build demo test test-c test-py bench wheel clean
 
 # Once per machine: the compiler, zlib, Chromium and Go from Debian's
-# packages where missing, requirements-dev.txt from PyPI, and numpy in every
-# supported CPython found, since the end-to-end suite runs under each
-# (tools/setup.sh).
+# packages where missing, requirements-dev.txt from PyPI, and numpy and
+# ipykernel in every supported CPython found, since the end-to-end suite
+# runs under each (tools/setup.sh).
 setup:
 	PYTHON=$(PYTHON) sh tools/setup.sh
 
