@@ -353,12 +353,14 @@ static int64_t sampler_read_stack(sampler_thread_t *t, const pyread_thread_t *py
  * are idle most of the time). A thread last seen running that used no CPU
  * since has stopped running: it is asked again. A thread that ran for at least 90% of the interval is
  * counted as running without asking the kernel what it is blocked in.
- * Every call is one sample, counted in sp.samples; one that yields nothing
- * is counted in sp.dropped too (the same unit). */
+ * Every call on a thread that still exists is one sample, counted in
+ * sp.samples; one that yields nothing is counted in sp.dropped too (the
+ * same unit). A thread that has ended since the lists were read is no
+ * sample at all. */
 static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint64_t now, int *names) {
     sampler_thread_t *t = sampler_thread_of(tid);
-    sp.samples++;
     if (!t) {
+        sp.samples++;
         sp.dropped++;
         return;
     }
@@ -367,6 +369,7 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     uintptr_t tstate = py ? py->tstate : 0;
     if (t->valid && cpu && cpu == t->last_cpu && tstate == t->last_tstate &&
         t->last_state != RAW_ST_RUNNING) {
+        sp.samples++;
         t->last_wall = now;
         sampler_record(t, flags, t->last_stack, t->last_state, now);
         return;
@@ -374,18 +377,13 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     int ran = t->valid && cpu > t->last_cpu && now > t->last_wall;   /* some, since the last */
     int ran_most = ran && (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9;
     int state = ran_most ? RAW_ST_RUNNING : tasks_state(tid, &t->syscall_fd, sp.gil_lo, sp.gil_hi);
-    if (state < 0) {                  /* the thread ended under us */
-        sp.dropped++;
-        return;
-    }
+    if (state < 0) return;            /* the thread has ended */
     if (state == RAW_ST_RUNNING && ran && !ran_most) state = sampler_cpu_wait(t, tid);
     /* pyread's buffers and the tables are shared with the allocation hooks
      * of every thread (stacks_lock, taken inside). */
     int64_t stack = py && py->frame_slot ? sampler_read_stack(t, py, now, names) : 0;
-    if (stack == SAMPLER_OUTSIDE) {   /* not a sample of the profile */
-        sp.samples--;
-        return;
-    }
+    if (stack == SAMPLER_OUTSIDE) return;   /* not a sample of the profile */
+    sp.samples++;
     if (stack < 0) {
         sp.dropped++;
         t->valid = 0;

@@ -12,7 +12,10 @@ radiograph's share is
 The real allocator's work under an interposed malloc is the job's: it would
 run without radiograph too.
 
-    python3 bench/agent_share.py [--only W,...]     our six workloads, this python
+    python3 bench/agent_share.py [--only W,...]     our workloads, this python
+    python3 bench/agent_share.py --python P [--python Q ...]
+        our workloads under each interpreter given (--versions: every
+        supported CPython found), a column each
     python3 bench/agent_share.py --peers [--only W,...]
         the 17 workloads of bench/peers.py, with its venv's python (run
         bench/peers.py once first to make the venv)
@@ -30,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RADIOGRAPH = ROOT / "build" / "radiograph"
 WORKLOADS = ROOT / "bench" / "workloads"
-NAMES = ["cpu_single", "cpu_threads", "alloc_objects", "json_roundtrip", "numpy_arrays", "multi_process"]
+NAMES = ["cpu_single", "cpu_threads", "alloc_objects", "json_roundtrip", "numpy_arrays", "multi_process",
+         "async_tcp", "generator_storm"]
 AGENT = "libradiograph_agent.so"
 # radiograph's internals: what they call is radiograph's cost. (The
 # interposed malloc & co are not here: what they call is the allocator.)
@@ -93,9 +97,9 @@ def share(name, argv, tmp):
     return 100.0 * count["sampler"] / total, 100.0 * count["hooks"] / total
 
 
-def jobs(peers):
+def jobs(peers, python=sys.executable):
     if not peers:
-        return {n: [sys.executable, str(WORKLOADS / f"{n}.py")] for n in NAMES}
+        return {n: [python, str(WORKLOADS / f"{n}.py")] for n in NAMES}
     spec = importlib.util.spec_from_file_location("peers", ROOT / "bench" / "peers.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -108,9 +112,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only")
     ap.add_argument("--peers", action="store_true", help="the 17 workloads of bench/peers.py")
+    ap.add_argument("--python", action="append", default=[], help="run our workloads under this interpreter")
+    ap.add_argument("--versions", action="store_true", help="--python for every supported CPython found")
     a = ap.parse_args()
     if not shutil.which("perf"):
         sys.exit("agent_share.py: perf is not installed (apt-get install linux-perf)")
+    if a.versions:
+        sys.path.insert(0, str(ROOT / "tools"))
+        import pythons
+        a.python = [i["path"] for i in pythons.find((3, 11), (3, 13))]
+    if a.python:
+        return by_version(a.python, a.only)
     with tempfile.TemporaryDirectory() as tmp:
         print("| workload | agent share of CPU | sampler thread | allocation hooks |\n|---|---|---|---|")
         for name, argv in jobs(a.peers).items():
@@ -118,6 +130,25 @@ def main():
                 continue
             s, h = share(name, argv, tmp)
             print(f"| {name} | {s + h:.2f}% | {s:.2f}% | {h:.2f}% |", flush=True)
+
+
+def by_version(interpreters, only):
+    """One column per interpreter: the agent's whole share (sampler + hooks)."""
+    names = []
+    for p in interpreters:
+        out = subprocess.run([p, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                             capture_output=True, text=True, check=True)
+        names.append(out.stdout.strip())
+    print("| workload | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in NAMES:
+            if only and name not in only.split(","):
+                continue
+            cells = []
+            for p in interpreters:
+                s, h = share(name, jobs(False, p)[name], tmp)
+                cells.append(f"{s + h:.2f}% ({s:.2f} + {h:.2f})")
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ written from them by hand, with the machine and the commands).
     python3 bench/run.py [--quick] [--no-peers]
 """
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,14 @@ def main():
          [py, "bench/report_speed.py", "--runs", "1" if a.quick else "5", "--check"])
     step("Page load to first paint, 100k-node flamegraph",
          [py, "bench/page_load.py", "--runs", "2" if a.quick else "5", "--json", str(OUT / "page.json")])
+    step("Whole stacks per CPython version (cut from callers, dropped)",
+         [py, "bench/whole_stacks.py", "--runs", "1" if a.quick else "3"])
+    if shutil.which("perf"):
+        step("The agent's share of the CPU per CPython version (perf)",
+             [py, "bench/agent_share.py", "--versions"])
+    else:
+        print("\n== The agent's share of the CPU per version: skipped, perf is not installed "
+              "(apt-get install linux-perf)", flush=True)
     if a.no_peers:
         return
     # Installs py-spy, Austin, Memray, Fil, Scalene, pyinstrument (and the

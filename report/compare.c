@@ -72,8 +72,12 @@ typedef struct compare_frame {
     uint32_t label;              /* strtab id: the matched label */
     uint32_t name, file;         /* strtab ids */
     uint32_t line;
+    uint32_t new_line;           /* matched by function: its one line on the new side, 0
+                                  * if none, COMPARE_LINES if several (see compare_page_frame) */
     uint8_t kind;                /* compare_kind_t */
 } compare_frame_t;
+
+#define COMPARE_LINES UINT32_MAX
 
 typedef struct compare_prof {
     int present;                 /* both sides have this profile */
@@ -313,13 +317,14 @@ static uint8_t compare_kind_of(const char *s, size_t n)
     return COMPARE_KIND_PYTHON;
 }
 
-/* The compare frame for label S (N bytes) of one side. */
-static int compare_frame_of(compare_t *c, const char *s, size_t n, uint32_t *frame)
+/* The compare frame for label S (N bytes) of side WHICH. */
+static int compare_frame_of(compare_t *c, const char *s, size_t n, int which, uint32_t *frame)
 {
     size_t name_len, file_len;
     const char *file;
     uint32_t line;
     folded_split_label(s, n, &name_len, &file, &file_len, &line);
+    uint32_t seen_line = line;
     char stackbuf[512];
     char *key = stackbuf;
     size_t klen = n;
@@ -345,12 +350,18 @@ static int compare_frame_of(compare_t *c, const char *s, size_t n, uint32_t *fra
     rc = keymap_intern(&c->frame_index, label, 0, (uint32_t)c->nframes, frame);
     if (rc < 0)
         return rc;
-    if (rc == 1)
+    if (rc == 1) {
+        compare_frame_t *fr = &c->frames[*frame];
+        if (which == SIDE_NEW && !c->by_line && seen_line && fr->new_line != seen_line)
+            fr->new_line = fr->new_line ? COMPARE_LINES : seen_line;
         return 0;
+    }
     compare_frame_t *fr = GROW_PUSH(c->frames, c->nframes, c->frames_cap);
     if (!fr)
         return -ENOMEM;
     memset(fr, 0, sizeof *fr);
+    if (which == SIDE_NEW && !c->by_line)
+        fr->new_line = seen_line;
     fr->label = label;
     fr->line = line;
     fr->kind = compare_kind_of(s, n);
@@ -393,7 +404,7 @@ static int compare_add_side(compare_t *c, int prof, int which)
     for (size_t i = 0; rc == 0 && i < f->labels.n; i++) {
         size_t len;
         const char *s = strtab_get(&f->labels, (uint32_t)i, &len);
-        rc = compare_frame_of(c, s, len, &map[i]);
+        rc = compare_frame_of(c, s, len, which, &map[i]);
     }
     for (size_t i = 0; rc == 0 && i < f->nstacks; i++) {
         const folded_stack_t *st = &f->stacks[i];
@@ -840,8 +851,11 @@ static int compare_write_object(json_t *w, const compare_t *c)
     return 0;
 }
 
-/* Frames for the page; a source line only when matching by line (a frame
- * matched by function has no one line). */
+/* Frames for the page. A frame matched by function has no line of its own,
+ * but when the new run saw it at one line only, the page labels it with
+ * that line's text, read from the file as it is now (the new code), as a
+ * report would; a function seen at several lines, or only in the base run
+ * (whose lines the file may no longer hold), is labelled by name and file. */
 static void compare_page_frame(const void *ctx, size_t i, pagedata_frame_t *out)
 {
     const compare_t *c = ctx;
@@ -850,8 +864,9 @@ static void compare_page_frame(const void *ctx, size_t i, pagedata_frame_t *out)
     out->file = strtab_get(&c->strings, f->file, &out->file_len);
     out->file_key = f->file;
     out->line = f->line;
+    out->src_line = f->new_line == COMPARE_LINES ? 0 : f->new_line;
     out->kind = f->kind;
-    out->python = f->kind == COMPARE_KIND_PYTHON && f->line;
+    out->python = f->kind == COMPARE_KIND_PYTHON && (f->line || out->src_line);
 }
 
 static void compare_write_column(json_t *w, const char *key, const double *v, size_t n)

@@ -38,7 +38,7 @@ int pagedata_frames_write(json_t *w, size_t n, pagedata_frame_fn get, const void
         const char *text = "";
         size_t len = 0;
         if (f.python && f.file_key) {
-            int rc = srcline_get(src, f.file_key, f.file, f.line, &text, &len);
+            int rc = srcline_get(src, f.file_key, f.file, f.line ? f.line : f.src_line, &text, &len);
             if (rc < 0)
                 return rc;
         }
@@ -64,6 +64,7 @@ static void pagedata_model_frame(const void *ctx, size_t i, pagedata_frame_t *ou
     out->file = model_str(m, f->file, &out->file_len);
     out->file_key = f->file;
     out->line = f->line;
+    out->src_line = 0;
     out->kind = f->kind;
     out->python = f->kind == MODEL_FRAME_PYTHON;
 }
@@ -120,6 +121,13 @@ static void pagedata_thread(json_t *w, const model_t *m, const model_thread_t *t
         json_milli(w, sp->end_ns / 1000);
         json_int(w, sp->node == MODEL_NONE ? -1 : (int64_t)sp->node);
         json_uint(w, sp->state);
+    }
+    json_array_end(w);
+    json_key(w, "tally");
+    json_array_begin(w);
+    for (size_t k = t->tally_at; k < t->tally_at + t->ntally; k++) {
+        json_uint(w, m->tally[k].node);
+        json_uint(w, m->tally[k].count);
     }
     json_array_end(w);
     json_object_end(w);
@@ -221,9 +229,11 @@ int pagedata_write(json_t *w, const model_t *m, srcline_cache_t *src)
     json_int(w, 1);
     json_key(w, "summary");
     json_object_begin(w);
-    summary_write_members(w, m);
+    int rc = summary_write_members(w, m, 1);
     json_object_end(w);
-    int rc = pagedata_frames_write(w, m->nframes, pagedata_model_frame, m, src);
+    if (rc < 0)
+        return rc;
+    rc = pagedata_frames_write(w, m->nframes, pagedata_model_frame, m, src);
     if (rc < 0)
         return rc;
     pagedata_perf(w, m);

@@ -2,8 +2,9 @@
  * version, summary, frames (columns name/file/line/src/kind), perf (the
  * call tree in pre-order: parent/frame/value/interval), timeline (processes;
  * threads with tid, name, python, main — true for the process's main thread,
- * an addition to §2 — and spans as flat [start_ms, end_ms, node, state]
- * quadruples) and memory (null when no process tracked memory; else the
+ * an addition to §2 — spans as flat [start_ms, end_ms, node, state]
+ * quadruples, and tally: its samples per perf leaf as flat [node, count]
+ * pairs) and memory (null when no process tracked memory; else the
  * peak-memory tree, the merged series t_ms/tracked/rss, peak {t_ms, bytes},
  * sample_bytes and oom — docs/internals.md section 2). */
 #ifndef RADIOGRAPH_PAGEDATA_H
@@ -19,6 +20,7 @@ typedef struct pagedata_frame {
     const char *file; size_t file_len;   /* NUL-terminated, "" when none */
     uint32_t file_key;                   /* the file's identity for SRC, 0: none */
     uint32_t line;
+    uint32_t src_line;                   /* the line whose text is shown when LINE is 0 */
     uint8_t kind;
     int python;                          /* a Python frame: look its line up */
 } pagedata_frame_t;

@@ -1,7 +1,9 @@
 /* summary.c — formatting of the model's summary figures. */
 #include "summary.h"
+#include "answers.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 int summary_python_version(uint32_t v, char *buf, size_t len)
@@ -27,7 +29,7 @@ int summary_iso_time(uint64_t real_ns, char *buf, size_t len)
     return 0;
 }
 
-void summary_write_members(json_t *w, const model_t *m)
+int summary_write_members(json_t *w, const model_t *m, int with_nodes)
 {
     const model_summary_t *s = &m->summary;
     char buf[64];
@@ -108,6 +110,12 @@ void summary_write_members(json_t *w, const model_t *m)
         json_string(w, n, len);
     }
     json_array_end(w);
+    answers_t *a = malloc(sizeof *a);
+    int rc = a ? answers_build(m, a) : -ENOMEM;
+    if (rc == 0)
+        answers_write(w, m, a, with_nodes);
+    free(a);
+    return rc;
 }
 
 int summary_write(FILE *out, const model_t *m)
@@ -115,10 +123,12 @@ int summary_write(FILE *out, const model_t *m)
     json_t w;
     json_init(&w, out, 0);
     json_object_begin(&w);
-    summary_write_members(&w, m);
+    int rc = summary_write_members(&w, m, 0);
     json_object_end(&w);
     json_raw(&w, "\n", 1);
-    int rc = json_finish(&w);
+    int frc = json_finish(&w);
+    if (rc == 0)
+        rc = frc;
     json_free(&w);
     return rc;
 }

@@ -6,8 +6,8 @@
  * (when the peak was reached, from the run's start; null for "rss"),
  * memory_sample_bytes (the sampling mean R, null without tracking), oom,
  * processes, threads, samples, sample_interval_seconds, python_version,
- * radiograph_version, dropped_samples, start_time, partial, notes. Unknown
- * values are null. */
+ * radiograph_version, dropped_samples, start_time, partial, notes, answers
+ * (answers.h). Unknown values are null. */
 #ifndef RADIOGRAPH_SUMMARY_H
 #define RADIOGRAPH_SUMMARY_H
 
@@ -16,8 +16,10 @@
 
 #include <stdio.h>
 
-/* Writes the summary members into the object W is currently inside. */
-void summary_write_members(json_t *w, const model_t *m);
+/* Writes the summary members into the object W is currently inside;
+ * WITH_NODES gives the answers the tree nodes the page links them to.
+ * Returns 0 or -ENOMEM (the answers could not be computed). */
+int summary_write_members(json_t *w, const model_t *m, int with_nodes);
 
 /* Writes summary.json (one object, then a newline) to OUT. Returns 0 or
  * -ENOMEM / -EIO. */

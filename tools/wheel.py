@@ -8,7 +8,7 @@ Nothing in the package depends on the interpreter's version or ABI: the
 agent reads every supported CPython from generated layout rows and links no
 Python symbol, the `radiograph` executable is plain C, and the package is
 pure Python. So the right tags are py3-none (any Python 3; requires-python
-in pyproject.toml keeps pip to 3.11-3.13) on the platform auditwheel finds.
+in pyproject.toml says 3.11 and later) on the platform auditwheel finds.
 meson-python cannot be told that: it tags every wheel with something in
 platlib as ABI-dependent (cp311-cp311), and offers no setting to override
 its tags (meson-python issue #639). So the wheel meson-python builds is

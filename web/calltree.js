@@ -14,6 +14,16 @@
   const KIND_PYTHON = 0;
   const KIND_RUNNING = 1;
   const KIND_WAITING = 2;
+  const KIND_LABEL = 3;      // [no Python stack], [allocator rounding]
+  const KIND_IMPORT = 4;     // [import X]: a folded run of importlib frames (derive.js)
+
+  const IMPORTLIB_FILES = ['<frozen importlib._bootstrap>', '<frozen importlib._bootstrap_external>'];
+
+  // A qualified name as a label shows it: "deepcopy_list.<locals>.<listcomp>"
+  // reads "deepcopy_list.<listcomp>".
+  function shortName(name) {
+    return name.indexOf('.<locals>.') >= 0 ? name.split('.<locals>.').join('.') : name;
+  }
 
   function column(obj, key, n, fallback) {
     const a = obj && Array.isArray(obj[key]) ? obj[key] : [];
@@ -33,6 +43,38 @@
       this.kind = Uint8Array.from(column(f, 'kind', n, 0), Number);
       this.labels = new Array(n);
       this.haystacks = null;
+      this.importlib = null;    // per frame: 1 for the import machinery, built on first use
+      this.added = new Map();   // frames added by add(): key -> index
+    }
+
+    // Appends a frame that is not in the data (an [import X] frame) or
+    // returns the one already added with these columns.
+    add(name, file, line, src, kind) {
+      const key = kind + '\u0000' + name + '\u0000' + file + '\u0000' + line;
+      const had = this.added.get(key);
+      if (had !== undefined) return had;
+      const f = this.n++;
+      this.name.push(name);
+      this.file.push(file);
+      this.src.push(src);
+      const grow = function (a, v) { const b = new a.constructor(a.length + 1); b.set(a); b[a.length] = v; return b; };
+      this.line = grow(this.line, line);
+      this.kind = grow(this.kind, kind);
+      if (this.importlib) this.importlib = grow(this.importlib, 0);
+      this.haystacks = null;
+      this.added.set(key, f);
+      return f;
+    }
+
+    // 1 for each frame of the import machinery (importlib's frozen modules).
+    importlibFrames() {
+      if (!this.importlib) {
+        const a = this.importlib = new Uint8Array(this.n);
+        for (let f = 0; f < this.n; f++) {
+          a[f] = this.kind[f] === KIND_PYTHON && IMPORTLIB_FILES.indexOf(this.file[f]) >= 0 ? 1 : 0;
+        }
+      }
+      return this.importlib;
     }
 
     // "file:line", or "" for frames without a file.
@@ -41,14 +83,16 @@
       return this.line[f] > 0 ? this.file[f] + ':' + this.line[f] : this.file[f];
     }
 
-    // What a frame shows on the canvas: the source line when known, else
-    // "name (file:line)" with the file's basename.
+    // What a frame shows on the canvas: "function · source line" when the
+    // line's text is known, else "function (file:line)" with the file's
+    // basename; a state or label frame its name. The same on the report and
+    // the comparison page.
     label(f) {
       let s = this.labels[f];
       if (s === undefined) {
-        if (this.src[f]) s = this.src[f];
+        if (this.src[f]) s = shortName(this.name[f]) + ' \u00b7 ' + this.src[f];
         else if (this.file[f]) {
-          s = this.name[f] + ' (' + RG.basename(this.file[f]) +
+          s = shortName(this.name[f]) + ' (' + RG.basename(this.file[f]) +
               (this.line[f] > 0 ? ':' + this.line[f] : '') + ')';
         } else s = this.name[f];
         this.labels[f] = s;
@@ -69,6 +113,26 @@
       for (let f = 0; f < this.n; f++) hit[f] = this.haystacks[f].indexOf(q) >= 0 ? 1 : 0;
       return hit;
     }
+  }
+
+  // Why columns PARENT, FRAME (N nodes) are not a tree in pre-order over
+  // NFRAMES frames, or '': parents must come before their children, every
+  // node must sit in its parent's subtree as pre-order requires, frames
+  // must exist.
+  function checkTree(parent, frame, n, nframes) {
+    if (!(n > 0)) return 'the tree is empty';
+    const stack = new Int32Array(n);
+    let top = 0;
+    stack[0] = 0;
+    for (let i = 1; i < n; i++) {
+      const p = parent[i];
+      const f = frame[i];
+      if (!(f >= 0 && f < nframes)) return 'node ' + i + ' names frame ' + f + ', which does not exist';
+      while (top >= 0 && stack[top] !== p) top--;
+      if (top < 0) return 'node ' + i + ' is not in pre-order under its parent ' + p;
+      stack[++top] = i;
+    }
+    return '';
   }
 
   class CallTree {
@@ -97,23 +161,7 @@
       this.breakdownCache = new Map();
     }
 
-    // Parents must come before their children and every node must sit in
-    // its parent's subtree as pre-order requires; frames must exist.
-    check() {
-      const n = this.n;
-      const stack = new Int32Array(n);
-      let top = 0;
-      stack[0] = 0;
-      for (let i = 1; i < n; i++) {
-        const p = this.parent[i];
-        const f = this.frame[i];
-        if (f < 0 || f >= this.frames.n) return 'node ' + i + ' names frame ' + f + ', which does not exist';
-        while (top >= 0 && stack[top] !== p) top--;
-        if (top < 0) return 'node ' + i + ' is not in pre-order under its parent ' + p;
-        stack[++top] = i;
-      }
-      return '';
-    }
+    check() { return checkTree(this.parent, this.frame, this.n, this.frames.n); }
 
     layout() {
       const n = this.n;
@@ -146,7 +194,10 @@
     }
 
     // Per node: how much of its value ended in [running] / [waiting...]
-    // frames, and its colour (palette 0 warm, 1 cool; level by share).
+    // frames, and its colour: a state frame its state's colour; any other
+    // frame a shade (level) by its share of the total, in the palette of
+    // the share of its time that was computing (RG.computePalette) — all
+    // warm in a memory tree, which has no states.
     classify() {
       const n = this.n;
       const kind = this.frames.kind;
@@ -161,16 +212,29 @@
         wait[p] += wait[i];
       }
       const level = this.level = new Uint8Array(n);
-      const cool = this.cool = new Uint8Array(n);
+      const pal = this.pal = new Array(n);
       const total = this.total || 1;
+      const warm = RG.PALETTES.warm;
       for (let i = 0; i < n; i++) {
         level[i] = RG.heatLevel(this.value[i] / total);
-        cool[i] = i > 0 && this.value[i] > 0 && wait[i] >= this.value[i] * 0.999 ? 1 : 0;
+        const k = i > 0 ? kind[this.frame[i]] : KIND_PYTHON;
+        if (k === KIND_RUNNING || k === KIND_WAITING) {
+          pal[i] = RG.stateInfo(RG.stateOfLabel(this.frames.name[this.frame[i]])).palette;
+        } else {
+          const timed = run[i] + wait[i];
+          pal[i] = timed > 0 ? RG.computePalette(run[i] / timed) : warm;
+        }
       }
     }
 
     // The palette node I is drawn in (its shade is level[i]).
-    paletteOf(i) { return this.cool[i] ? RG.PALETTES.cool : RG.PALETTES.warm; }
+    paletteOf(i) { return this.pal[i]; }
+
+    // The share of node I's time that was computing (NaN without states).
+    computeShare(i) {
+      const t = this.run[i] + this.wait[i];
+      return t > 0 ? this.run[i] / t : NaN;
+    }
 
     kindOf(i) { return i > 0 ? this.frames.kind[this.frame[i]] : KIND_PYTHON; }
 
@@ -240,7 +304,8 @@
   }
 
   Object.assign(RG, {
-    Frames: Frames, CallTree: CallTree,
+    Frames: Frames, CallTree: CallTree, shortName: shortName, checkTree: checkTree,
     KIND_PYTHON: KIND_PYTHON, KIND_RUNNING: KIND_RUNNING, KIND_WAITING: KIND_WAITING,
+    KIND_LABEL: KIND_LABEL, KIND_IMPORT: KIND_IMPORT,
   });
 })(window.RG = window.RG || {});

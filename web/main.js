@@ -1,5 +1,7 @@
 /* main.js — the page itself: reads the embedded data, fills in the summary
- * and creates one view per section. Runs last, at the end of <body>.
+ * and the answers, and creates one view per section over the trees of
+ * derive.js (the thread picker and the switches set RG.settings, every
+ * view follows). Runs last, at the end of <body>.
  *
  * Exposes window.RG.app (the data and the views, for tests and for poking
  * around in the console) and RG.timing: milliseconds since navigation start
@@ -33,15 +35,6 @@
     return typeof v === 'number' ? v : null;
   }
 
-  function fmtStart(iso) {
-    if (!iso) return '\u2014';
-    const d = new Date(iso);
-    if (isNaN(d.getTime())) return String(iso);
-    const pad = function (x) { return String(x).padStart(2, '0'); };
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
-      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-  }
-
   function exitStatus(s) {
     const code = s.exit_code;
     if (s.signal) return { text: 'signal ' + s.signal, note: 'killed by signal ' + s.signal, bad: true };
@@ -70,7 +63,7 @@
     const peak = s.peak_memory_bytes;
 
     grid.appendChild(item('Command', cmd || '\u2014', null, { className: 'rg-wide' }));
-    grid.appendChild(item('Elapsed (wall)', RG.fmtSeconds(elapsed), 'started ' + fmtStart(s.start_time)));
+    grid.appendChild(item('Elapsed (wall)', RG.fmtSeconds(elapsed), 'started ' + RG.fmtStart(s.start_time)));
     grid.appendChild(item('CPU time', RG.fmtSeconds(cpu),
       isFinite(cores) ? 'on average ' + cores.toFixed(2) + (cores >= 0.995 && cores < 1.005 ? ' core' : ' cores') + ' busy' : null));
     let peakNote = 'not measured';
@@ -107,6 +100,7 @@
         'Some of the raw data was missing or cut short (for example a process was killed before it ' +
         'could finish writing), so the figures below may undercount. See the notes in the summary.');
     }
+    // Notes inform; only missing data (partial) and OOM get a banner.
     const notes = Array.isArray(s.notes) ? s.notes : [];
     if (notes.length) {
       const ul = $('rg-notes');
@@ -132,6 +126,92 @@
       console.error(e);
       return null;
     }
+  }
+
+  // The threads of the timeline with their samples: for the thread picker,
+  // the perf filter and the lanes' computing shares.
+  function threadModel(data, frames) {
+    const procs = data.timeline && Array.isArray(data.timeline.processes) ? data.timeline.processes : [];
+    const perf = data.perf || {};
+    const leafFrame = Array.isArray(perf.frame) ? perf.frame : [];
+    const out = [];
+    const flat = [];
+    for (const p of procs) {
+      const threads = [];
+      for (const th of (Array.isArray(p.threads) ? p.threads : [])) {
+        const tally = Array.isArray(th.tally) ? th.tally : [];
+        let samples = 0;
+        let running = 0;
+        for (let k = 0; k + 1 < tally.length; k += 2) {
+          const c = +tally[k + 1] || 0;
+          samples += c;
+          const f = leafFrame[tally[k]];
+          if (f >= 0 && frames.kind[f] === RG.KIND_RUNNING) running += c;
+        }
+        let share = samples > 0 ? running / samples : NaN;
+        if (!(samples > 0)) {
+          const sp = Array.isArray(th.spans) ? th.spans : [];
+          let all = 0;
+          let run = 0;
+          for (let k = 0; k + 3 < sp.length; k += 4) {
+            const d = sp[k + 1] - sp[k];
+            if (d > 0) { all += d; if (sp[k + 3] === 0) run += d; }
+          }
+          share = all > 0 ? run / all : 0;
+        }
+        const t = {
+          key: p.pid + ':' + th.tid, tally: tally, samples: samples, share: share,
+          idle: !(share >= 0.01),
+          label: String(th.name || 'thread ' + th.tid) + (th.main ? ' (main)' : '') + ' \u00b7 tid ' + th.tid +
+            ' \u00b7 computing ' + RG.fmtPct(share || 0) +
+            (samples > 0 ? ' of ' + RG.fmtSeconds(samples * (+perf.interval || 0.01)) : ''),
+        };
+        threads.push(t);
+        flat.push(t);
+      }
+      if (threads.length) {
+        out.push({ label: 'process ' + p.pid + ' \u00b7 ' + String(p.command || ''), threads: threads });
+      }
+    }
+    const byKey = new Map(flat.map(function (t) { return [t.key, t]; }));
+    return { procs: out, threads: flat, byKey: byKey };
+  }
+
+  // The section ids the navigation bar links to, marked as the reader
+  // scrolls past them.
+  function navigation() {
+    const links = Array.from(document.querySelectorAll('#rg-nav a[href^="#"]'));
+    const sections = links.map(function (a) { return $(a.getAttribute('href').slice(1)); });
+    for (let k = 0; k < links.length; k++) {
+      if (sections[k] && sections[k].hidden) links[k].hidden = true;
+    }
+    const mark = function () {
+      const nav = $('rg-nav');
+      const top = (nav ? nav.getBoundingClientRect().bottom : 0) + 40;
+      let cur = 0;
+      const shown = [];
+      for (let k = 0; k < sections.length; k++) {
+        if (!sections[k] || sections[k].hidden) continue;
+        shown.push(k);
+        if (sections[k].getBoundingClientRect().top <= top) cur = k;
+      }
+      // At the bottom of the page the last sections cannot reach the top:
+      // the last one in view is the one being read.
+      const doc = document.documentElement;
+      if (shown.length && window.scrollY + window.innerHeight >= doc.scrollHeight - 2) {
+        for (const k of shown) if (sections[k].getBoundingClientRect().top < window.innerHeight * 0.6) cur = k;
+      }
+      links.forEach(function (a, k) {
+        if (k === cur) a.setAttribute('aria-current', 'true'); else a.removeAttribute('aria-current');
+      });
+    };
+    let queued = false;
+    window.addEventListener('scroll', function () {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(function () { queued = false; mark(); });
+    }, { passive: true });
+    mark();
   }
 
   function boot() {
@@ -160,27 +240,62 @@
     if (data.memory && data.memory.oom === true) summary.oom = true;
     renderSummary(summary);
 
+    RG.append($('rg-perf-legend'), RG.stateLegend());
     const frames = new RG.Frames(data.frames);
     const app = RG.app = { data: data, frames: frames };
+    app.threads = threadModel(data, frames);
+    app.reveal = function (kind, node) {
+      const view = app[kind];
+      const section = $(kind === 'perf' ? 'rg-perf' : 'rg-memory');
+      if (section) section.scrollIntoView({ block: 'start' });
+      return !!(view && view.reveal(node));
+    };
+    mount('rg-answers', function (box) { RG.renderAnswers(box, summary, frames, app); });
+
     const interval = data.perf && data.perf.interval > 0 ? data.perf.interval : Number(summary.sample_interval_seconds);
-    let perfTree = null;
+    app.perfSource = null;
     app.perf = mount('rg-perf-view', function (box) {
       if (!isTree(data.perf)) {
         box.appendChild(el('div', { className: 'rg-empty' }, 'No performance samples in this report.'));
         return null;
       }
-      perfTree = new RG.CallTree(frames, data.perf, 'seconds', interval);
-      return new RG.FlameGraphView(box, perfTree, { of: 'total' });
+      const p = data.perf;
+      const source = app.perfSource = new RG.TreeSource(frames, p.parent, p.frame, [p.value],
+        function (parent, frame, cols) {
+          return new RG.CallTree(frames, { parent: parent, frame: frame, value: cols[0] }, 'seconds', interval);
+        },
+        function (settings) {
+          return RG.perfWeights(frames, source.parent, source.frame, p.value, app.threads.threads, settings);
+        });
+      const full = source.get({ foldImports: false, perfStates: 'all', threads: null }).tree.total;
+      const sampled = app.threads.threads.filter(function (t) { return t.samples > 0; });
+      const picker = sampled.length > 1 ? RG.threadPicker(app.threads.procs) : null;
+      const elapsed = Number(summary.elapsed_seconds);
+      return new RG.FlameGraphView(box, source, {
+        of: 'thread time', states: true, picker: picker,
+        onMissing: function () { RG.setSettings({ perfStates: 'all', threads: null }); },
+        rootLabel: function (t) { return 'all threads \u00b7 ' + t.fmt(t.total); },
+        totalText: function (t, st) {
+          const n = st.threads ? sampled.filter(function (x) { return st.threads.has(x.key); }).length : sampled.length;
+          const what = st.perfStates === 'computing' ? 'computing' : st.perfStates === 'waiting' ? 'waiting' : '';
+          const head = st.threads || what
+            ? 'showing ' + (what ? what + ' ' : '') + t.fmt(t.total) + ' of ' + t.fmt(full) + ' thread time'
+            : t.fmt(t.total) + ' of thread time';
+          return head + ' \u00b7 ' + n + (n === 1 ? ' thread' : ' threads') +
+            (isFinite(elapsed) && elapsed > 0 ? ' \u00b7 ' + RG.fmtSeconds(elapsed) + ' wall' : '');
+        },
+      });
     });
-    // The summary and the flamegraph fill the first screen: paint them
-    // first, then build the views below the fold.
+    // The summary, the answers and the flamegraph fill the first screen:
+    // paint them first, then build the views below the fold.
     performance.mark('rg-first-drawn');
     RG.timing.firstDrawn = performance.now();
     requestAnimationFrame(function () {
       setTimeout(function () {
         performance.mark('rg-first-paint');
         RG.timing.firstPaint = performance.now();
-        buildRest(data, app, perfTree, frames);
+        buildRest(data, app, frames);
+        navigation();
         performance.mark('rg-drawn');
         RG.timing.drawn = performance.now();
         RG.ready = true;
@@ -207,6 +322,7 @@
   function bootComparison(data) {
     const views = RG.renderComparison(data, { item: item, banner: banner, mount: mount, shellJoin: shellJoin });
     RG.app = { data: data, views: views };
+    navigation();
     RG.timing.firstDrawn = RG.timing.firstPaint = RG.timing.drawn = performance.now();
     onEscape(function () {
       const out = [];
@@ -216,13 +332,17 @@
     RG.ready = true;
   }
 
-  function buildRest(data, app, perfTree, frames) {
+  function buildRest(data, app, frames) {
     app.timeline = mount('rg-timeline-view', function (box) {
-      if (!perfTree || !data.timeline) {
+      if (!app.perfSource || !data.timeline) {
         box.appendChild(el('div', { className: 'rg-empty' }, 'No timeline in this report.'));
         return null;
       }
-      return new RG.TimelineView(box, data.timeline, perfTree);
+      const lanes = app.threads.threads.length;
+      return new RG.TimelineView(box, data.timeline, app.perfSource, {
+        picker: lanes > 1 ? RG.threadPicker(app.threads.procs) : null,
+        share: function (key) { const t = app.threads.byKey.get(key); return t ? t.share : NaN; },
+      });
     });
 
     const mem = data.memory;
@@ -231,8 +351,11 @@
       const r = Number(mem.sample_bytes);
       const info = r > 0 ? 'estimated from allocations sampled every ~' + RG.fmtBytes(r) : '';
       app.memory = mount('rg-memory-view', function (box) {
-        return new RG.FlameGraphView(box, new RG.CallTree(frames, mem.tree, 'bytes', 1),
-          { of: 'peak', info: info });
+        const t = mem.tree;
+        const source = new RG.TreeSource(frames, t.parent, t.frame, [t.value], function (parent, frame, cols) {
+          return new RG.CallTree(frames, { parent: parent, frame: frame, value: cols[0] }, 'bytes', 1);
+        });
+        return new RG.FlameGraphView(box, source, { of: 'peak', info: info });
       });
     }
     if (mem && mem.series) {

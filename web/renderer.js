@@ -19,11 +19,15 @@
     // what changes with the pointer (hover outline, cursor line) over a
     // cached copy of the content, so a pointer move costs one image copy.
     // opts.maxHeight() returns the tallest the visible part may be (CSS px);
+    // or opts.heights(width) returns [content height, tallest visible part]
+    // for that width, when both follow what fits across (a flamegraph's rows
+    // depend on how wide its frames are drawn).
     // opts.cursor: 'pointer' (default) | 'crosshair' | 'plain'.
     constructor(parent, opts) {
       this.drawFn = opts.draw;
       this.overlayFn = opts.overlay || null;
       this.maxHeight = opts.maxHeight || function () { return 600; };
+      this.heightsFn = opts.heights || null;
       this.scroll = el('div', { className: 'rg-canvas-scroll' });
       if (opts.cursor === 'crosshair') this.scroll.classList.add('rg-crosshair');
       if (opts.cursor === 'plain') this.scroll.classList.add('rg-plain');
@@ -56,6 +60,15 @@
 
     get scrollTop() { return this.scroll.scrollTop; }
 
+    // Recomputes the heights (opts.heights) and redraws.
+    refit() { this.resize(true); }
+
+    // Scrolls the content so that content y TOP is at the top of the view.
+    scrollTo(top) { this.scroll.scrollTop = Math.max(0, top); }
+
+    // Is there content below the visible part?
+    moreBelow() { return this.scroll.scrollTop + this.height < this.contentHeight - 1; }
+
     // Sets the full height of the content (CSS px) and resizes to match.
     setContentHeight(h) {
       this.contentHeight = Math.max(1, Math.ceil(h));
@@ -63,12 +76,19 @@
     }
 
     resize(force) {
-      const viewH = Math.max(1, Math.min(this.contentHeight, Math.floor(this.maxHeight())));
+      let width = this.scroll.clientWidth;
+      let maxH;
+      if (this.heightsFn) {
+        const h = this.heightsFn(width);
+        this.contentHeight = Math.max(1, Math.ceil(h[0]));
+        maxH = h[1];
+      } else maxH = this.maxHeight();
+      const viewH = Math.max(1, Math.min(this.contentHeight, Math.floor(maxH)));
       const scrollH = viewH + 2;     // + the box's 1px borders
       if (this.scroll.style.height !== scrollH + 'px') this.scroll.style.height = scrollH + 'px';
       const spacerH = Math.max(0, this.contentHeight - viewH) + 'px';
       if (this.spacer.style.height !== spacerH) this.spacer.style.height = spacerH;
-      const width = this.scroll.clientWidth;
+      width = this.scroll.clientWidth;   // a scroll bar may have come or gone
       const dpr = window.devicePixelRatio || 1;
       if (!force && width === this.width && viewH === this.height && dpr === this.dpr) return;
       this.width = width;
@@ -223,5 +243,96 @@
     return b;
   }
 
-  Object.assign(RG, { Surface: Surface, TextFitter: TextFitter, tooltip: tooltip, button: button });
+  // A row of toggle buttons for one setting: OPTIONS [[value, label], ...],
+  // GET() the current value, SET(value) on a click.
+  function segmented(label, options, get, set) {
+    const buttons = options.map(function (o) {
+      const b = el('button', { type: 'button', className: 'rg-seg-button' }, o[1]);
+      b.dataset.value = o[0];
+      b.addEventListener('click', function () { set(o[0]); });
+      return b;
+    });
+    const box = el('span', { className: 'rg-seg', role: 'group' }, buttons);
+    box.setAttribute('aria-label', label);
+    const update = function () {
+      for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.value === get()));
+    };
+    update();
+    RG.onSettings(update);
+    return box;
+  }
+
+  // The "Fold imports" switch: one setting for every view of the page.
+  function foldSwitch() {
+    const box = el('input', { type: 'checkbox', className: 'rg-fold', checked: RG.settings.foldImports });
+    box.addEventListener('change', function () { RG.setSettings({ foldImports: box.checked }); });
+    RG.onSettings(function (s) { box.checked = s.foldImports; });
+    const label = el('label', { className: 'rg-switch', title: 'Show each run of the import system\u2019s ' +
+      'frames (importlib) as one [import module] frame' }, box, 'Fold imports');
+    return label;
+  }
+
+  // The thread picker: a drop-down of checkboxes, one per thread grouped
+  // by process, and "all" / "hide idle threads"; it sets RG.settings.threads
+  // (null: all). PROCS: [{label, threads: [{key, label, idle}]}].
+  function threadPicker(procs) {
+    const all = [];
+    for (const p of procs) for (const t of p.threads) all.push(t);
+    const summary = el('summary', { className: 'rg-button' });
+    const boxes = new Map();
+    const procBoxes = [];
+    const panel = el('div', { className: 'rg-picker-panel' });
+    const pick = function (keys) {
+      RG.setSettings({ threads: keys.length === all.length ? null : new Set(keys) });
+    };
+    const busy = all.filter(function (t) { return !t.idle; });
+    panel.appendChild(el('div', { className: 'rg-picker-actions' },
+      button('All threads', function () { pick(all.map(function (t) { return t.key; })); }),
+      busy.length && busy.length < all.length
+        ? button('Hide idle threads', function () { pick(busy.map(function (t) { return t.key; })); })
+        : null));
+    for (const p of procs) {
+      const pbox = el('input', { type: 'checkbox' });
+      procBoxes.push([pbox, p]);
+      pbox.addEventListener('change', function () {
+        const keep = new Set(RG.settings.threads || all.map(function (t) { return t.key; }));
+        for (const t of p.threads) { if (pbox.checked) keep.add(t.key); else keep.delete(t.key); }
+        pick(Array.from(keep));
+      });
+      panel.appendChild(el('label', { className: 'rg-picker-proc' }, pbox, p.label));
+      for (const t of p.threads) {
+        const tbox = el('input', { type: 'checkbox' });
+        boxes.set(t.key, tbox);
+        tbox.addEventListener('change', function () {
+          const keep = new Set(RG.settings.threads || all.map(function (x) { return x.key; }));
+          if (tbox.checked) keep.add(t.key); else keep.delete(t.key);
+          pick(Array.from(keep));
+        });
+        panel.appendChild(el('label', { className: 'rg-picker-thread' + (t.idle ? ' rg-idle' : '') }, tbox, t.label));
+      }
+    }
+    const details = el('details', { className: 'rg-picker' }, summary, panel);
+    const update = function () {
+      const sel = RG.settings.threads;
+      const n = sel ? all.filter(function (t) { return sel.has(t.key); }).length : all.length;
+      summary.textContent = (n === all.length ? 'Threads: all ' : 'Threads: ' + n + ' of ') + all.length + ' \u25be';
+      for (const [key, b] of boxes) b.checked = !sel || sel.has(key);
+      for (const [b, p] of procBoxes) {
+        const on = p.threads.filter(function (t) { return !sel || sel.has(t.key); }).length;
+        b.checked = on === p.threads.length;
+        b.indeterminate = on > 0 && on < p.threads.length;
+      }
+    };
+    update();
+    RG.onSettings(update);
+    document.addEventListener('click', function (ev) {
+      if (details.open && !details.contains(ev.target)) details.open = false;
+    });
+    return details;
+  }
+
+  Object.assign(RG, {
+    Surface: Surface, TextFitter: TextFitter, tooltip: tooltip, button: button,
+    segmented: segmented, foldSwitch: foldSwitch, threadPicker: threadPicker,
+  });
 })(window.RG = window.RG || {});

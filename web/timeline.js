@@ -3,11 +3,18 @@
  * time, outermost call on top) over a strip showing the thread's state.
  *
  * Each span names the perf-tree node of its deepest Python frame; its stack
- * is that node's ancestor path. Per lane and per stack row, consecutive
- * spans that share the row's node (and running/waiting) are merged into one
- * bar when the lane is first drawn, so drawing is a binary search per row for
- * the first visible bar, then one rectangle per bar (or per pixel column,
- * for bars narrower than a pixel). */
+ * is that node's ancestor path (in the tree the page is set to: imports
+ * folded or not). Per lane and per stack row, consecutive spans are one bar
+ * while the function at that depth stays the same and the bar above it
+ * continues: one call, across the line it is on and across state changes
+ * (the state is the strip below, as in Perfetto). Bars are built when the
+ * lane is first laid out, so drawing is a binary search per row for the
+ * first visible bar, then one rectangle per bar (or per pixel column, for
+ * bars narrower than a pixel). A lane is as tall as the rows whose bars are
+ * visible at the current zoom (at least a few pixels of bar in the window),
+ * so it follows its stacks; every lane is reachable: the canvas scrolls,
+ * the current process's header stays at the top, a note at the bottom says
+ * what is below, and a list above jumps to a process. */
 (function (RG) {
   'use strict';
 
@@ -16,128 +23,252 @@
   const PROC_H = 24;     // process header
   const ROW_H = 14;      // one stack row in a lane
   const STRIP_H = 7;     // the state strip under a lane's rows
+  const LANE_MIN = 34;   // room for the lane's two label lines
   const LANE_GAP = 5;
   const PROC_GAP = 8;
   const GUTTER = 200;    // lane labels, left of the plot
   const PAD_R = 10;
+  const MORE_H = 22;     // the "more below" note at the bottom
   const MIN_MS = 1e-3;   // the narrowest time window one can zoom into
+  const SEEN = 0.05;     // a row is shown when its bars cover this share of the window...
+  const SEEN_PX = 6;     // ...and at least this many pixels
   const FONT_SMALL = '11px ' + 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
   // Bars of one row: columns in typed arrays that grow by doubling. A bar
-  // that continues the previous one (same node and running/waiting, no gap)
-  // extends it instead.
+  // is one call: NODE (the frame, function and line, it spent longest in)
+  // from START to END, RUN ms of it computing. The last bar may be open
+  // (being extended); what only an open bar needs is kept once per row.
   class Bars {
     constructor() {
       this.n = 0;
+      this.cap = 0;
       this.grow(64);
+      this.func = -1;          // the open bar's function
+      this.lastNode = -1;      // the frame it is in now, since lastStart
+      this.lastStart = 0;
+      this.nodeDur = -1;       // the longest stretch in one frame so far
+      this.runStart = 0;       // the lane's running ms when it opened
     }
 
     grow(cap) {
-      const start = new Float64Array(cap);
-      const end = new Float64Array(cap);
-      const node = new Int32Array(cap);
-      const wait = new Uint8Array(cap);
-      if (this.n) {
-        start.set(this.start.subarray(0, this.n));
-        end.set(this.end.subarray(0, this.n));
-        node.set(this.node.subarray(0, this.n));
-        wait.set(this.wait.subarray(0, this.n));
+      const cols = [['start', Float64Array], ['end', Float64Array], ['node', Int32Array], ['run', Float32Array]];
+      for (const c of cols) {
+        const a = new c[1](cap);
+        if (this[c[0]]) a.set(this[c[0]].subarray(0, this.n));
+        this[c[0]] = a;
       }
-      this.start = start; this.end = end; this.node = node; this.wait = wait;
+      this.cap = cap;
     }
 
-    push(s, e, node, wait) {
+    // Opens a bar at S for NODE of function FUNC; R: the lane's running ms so far.
+    open(s, node, func, r) {
+      if (this.n === this.cap) this.grow(this.cap * 2);
+      const i = this.n++;
+      this.start[i] = this.end[i] = s;
+      this.node[i] = node;
+      this.func = func;
+      this.lastNode = node;
+      this.lastStart = s;
+      this.nodeDur = -1;
+      this.runStart = r;
+    }
+
+    // The open bar goes on from S in another frame of its function.
+    switchNode(s, node) {
+      if (this.lastNode === node) return;
+      this.settle(s);
+      this.lastNode = node;
+      this.lastStart = s;
+    }
+
+    settle(t) {
+      const d = t - this.lastStart;
+      if (d > this.nodeDur) { this.nodeDur = d; this.node[this.n - 1] = this.lastNode; }
+    }
+
+    // Closes the open bar at E, R running ms into the lane.
+    close(e, r) {
+      const i = this.n - 1;
+      this.settle(e);
+      this.end[i] = e;
+      this.run[i] = r - this.runStart;
+      this.func = -1;
+    }
+
+    // A closed bar [s, e) of state CODE, joined to the last one if the same.
+    addState(s, e, code) {
       const k = this.n - 1;
-      if (k >= 0 && this.node[k] === node && this.wait[k] === wait && s - this.end[k] <= 1e-6) {
+      if (k >= 0 && this.node[k] === code && s - this.end[k] <= 1e-6) {
         if (e > this.end[k]) this.end[k] = e;
         return;
       }
-      if (this.n === this.start.length) this.grow(this.n * 2);
-      this.start[this.n] = s;
-      this.end[this.n] = e;
-      this.node[this.n] = node;
-      this.wait[this.n] = wait;
-      this.n++;
+      this.open(s, code, code, 0);
+      this.end[this.n - 1] = e;
+      this.func = -1;
     }
   }
 
   class Lane {
-    constructor(thread, proc, tree) {
+    constructor(thread, proc) {
       this.proc = proc;
-      this.tree = tree;
       this.tid = thread.tid;
+      this.key = proc.pid + ':' + thread.tid;
       this.name = String(thread.name || ('thread ' + thread.tid));
+      this.main = thread.main === true;
       this.python = thread.python !== false;
-      this.loadSpans(Array.isArray(thread.spans) ? thread.spans : [], tree);
-      this.rows = null;     // built on first draw: most lanes may never be seen
+      this.loadSpans(Array.isArray(thread.spans) ? thread.spans : []);
+      this.rows = null;     // built for a tree by ensureBars
       this.states = null;
+      this.shown = 0;
     }
 
-    loadSpans(flat, tree) {
+    loadSpans(flat) {
       const m = Math.floor(flat.length / 4);
-      // Spans arrive in time order; keep valid ones, sort only if needed.
-      let order = null;
-      let n = 0;
-      let last = -Infinity;
-      let sorted = true;
-      for (let k = 0; k < m; k++) {
+      const ok = function (k) {
         const s = flat[4 * k];
         const e = flat[4 * k + 1];
-        if (typeof s === 'number' && typeof e === 'number' && e >= s && s > -Infinity && e < Infinity) {
-          if (s < last) sorted = false;
-          last = s;
-          n++;
-        } else if (!order) order = [];
+        return typeof s === 'number' && typeof e === 'number' && e >= s && s > -Infinity && e < Infinity;
+      };
+      // Spans arrive in time order; keep valid ones, sort only if needed.
+      let order = null;
+      let last = -Infinity;
+      for (let k = 0; k < m && !order; k++) {
+        if (!ok(k) || flat[4 * k] < last) order = [];
+        else last = flat[4 * k];
       }
-      if (order || !sorted) {
-        order = [];
-        for (let k = 0; k < m; k++) {
-          const s = flat[4 * k];
-          const e = flat[4 * k + 1];
-          if (typeof s === 'number' && typeof e === 'number' && e >= s && s > -Infinity && e < Infinity) order.push(k);
-        }
+      if (order) {
+        for (let k = 0; k < m; k++) if (ok(k)) order.push(k);
         order.sort(function (a, b) { return flat[4 * a] - flat[4 * b]; });
-        n = order.length;
       }
-      this.n = n;
+      const n = this.n = order ? order.length : m;
       this.s0 = new Float64Array(n);
       this.s1 = new Float64Array(n);
       this.node = new Int32Array(n);
       this.state = new Uint8Array(n);
       let running = 0;
       let all = 0;
-      let maxDepth = 0;
       for (let j = 0; j < n; j++) {
         const k = 4 * (order ? order[j] : j);
         const s = this.s0[j] = flat[k];
         const e = this.s1[j] = flat[k + 1];
         const node = flat[k + 2];
-        const ok = node > 0 && node < tree.n;
-        this.node[j] = ok ? node : -1;
-        if (ok && tree.depth[node] > maxDepth) maxDepth = tree.depth[node];
+        this.node[j] = typeof node === 'number' && node > 0 ? node : -1;
         const st = this.state[j] = flat[k + 3] >= 0 && flat[k + 3] < 256 ? flat[k + 3] : 1;
         all += e - s;
         if (st === 0) running += e - s;
       }
-      this.maxDepth = maxDepth;
       this.runShare = all > 0 ? running / all : 0;
     }
 
-    ensureBars() {
-      if (this.rows) return;
-      const tree = this.tree;
+    // The bars of each stack row for the tree of R ({tree, toNew}); FUNC
+    // maps a frame to its function's id. Consecutive spans share most of
+    // their stack, so each span only touches the rows below the deepest
+    // frame it shares with the one before (found by walking both up to
+    // their common ancestor); a row whose function stays the same under a
+    // continuing row keeps its bar open.
+    ensureBars(r, func) {
+      if (this.rows && this.builtFor === r) return;
+      this.builtFor = r;
+      const tree = r.tree;
+      const depthOf = tree.depth;
+      const parent = tree.parent;
+      const frame = tree.frame;
+      const toNew = r.toNew;
+      const leafOf = new Int32Array(this.n);
+      let maxDepth = 0;
+      for (let j = 0; j < this.n; j++) {
+        const node = this.node[j];
+        const a = leafOf[j] = node > 0 && node < toNew.length ? toNew[node] : -1;
+        if (a > 0 && depthOf[a] > maxDepth) maxDepth = depthOf[a];
+      }
       const rows = [];
-      for (let r = 0; r < this.maxDepth; r++) rows.push(new Bars());
-      const states = new Bars();   // node column holds the state code
+      for (let d = 0; d < maxDepth; d++) rows.push(new Bars());
+      const states = new Bars();
+      const chain = new Int32Array(maxDepth + 1);   // the open stack, by depth
+      const fresh = new Int32Array(maxDepth + 1);
+      let open = 0;                                 // depth of the open stack
+      let run = 0;                                  // running ms so far
+      let prevEnd = -Infinity;
+      const closeFrom = function (d, t) {           // closes rows d..open
+        for (let k = open; k >= d; k--) rows[k - 1].close(t, run);
+        open = d - 1;
+      };
       for (let j = 0; j < this.n; j++) {
         const s = this.s0[j];
         const e = this.s1[j];
-        const wait = this.state[j] === 0 ? 0 : 1;
-        states.push(s, e, this.state[j], 0);
-        for (let a = this.node[j]; a > 0; a = tree.parent[a]) rows[tree.depth[a] - 1].push(s, e, a, wait);
+        const st = this.state[j];
+        states.addState(s, e, st);
+        const leaf = leafOf[j];
+        if (open && (leaf <= 0 || s - prevEnd > 1e-6)) closeFrom(1, prevEnd);
+        if (leaf > 0) {
+          const depth = depthOf[leaf];
+          let a = leaf;
+          while (a > 0 && depthOf[a] > open) { fresh[depthOf[a]] = a; a = parent[a]; }
+          while (a > 0 && chain[depthOf[a]] !== a) { fresh[depthOf[a]] = a; a = parent[a]; }
+          const k = a > 0 ? depthOf[a] : 0;         // rows 1..k go on unchanged
+          const last = Math.max(open, depth);
+          let cont = true;
+          for (let d = k + 1; d <= last; d++) {
+            const b = d <= depth ? fresh[d] : -1;
+            const bars = rows[d - 1];
+            if (cont && b > 0 && d <= open && bars.func === func[frame[b]]) {
+              bars.switchNode(s, b);
+            } else {
+              if (cont) { if (d <= open) closeFrom(d, s); cont = false; }
+              if (b > 0) bars.open(s, b, func[frame[b]], run);
+            }
+            if (b > 0) chain[d] = b;
+          }
+          open = depth;
+        }
+        if (st === 0) run += e - s;
+        prevEnd = e;
       }
+      if (open) closeFrom(1, prevEnd);
       this.rows = rows;
       this.states = states;
+      this.maxDepth = maxDepth;
+    }
+
+    // The depth of each span's stack in the tree of R (0: none), cached.
+    depths(r) {
+      if (this.depthFor === r) return this.spanDepth;
+      const toNew = r.toNew;
+      const depth = r.tree.depth;
+      const out = this.spanDepth = new Uint16Array(this.n);
+      let deepest = 0;
+      for (let j = 0; j < this.n; j++) {
+        const node = this.node[j];
+        const a = node > 0 && node < toNew.length ? toNew[node] : -1;
+        out[j] = a > 0 ? Math.min(65535, depth[a]) : 0;
+        if (out[j] > deepest) deepest = out[j];
+      }
+      this.depthFor = r;
+      this.deepest = deepest;
+      return out;
+    }
+
+    // How many stack rows are covered for at least SEEN of [t0, t1) (and
+    // SEEN_PX pixels at PXPERMS pixels per ms) in the tree of R. A row d
+    // is covered wherever a span's stack is at least d deep, so this needs
+    // only the spans in the window, not the bars.
+    seenRows(r, t0, t1, pxPerMs) {
+      const depth = this.depths(r);
+      if (!this.deepest) return 0;
+      const cover = new Float64Array(this.deepest + 2);
+      const s0 = this.s0;
+      let j = Math.max(0, RG.upperBound(0, this.n, t0, function (k) { return s0[k]; }) - 1);
+      for (; j < this.n && this.s0[j] < t1; j++) {
+        const d = Math.min(t1, this.s1[j]) - Math.max(t0, this.s0[j]);
+        if (d > 0) cover[depth[j]] += d;
+      }
+      const need = Math.max(SEEN * (t1 - t0), SEEN_PX / pxPerMs);
+      let sum = 0;
+      for (let d = this.deepest; d > 0; d--) {
+        sum += cover[d];
+        if (sum >= need) return d;
+      }
+      return 0;
     }
 
     // Index of the span covering time T, or -1.
@@ -149,8 +280,15 @@
   }
 
   class TimelineView {
-    constructor(container, timeline, tree) {
-      this.tree = tree;
+    // timeline: the data's timeline. source: the perf tree's RG.TreeSource
+    // (the timeline draws its tree for the fold setting, all threads and
+    // states). opts.picker: a thread picker for the toolbar; opts.share(key):
+    // a thread's computing share from its samples (else its spans').
+    constructor(container, timeline, source, opts) {
+      this.source = source;
+      this.opts = opts || {};
+      this.current = source.get(this.treeSettings());
+      this.tree = this.current.tree;
       this.fitter = new RG.TextFitter(RG.FONT);
       this.smallFitter = new RG.TextFitter(FONT_SMALL);
       this.procs = [];
@@ -165,17 +303,68 @@
       this.t1 = this.T1;
       this.hover = null;      // {lane, time, row, bar}
       this.drag = null;       // {x0, x1} in canvas px while selecting
-      this.cap = this.defaultCap();
+      this.cap = 'auto';
+      this.func = this.functions();
       this.buildToolbar(container);
       this.surface = new RG.Surface(container, {
         draw: this.draw.bind(this),
         overlay: this.drawOverlay.bind(this),
-        maxHeight: function () { return Math.max(300, window.innerHeight * 0.75); },
+        heights: (W) => {
+          this.layout(W);
+          return [AXIS_H + this.contentY + MORE_H, this.boxHeight()];
+        },
         cursor: 'crosshair',
       });
-      this.layout();
+      this.surface.scroll.addEventListener('scroll', () => this.updateJump(), { passive: true });
+      this.relayout();
       this.bindPointer();
       this.updateInfo();
+      RG.onSettings(() => this.applySettings());
+    }
+
+    // The tallest the canvas gets: the window less the page's header and
+    // the toolbar.
+    boxHeight() { return Math.max(300, (window.innerHeight || 800) - 150); }
+
+    treeSettings() {
+      return { foldImports: RG.settings.foldImports, perfStates: 'all', threads: null };
+    }
+
+    // Per frame of the tree: an id shared by frames of one function (same
+    // name and file), so a call is one bar whatever line it is on.
+    functions() {
+      const fr = this.tree.frames;
+      const ids = new Map();
+      const out = new Int32Array(fr.n);
+      for (let f = 0; f < fr.n; f++) {
+        const k = fr.kind[f] + '\u0000' + fr.name[f] + '\u0000' + fr.file[f];
+        let id = ids.get(k);
+        if (id === undefined) { id = ids.size; ids.set(k, id); }
+        out[f] = id;
+      }
+      return out;
+    }
+
+    applySettings() {
+      if (!this.surface) return;
+      const r = this.source.get(this.treeSettings());
+      if (r !== this.current) {
+        this.current = r;
+        this.tree = r.tree;
+        this.func = this.functions();
+        this.fitter = new RG.TextFitter(RG.FONT);
+        this.smallFitter = new RG.TextFitter(FONT_SMALL);
+      }
+      this.hover = null;
+      RG.tooltip.hide(this);
+      this.relayout();
+      this.updateInfo();
+    }
+
+    // Lays the lanes out again (heights follow the zoom) and redraws.
+    relayout() {
+      this.surface.refit();
+      this.updateJump();
     }
 
     load(tl) {
@@ -188,7 +377,7 @@
           lanes: [],
         };
         for (const th of (Array.isArray(p.threads) ? p.threads : [])) {
-          const lane = new Lane(th, proc, this.tree);
+          const lane = new Lane(th, proc);
           proc.lanes.push(lane);
           this.lanes.push(lane);
           if (lane.n) {
@@ -207,62 +396,104 @@
       this.T1 = T1;
     }
 
-    defaultCap() {
-      const n = this.lanes.length;
-      return n <= 3 ? 24 : n <= 6 ? 12 : n <= 12 ? 8 : 6;
-    }
-
     buildToolbar(container) {
       this.resetButton = RG.button('Reset zoom', () => this.reset());
       this.resetButton.disabled = true;
-      const deepest = this.lanes.reduce(function (m, l) { return Math.max(m, l.maxDepth); }, 0);
-      const caps = [4, 6, 8, 12, 16, 24, 40].filter(function (c) { return c < deepest; });
-      caps.push(deepest);
-      if (caps.indexOf(this.cap) < 0) this.cap = Math.min(this.cap, deepest);
-      if (caps.indexOf(this.cap) < 0) caps.push(this.cap);
-      caps.sort(function (a, b) { return a - b; });
-      let depthControl = null;
-      if (deepest > 0) {
-        const select = el('select', {},
-          caps.map((c) => el('option', { value: String(c), selected: c === this.cap },
-            c === deepest ? c + ' (all)' : String(c))));
-        select.setAttribute('aria-label', 'Stack rows per lane');
-        select.addEventListener('change', () => { this.cap = Number(select.value); this.layout(); });
-        depthControl = el('label', {}, 'stack rows per lane ', select);
-      }
+      const caps = ['auto', 4, 8, 12, 16, 24, 'all'];
+      const select = el('select', {},
+        caps.map((c) => el('option', { value: String(c), selected: c === this.cap },
+          c === 'auto' ? 'as deep as visible' : c === 'all' ? 'every row' : 'at most ' + c)));
+      select.setAttribute('aria-label', 'Stack rows per lane');
+      select.addEventListener('change', () => {
+        const v = select.value;
+        this.cap = v === 'auto' || v === 'all' ? v : Number(v);
+        this.relayout();
+      });
+      const rows = el('label', {}, 'rows per lane ', select);
       this.info = el('span', { className: 'rg-info' });
-      const legend = el('div', { className: 'rg-legend' },
-        RG.STATES.map(function (s) {
-          return el('span', {}, el('i', { style: { background: s.color } }), s.name);
-        }));
-      container.appendChild(el('div', { className: 'rg-toolbar' },
-        this.resetButton, depthControl, this.info,
+      const legend = el('div', { className: 'rg-legend' }, RG.stateLegend());
+      const controls = [this.resetButton];
+      if (this.opts.picker) controls.push(this.opts.picker);
+      if (this.source.foldable) controls.push(RG.foldSwitch());
+      controls.push(rows, this.info);
+      container.appendChild(el('div', { className: 'rg-toolbar' }, controls,
         el('span', { className: 'rg-spacer' }), legend));
+      this.jump = el('div', { className: 'rg-jump' });
+      container.appendChild(this.jump);
+    }
+
+    // The lanes the thread picker lets through.
+    visible(lane) {
+      const sel = RG.settings.threads;
+      return !sel || sel.has(lane.key);
     }
 
     // Vertical placement of process headers and lanes, in content px below
-    // the axis.
-    layout() {
+    // the axis, for canvas width W; each lane as tall as its rows visible in
+    // [t0, t1).
+    layout(W) {
       const items = [];
+      const pxPerMs = Math.max(1, W - GUTTER - PAD_R) / (this.t1 - this.t0);
+      // "As deep as visible" stops where a lane would not fit the canvas.
+      const fit = Math.max(1, Math.floor((this.boxHeight() - AXIS_H - PROC_H - MORE_H - STRIP_H - 6) / ROW_H));
       let y = 0;
+      this.hidden = 0;
       for (const p of this.procs) {
-        items.push({ proc: p, lane: null, y: y, h: PROC_H });
+        const lanes = p.lanes.filter((l) => this.visible(l));
+        this.hidden += p.lanes.length - lanes.length;
+        p.item = null;
+        if (!lanes.length) continue;
+        p.item = { proc: p, lane: null, y: y, h: PROC_H, shownLanes: lanes.length };
+        items.push(p.item);
         y += PROC_H + 2;
-        for (const lane of p.lanes) {
-          lane.shown = Math.min(lane.maxDepth, this.cap);
-          const h = Math.max(32, lane.shown * ROW_H + STRIP_H + 3);
+        for (const lane of lanes) {
+          lane.depths(this.current);
+          const deep = lane.deepest;
+          const rows = this.cap === 'all' ? deep : this.cap === 'auto'
+            ? Math.min(fit, lane.seenRows(this.current, this.t0, this.t1, pxPerMs)) : Math.min(deep, this.cap);
+          lane.shown = rows;
+          const h = Math.max(LANE_MIN, rows * ROW_H + STRIP_H + 4);
           items.push({ proc: p, lane: lane, y: y, h: h });
           y += h + LANE_GAP;
         }
         y += PROC_GAP;
       }
       this.items = items;
-      this.surface.setContentHeight(AXIS_H + y);
+      this.contentY = y;
+    }
+
+    // The process list above the canvas: where each process is, which one
+    // is in view; a click scrolls to it.
+    updateJump() {
+      const shown = this.procs.filter(function (p) { return p.item; });
+      if (shown.length < 2) {
+        if (this.jump.childNodes.length) this.jump.replaceChildren();
+        this.jump.hidden = true;
+        return;
+      }
+      this.jump.hidden = false;
+      const top = this.surface.scrollTop;
+      const bottom = top + this.surface.height - AXIS_H;
+      const key = shown.map(function (p) { return p.pid + ':' + p.item.y + ':' + p.item.shownLanes; }).join(',') +
+        '|' + Math.round(top) + '|' + this.surface.height;
+      if (key === this.jumpKey) return;
+      this.jumpKey = key;
+      const chips = shown.map((p, k) => {
+        const next = k + 1 < shown.length ? shown[k + 1].item.y : Infinity;
+        const inView = p.item.y < bottom && next > top;
+        const b = el('button', { type: 'button', className: 'rg-chip-button' + (inView ? ' rg-in-view' : '') },
+          'process ' + p.pid + ' \u00b7 ' + p.item.shownLanes + (p.item.shownLanes === 1 ? ' thread' : ' threads'));
+        b.title = p.command;
+        b.addEventListener('click', () => { this.surface.scrollTo(p.item.y); });
+        return b;
+      });
+      this.jump.replaceChildren(el('span', { className: 'rg-jump-label' }, 'Processes:'));
+      RG.append(this.jump, chips);
     }
 
     // ---- zoom ---------------------------------------------------------------
 
-    plotWidth() { return Math.max(1, this.surface.width - GUTTER - PAD_R); }
+    plotWidth() { return Math.max(1, (this.surface ? this.surface.width : 800) - GUTTER - PAD_R); }
     xOf(t) { return GUTTER + (t - this.t0) / (this.t1 - this.t0) * this.plotWidth(); }
     tOf(x) { return this.t0 + (x - GUTTER) / this.plotWidth() * (this.t1 - this.t0); }
 
@@ -275,7 +506,7 @@
       RG.tooltip.hide(this);
       this.resetButton.disabled = this.t0 <= this.T0 && this.t1 >= this.T1;
       this.updateInfo();
-      this.surface.requestDraw();
+      if (this.cap === 'auto') this.relayout(); else this.surface.requestDraw();
     }
 
     reset() {
@@ -284,12 +515,14 @@
 
     updateInfo() {
       const full = this.t0 <= this.T0 && this.t1 >= this.T1;
-      this.info.textContent = full
-        ? this.lanes.length + (this.lanes.length === 1 ? ' thread' : ' threads') + ' in ' +
+      const shown = this.lanes.length - (this.hidden || 0);
+      this.info.textContent = (full
+        ? shown + (shown === 1 ? ' thread' : ' threads') + ' in ' +
           this.procs.length + (this.procs.length === 1 ? ' process' : ' processes') + ' \u00b7 ' +
           RG.fmtSeconds((this.T1 - this.T0) / 1000)
         : 'showing ' + RG.fmtSeconds((this.t0 - this.T0) / 1000) + ' \u2013 ' +
-          RG.fmtSeconds((this.t1 - this.T0) / 1000) + ' (' + RG.fmtSeconds((this.t1 - this.t0) / 1000) + ')';
+          RG.fmtSeconds((this.t1 - this.T0) / 1000) + ' (' + RG.fmtSeconds((this.t1 - this.t0) / 1000) + ')') +
+        (this.hidden ? ' \u00b7 ' + this.hidden + ' hidden' : '');
     }
 
     // ---- drawing ------------------------------------------------------------
@@ -301,51 +534,58 @@
       ctx.rect(0, AXIS_H, W, H - AXIS_H);
       ctx.clip();
       this.drawGrid(ctx, step, H);
+      let first = null;
       for (const it of this.items) {
         const y = AXIS_H + it.y - scrollTop;
         if (y + it.h < AXIS_H || y > H) continue;
+        if (!first) first = it;
         if (it.lane) this.drawLane(ctx, it.lane, y, it.h, W);
         else this.drawProcess(ctx, it.proc, y, W);
       }
+      // The header of the process in view stays at the top.
+      if (first && first.lane && first.proc.item) {
+        this.drawProcess(ctx, first.proc, Math.min(AXIS_H, AXIS_H + this.nextHeaderY(first.proc) - scrollTop - PROC_H), W);
+      }
+      this.drawMore(ctx, W, H, scrollTop);
       ctx.restore();
       this.drawAxis(ctx, step, W);
     }
 
-    // Over the drawn lanes: the time cursor, the hovered bar, the range
-    // being selected.
-    drawOverlay(ctx, W, H, scrollTop) {
-      const h = this.hover;
-      if (h) {
-        const x = Math.round(this.xOf(h.time));
-        ctx.fillStyle = 'rgba(29, 35, 48, 0.55)';
-        ctx.fillRect(x, AXIS_H, 1, H - AXIS_H);
-        if (h.bar >= 0) {
-          const bars = h.lane.rows[h.row];
-          const a = Math.max(GUTTER, this.xOf(bars.start[h.bar]));
-          const b = Math.min(GUTTER + this.plotWidth(), this.xOf(bars.end[h.bar]));
-          const y = AXIS_H + h.item.y + h.row * ROW_H - scrollTop;
-          if (y >= AXIS_H) {
-            ctx.strokeStyle = '#1d2330';
-            ctx.lineWidth = 1.5;
-            ctx.strokeRect(a + 0.75, y + 0.75, Math.max(1, b - a - 1.5), ROW_H - 2.5);
-          }
-        }
+    // Content y of the process header after P's (Infinity if none).
+    nextHeaderY(p) {
+      let after = false;
+      for (const q of this.procs) {
+        if (q === p) after = true;
+        else if (after && q.item) return q.item.y;
       }
-      const d = this.drag;
-      if (d && d.moved) {
-        const a = Math.min(d.x0, d.x1);
-        const b = Math.max(d.x0, d.x1);
-        ctx.fillStyle = 'rgba(59, 91, 219, 0.14)';
-        ctx.fillRect(a, AXIS_H, b - a, H - AXIS_H);
-        ctx.fillStyle = 'rgba(59, 91, 219, 0.8)';
-        ctx.fillRect(a, AXIS_H, 1, H - AXIS_H);
-        ctx.fillRect(b - 1, AXIS_H, 1, H - AXIS_H);
-        ctx.font = RG.FONT_BOLD;
-        ctx.textBaseline = 'middle';
-        const label = RG.fmtSeconds((this.tOf(b) - this.tOf(a)) / 1000);
-        ctx.fillStyle = 'rgba(59, 91, 219, 1)';
-        ctx.fillText(label, Math.min(b + 5, W - 60), AXIS_H + 12);
+      return Infinity;
+    }
+
+    // What lies below the visible part: lanes and processes, in words.
+    below(scrollTop, H) {
+      const limit = scrollTop + H - AXIS_H - MORE_H;
+      let lanes = 0;
+      const procs = new Set();
+      for (const it of this.items) {
+        if (it.lane && it.y + it.h / 2 > limit) { lanes++; procs.add(it.proc); }
       }
+      return { lanes: lanes, procs: procs.size };
+    }
+
+    drawMore(ctx, W, H, scrollTop) {
+      const b = this.below(scrollTop, H);
+      if (!b.lanes) return;
+      const y = H - MORE_H;
+      ctx.fillStyle = 'rgba(231, 236, 244, 0.96)';
+      ctx.fillRect(0, y, W, MORE_H);
+      ctx.fillStyle = '#c9ced6';
+      ctx.fillRect(0, y, W, 1);
+      ctx.font = RG.FONT_BOLD;
+      ctx.textBaseline = 'middle';
+      ctx.fillStyle = '#1d2330';
+      ctx.fillText('\u25be ' + b.lanes + ' more ' + (b.lanes === 1 ? 'lane' : 'lanes') + ' below' +
+        (b.procs > 1 ? ', in ' + b.procs + ' processes' : '') + ' \u2014 scroll down here, or pick a process above',
+        10, y + MORE_H / 2 + 1);
     }
 
     drawGrid(ctx, step, H) {
@@ -381,8 +621,10 @@
     }
 
     drawProcess(ctx, p, y, W) {
-      ctx.fillStyle = '#eef1f5';
+      ctx.fillStyle = '#e7ecf4';
       ctx.fillRect(0, y, W, PROC_H);
+      ctx.fillStyle = '#c9d1de';
+      ctx.fillRect(0, y + PROC_H - 1, W, 1);
       ctx.font = RG.FONT_BOLD;
       ctx.textBaseline = 'middle';
       ctx.fillStyle = '#1d2330';
@@ -391,42 +633,55 @@
       const x = 16 + this.fitter.width(ctx, head);
       ctx.font = RG.FONT;
       ctx.fillStyle = '#3d4657';
-      const rest = [p.command, p.ended, p.ppid !== undefined && p.ppid !== null ? 'parent ' + p.ppid : '']
+      const shown = p.item ? p.item.shownLanes : 0;
+      const rest = [p.command, p.ended, p.ppid !== undefined && p.ppid !== null ? 'parent ' + p.ppid : '',
+        shown < p.lanes.length ? shown + ' of ' + p.lanes.length + ' threads shown' : '']
         .filter(Boolean).join('  \u00b7  ');
       const s = this.fitter.fit(ctx, rest, W - x - 8);
       if (s) ctx.fillText(s, x, y + PROC_H / 2);
     }
 
     drawLane(ctx, lane, y, h, W) {
+      lane.ensureBars(this.current, this.func);
       const pw = this.plotWidth();
       ctx.fillStyle = '#fafbfc';
       ctx.fillRect(GUTTER, y, pw, h);
-      this.drawLaneLabel(ctx, lane, y);
+      this.drawLaneLabel(ctx, lane, y, h);
       ctx.save();
       ctx.beginPath();
       ctx.rect(GUTTER, y, pw, h);
       ctx.clip();
       ctx.font = FONT_SMALL;
       ctx.textBaseline = 'middle';
-      lane.ensureBars();
       for (let r = 0; r < lane.shown; r++) this.drawRow(ctx, lane.rows[r], y + r * ROW_H, ROW_H - 1, false);
-      // No stack rows (a native thread): the state gets a full band.
+      // No stack rows (a native thread, or nothing visible here): the state gets a band.
       if (lane.shown) this.drawRow(ctx, lane.states, y + lane.shown * ROW_H + 1, STRIP_H, true);
-      else this.drawRow(ctx, lane.states, y + 6, h - 12, true);
+      else this.drawRow(ctx, lane.states, y + 8, h - 16, true);
       ctx.restore();
     }
 
-    drawLaneLabel(ctx, lane, y) {
+    laneShare(lane) {
+      const s = this.opts.share ? this.opts.share(lane.key) : NaN;
+      return isFinite(s) ? s : lane.runShare;
+    }
+
+    drawLaneLabel(ctx, lane, y, h) {
       ctx.font = RG.FONT_BOLD;
       ctx.textBaseline = 'middle';
       ctx.fillStyle = '#1d2330';
-      const name = this.fitter.fit(ctx, lane.name, GUTTER - 24);
+      const name = this.fitter.fit(ctx, lane.name + (lane.main && lane.name !== 'MainThread' ? ' (main)' : ''),
+        GUTTER - 24);
       ctx.fillText(name, 14, y + 9);
       ctx.font = FONT_SMALL;
       ctx.fillStyle = '#5b6475';
       const sub = 'tid ' + lane.tid + (lane.python ? '' : ' \u00b7 native') +
-        (lane.n ? ' \u00b7 running ' + Math.round(lane.runShare * 100) + '%' : '');
+        (lane.n ? ' \u00b7 ' + Math.round(this.laneShare(lane) * 100) + '% computing' : '');
       ctx.fillText(this.smallFitter.fit(ctx, sub, GUTTER - 24), 14, y + 23);
+      if (lane.shown < lane.deepest && h >= 44) {
+        ctx.fillStyle = '#8a93a3';
+        ctx.fillText(this.smallFitter.fit(ctx, (lane.deepest - lane.shown) + ' deeper rows not shown', GUTTER - 24),
+          14, y + 35);
+      }
     }
 
     // One row of bars H px high: a stack row, or the state strip when STRIP.
@@ -449,8 +704,13 @@
           b = px + 1;
         }
         const node = bars.node[k];
-        const pal = bars.wait[k] ? RG.PALETTES.cool : RG.PALETTES.warm;
-        const fill = strip ? RG.stateInfo(node).color : pal.fill[tree.level[node]];
+        let fill;
+        let pal = null;
+        if (strip) fill = RG.stateInfo(node).color;
+        else {
+          pal = RG.computePalette(bars.run[k] / Math.max(1e-9, bars.end[k] - bars.start[k]));
+          fill = pal.fill[tree.level[node]];
+        }
         if (fill !== lastFill) { ctx.fillStyle = fill; lastFill = fill; }
         const w = b - a;
         ctx.fillRect(a, y, w > 3 ? w - 1 : w, h);
@@ -478,7 +738,7 @@
       }
       if (!item || !item.lane || p.x < GUTTER) return null;
       const lane = item.lane;
-      lane.ensureBars();
+      lane.ensureBars(this.current, this.func);
       const time = this.tOf(p.x);
       const span = lane.spanAt(time);
       const row = Math.floor((cy - item.y) / ROW_H);
@@ -545,6 +805,43 @@
       c.addEventListener('wheel', (ev) => this.onWheel(ev), { passive: false });
     }
 
+    // Over the drawn lanes: the time cursor, the hovered bar, the range
+    // being selected.
+    drawOverlay(ctx, W, H, scrollTop) {
+      const h = this.hover;
+      if (h) {
+        const x = Math.round(this.xOf(h.time));
+        ctx.fillStyle = 'rgba(29, 35, 48, 0.55)';
+        ctx.fillRect(x, AXIS_H, 1, H - AXIS_H);
+        if (h.bar >= 0) {
+          const bars = h.lane.rows[h.row];
+          const a = Math.max(GUTTER, this.xOf(bars.start[h.bar]));
+          const b = Math.min(GUTTER + this.plotWidth(), this.xOf(bars.end[h.bar]));
+          const y = AXIS_H + h.item.y + h.row * ROW_H - scrollTop;
+          if (y >= AXIS_H) {
+            ctx.strokeStyle = '#1d2330';
+            ctx.lineWidth = 1.5;
+            ctx.strokeRect(a + 0.75, y + 0.75, Math.max(1, b - a - 1.5), ROW_H - 2.5);
+          }
+        }
+      }
+      const d = this.drag;
+      if (d && d.moved) {
+        const a = Math.min(d.x0, d.x1);
+        const b = Math.max(d.x0, d.x1);
+        ctx.fillStyle = 'rgba(59, 91, 219, 0.14)';
+        ctx.fillRect(a, AXIS_H, b - a, H - AXIS_H);
+        ctx.fillStyle = 'rgba(59, 91, 219, 0.8)';
+        ctx.fillRect(a, AXIS_H, 1, H - AXIS_H);
+        ctx.fillRect(b - 1, AXIS_H, 1, H - AXIS_H);
+        ctx.font = RG.FONT_BOLD;
+        ctx.textBaseline = 'middle';
+        const label = RG.fmtSeconds((this.tOf(b) - this.tOf(a)) / 1000);
+        ctx.fillStyle = 'rgba(59, 91, 219, 1)';
+        ctx.fillText(label, Math.min(b + 5, W - 60), AXIS_H + 12);
+      }
+    }
+
     onWheel(ev) {
       const p = this.surface.point(ev);
       const unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? 400 : 1;
@@ -561,23 +858,36 @@
       }
     }
 
+    // The tree node of span J's stack at depth D (or -1).
+    nodeAtDepth(lane, j, d) {
+      const toNew = this.current.toNew;
+      const leaf = lane.node[j];
+      let a = leaf > 0 && leaf < toNew.length ? toNew[leaf] : -1;
+      while (a > 0 && this.tree.depth[a] > d) a = this.tree.parent[a];
+      return a > 0 && this.tree.depth[a] === d ? a : -1;
+    }
+
     describe(h) {
       const lane = h.lane;
       const tree = this.tree;
       const out = [];
-      const bar = h.bar >= 0 ? lane.rows[h.row] : null;
-      if (bar) {
-        const node = bar.node[h.bar];
+      const bars = h.bar >= 0 ? lane.rows[h.row] : null;
+      if (bars) {
+        const k = h.bar;
+        const here = h.span >= 0 ? this.nodeAtDepth(lane, h.span, h.row + 1) : -1;
+        const node = here > 0 ? here : bars.node[k];
         const f = tree.frame[node];
         out.push(el('div', { className: 'rg-tt-title' }, tree.frames.name[f]));
         if (tree.frames.where(f)) out.push(el('div', { className: 'rg-tt-file' }, tree.frames.where(f)));
         if (tree.frames.src[f]) out.push(el('div', { className: 'rg-tt-src' }, tree.frames.src[f]));
-        const d = (bar.end[h.bar] - bar.start[h.bar]) / 1000;
+        const d = (bars.end[k] - bars.start[k]) / 1000;
         out.push(el('div', { className: 'rg-tt-big' },
-          RG.fmtSeconds(d) + ' here, from ' + RG.fmtSeconds((bar.start[h.bar] - this.T0) / 1000) +
-          ' to ' + RG.fmtSeconds((bar.end[h.bar] - this.T0) / 1000)));
+          'this call: ' + RG.fmtSeconds(d) + ', from ' + RG.fmtSeconds((bars.start[k] - this.T0) / 1000) +
+          ' to ' + RG.fmtSeconds((bars.end[k] - this.T0) / 1000)));
+        out.push(el('div', { className: 'rg-tt-row' },
+          'computing ' + RG.fmtPct(bars.run[k] / Math.max(1e-9, bars.end[k] - bars.start[k])) + ' of it'));
       }
-      out.push(el('div', { className: bar ? 'rg-tt-row' : 'rg-tt-title' },
+      out.push(el('div', { className: bars ? 'rg-tt-row' : 'rg-tt-title' },
         lane.name + ' (tid ' + lane.tid + ') \u00b7 process ' + lane.proc.pid));
       out.push(el('div', { className: 'rg-tt-row' }, 'at ' + RG.fmtSeconds((h.time - this.T0) / 1000)));
       if (h.span < 0) {
@@ -587,14 +897,16 @@
       const st = RG.stateInfo(lane.state[h.span]);
       out.push(el('div', { className: 'rg-tt-row' },
         el('span', { className: 'rg-tt-state', style: { background: st.color } }),
-        st.name === 'running' ? 'running' : st.name === 'waiting' ? 'waiting' : 'waiting: ' + st.name));
+        st.name === 'running' ? 'running' : 'waiting: ' + st.label));
       const stack = [];
-      for (let a = lane.node[h.span]; a > 0; a = tree.parent[a]) stack.push(a);
+      const leaf = lane.node[h.span];
+      const toNew = this.current.toNew;
+      for (let a = leaf > 0 && leaf < toNew.length ? toNew[leaf] : -1; a > 0; a = tree.parent[a]) stack.push(a);
       if (!stack.length) {
         out.push(el('div', { className: 'rg-tt-muted' }, lane.python ? 'no Python frame' : 'native thread'));
         return out;
       }
-      const here = bar ? bar.node[h.bar] : -1;
+      const here = bars ? this.nodeAtDepth(lane, h.span, h.row + 1) : -1;
       const shown = stack.slice(0, 24);
       out.push(el('div', { className: 'rg-tt-muted' }, 'stack, innermost first:'));
       out.push(el('ul', { className: 'rg-tt-stack' }, shown.map(function (a) {
@@ -615,7 +927,38 @@
         view: [this.t0, this.t1], full: [this.T0, this.T1],
         hover: this.hover ? { tid: this.hover.lane.tid, time: this.hover.time, span: this.hover.span } : null,
         lanes: this.lanes.length,
+        shownLanes: this.items ? this.items.filter(function (i) { return i.lane; }).length : 0,
       };
+    }
+
+    // Lanes as laid out: {key, name, rows shown, deepest row, y, h}.
+    laneLayout() {
+      return this.items.filter(function (i) { return i.lane; }).map(function (i) {
+        return { key: i.lane.key, name: i.lane.name, shown: i.lane.shown, deepest: i.lane.deepest, y: i.y, h: i.h };
+      });
+    }
+
+    // Bars of lane K's row R in [t0, t1): [{start, end, label}].
+    barsOf(k, r) {
+      const lane = this.lanes[k];
+      lane.ensureBars(this.current, this.func);
+      const bars = lane.rows && lane.rows[r];
+      const out = [];
+      if (!bars) return out;
+      for (let i = 0; i < bars.n; i++) {
+        if (bars.end[i] <= this.t0 || bars.start[i] >= this.t1) continue;
+        out.push({ start: bars.start[i], end: bars.end[i], label: this.tree.label(bars.node[i]),
+          name: this.tree.frames.name[this.tree.frame[bars.node[i]]] });
+      }
+      return out;
+    }
+
+    // Scrolls lane K into view (for tests and the process list).
+    scrollToLane(k) {
+      const lane = this.lanes[k];
+      const it = this.items.find(function (i) { return i.lane === lane; });
+      if (it) this.surface.scrollTo(it.y - PROC_H);
+      this.surface.drawNow();
     }
 
     // Client rectangle of lane K's plot area, or null when scrolled away.

@@ -6,6 +6,7 @@
 #include "rawfmt.h"
 #include "tasks.h"
 #include "memread.h"
+#include "pylayout.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -181,7 +182,51 @@ static void test_procfd(void) {
     setrlimit(RLIMIT_NOFILE, &old);
 }
 
+/* The rows are found by major.minor, and a row with debug-offset checks
+ * refuses an interpreter whose own offsets disagree on any field. */
+static void test_pylayout(void) {
+    CHECK(pylayout_find(0x030B07F0u) && pylayout_find(0x030B07F0u)->version == 0x030B0000u, "3.11.7");
+    CHECK(pylayout_find(0x030C01F0u) && pylayout_find(0x030D00F0u), "3.12.1, 3.13.0");
+    CHECK(!pylayout_find(0x030A0DF0u) && !pylayout_find(0x030E00F0u), "3.10 and 3.14 have no row");
+    CHECK(strcmp(pylayout_supported(), "3.11, 3.12 and 3.13") == 0, "%s", pylayout_supported());
+    char why[256] = "";
+    const pylayout_t *old = pylayout_find(0x030B07F0u);
+    static unsigned char junk[4096];
+    CHECK(old && pylayout_verify(old, (uintptr_t)junk, 0x030B07F0u, why, sizeof why) == 0,
+          "a row without debug offsets checks nothing");
+    const pylayout_t *row = pylayout_find(0x030D00F0u);
+    if (!row || row->runtime.debug_offsets == PYLAYOUT_NONE || !row->nchecks) {
+        CHECK(0, "the 3.13 row has no debug-offset checks");
+        return;
+    }
+    static unsigned char rt[8192];
+    unsigned char *d = rt + row->runtime.debug_offsets;
+    uint64_t version = 0x030D00F0u, zero = 0;
+    memcpy(d + row->debug.cookie, "xdebugpy", 8);
+    memcpy(d + row->debug.version, &version, 8);
+    memcpy(d + row->debug.free_threaded, &zero, 8);
+    for (uint32_t i = 0; i < row->nchecks; i++) {
+        CHECK(row->checks[i].at + 8 <= sizeof rt - row->runtime.debug_offsets, "check %u in range", i);
+        memcpy(d + row->checks[i].at, &row->checks[i].want, 8);
+    }
+    CHECK(pylayout_verify(row, (uintptr_t)rt, 0x030D00F0u, why, sizeof why) == 0, "agreeing offsets: %s", why);
+    CHECK(pylayout_verify(row, (uintptr_t)rt, 0x030D01F0u, why, sizeof why) < 0 && strstr(why, "version"),
+          "another version's offsets: %s", why);
+    uint64_t one = 1, bad = row->checks[3].want + 8;
+    memcpy(d + row->debug.free_threaded, &one, 8);
+    CHECK(pylayout_verify(row, (uintptr_t)rt, 0x030D00F0u, why, sizeof why) < 0 && strstr(why, "free-threaded"),
+          "free-threaded: %s", why);
+    memcpy(d + row->debug.free_threaded, &zero, 8);
+    memcpy(d + row->checks[3].at, &bad, 8);
+    CHECK(pylayout_verify(row, (uintptr_t)rt, 0x030D00F0u, why, sizeof why) < 0 && strstr(why, "disagree"),
+          "one field moved: %s", why);
+    memcpy(d + row->checks[3].at, &row->checks[3].want, 8);
+    memcpy(d + row->debug.cookie, "xdebugpx", 8);
+    CHECK(pylayout_verify(row, (uintptr_t)rt, 0x030D00F0u, why, sizeof why) < 0, "no cookie");
+}
+
 int main(void) {
+    test_pylayout();
     test_linetable();
     test_htab();
     test_classify();

@@ -98,14 +98,30 @@ def open_page(browser, template, tmp_path):
     """open_page(data) -> Page: writes the page for DATA and loads it."""
     opened = []
 
-    def _open(data, name="page", title=None, scale=1):
+    def _open(data, name="page", title=None, scale=1, viewport=None):
         (tmp_path / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
         path = tmp_path / f"{name}.html"
         path.write_text(make_page.render(template, data, title), encoding="utf-8")
-        ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale)
+        ctx = browser.new_context(viewport=viewport or VIEWPORT, device_scale_factor=scale)
         p = Page(ctx.new_page(), str(path))
         opened.append(ctx)
         return p.open()
+
+    yield _open
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def open_file(browser):
+    """open_file(path, viewport) -> Page: loads an existing page (a report's
+    index.html)."""
+    opened = []
+
+    def _open(path, viewport=None):
+        ctx = browser.new_context(viewport=viewport or VIEWPORT)
+        opened.append(ctx)
+        return Page(ctx.new_page(), str(path)).open()
 
     yield _open
     for ctx in opened:

@@ -18,7 +18,13 @@ names, the command and the notes, some on wide frames so they get drawn.
 Known frames the tests look for: LONG_NAME (a wide frame whose label does
 not fit), HOSTILE_NAME (when --hostile), SEARCH_NAME (a function called from
 two places, one nested inside the other), MEM_NAME (the widest frame of the
-peak-memory tree, when --memory) and NO_STACK ("[no Python stack]", kind 3).
+peak-memory tree, when --memory), NO_STACK ("[no Python stack]", kind 3),
+and an `import numpy as np` whose importlib frames (IMPORTLIB_FILES) import
+numpy and, nested, numpy.core (IMPORT_MODULES), in both trees; a thin stack
+DEEP_DEPTH frames deep; an idle helper thread per process (IDLE_THREAD,
+only waiting), the first process's main thread starting in the deep
+stack for 1% of the run (DEEP_SHARE). Each thread carries its tally (samples per leaf), and the
+summary its answers, as the report builder writes them.
 
 Python standard library only.
 """
@@ -44,6 +50,13 @@ MEM_NAME = "build_feature_matrix"
 MEM_FILE = "/home/ana/project/pipeline/features.py"
 MEM_SRC = "matrix = np.zeros((n_rows, n_features), dtype=np.float64)"
 NO_STACK = "[no Python stack]"
+IMPORTLIB_FILES = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+IMPORT_MODULES = ("numpy", "numpy.core")
+IMPORT_SRC = "import numpy as np"
+IDLE_THREAD = "QueueFeederThread"
+DEEP_DEPTH = 45
+DEEP_SHARE = 0.01
+SITE = "/opt/venv/lib/python3.11/site-packages"
 
 FILES = [
     "/home/ana/project/job.py", "/home/ana/project/pipeline/stages.py",
@@ -101,6 +114,27 @@ class Gen:
             src = rng.choice(SRC) if rng.random() < 0.85 else ""
             out.append(self.frame(name, rng.choice(FILES), rng.randint(5, 900), src))
         return out
+
+
+def import_stack(g, leaf_frames):
+    """`<module> · import numpy as np` -> importlib -> numpy's <module> ->
+    importlib -> numpy.core's <module> -> LEAF_FRAMES."""
+    boot, ext = IMPORTLIB_FILES
+    run = [g.frame("_find_and_load", boot, 1176, ""), g.frame("_find_and_load_unlocked", boot, 1147, ""),
+           g.frame("_load_unlocked", boot, 690, ""), g.frame("_LoaderBasics.exec_module", ext, 940, ""),
+           g.frame("_call_with_frames_removed", boot, 241, "")]
+    importer = g.frame("<module>", "/home/ana/project/job.py", 3, IMPORT_SRC)
+    numpy = g.frame("<module>", SITE + "/numpy/__init__.py", 130, "from . import core")
+    core = g.frame("<module>", SITE + "/numpy/core/__init__.py", 24, "from . import multiarray")
+    return [importer] + run + [numpy] + run + [core] + list(leaf_frames)
+
+
+def importlib_leaf(g):
+    """A stack that ends inside the import system (reading a .pyc)."""
+    ext = IMPORTLIB_FILES[1]
+    return [g.frame("<module>", "/home/ana/project/job.py", 3, IMPORT_SRC),
+            g.frame("_find_and_load", IMPORTLIB_FILES[0], 1176, ""),
+            g.frame("SourceLoader.get_code", ext, 1073, ""), g.frame("FileLoader.get_data", ext, 1131, "")]
 
 
 class Trie:
@@ -196,6 +230,17 @@ def build_perf(g, target_nodes):
     if hostile is not None:
         trie.add([module, main, hostile, g.state_frames[0]], 350)
         trie.add([module, main, hostile, pool[3], g.state_frames[4]], 120)
+    multiarray = g.frame("<module>", SITE + "/numpy/core/multiarray.py", 12, "from . import overrides")
+    trie.add(import_stack(g, [multiarray, g.state_frames[0]]), 180)
+    trie.add(importlib_leaf(g) + [g.state_frames[5]], 40)
+    # One thin, deep stack (a couple of samples): it must not make the
+    # flamegraph tall.
+    deep = [module, main] + [g.frame(f"recurse_{k % 3}", "/home/ana/project/pipeline/tree.py", 40 + k % 3,
+                                      "return walk(node.children)") for k in range(DEEP_DEPTH - 2)]
+    deep_leaf = trie.add(deep + [g.state_frames[0]], 2)
+    # An idle helper thread: only waits.
+    feeder = g.frame("Queue._feed", "/usr/lib/python3.11/multiprocessing/queues.py", 231, "nwait()")
+    trie.add([bootstrap, feeder, g.state_frames[3]], 400)
 
     while len(trie.frame) < target_nodes:
         base = [module, main] if rng.random() < 0.7 else [bootstrap, worker]
@@ -208,8 +253,20 @@ def build_perf(g, target_nodes):
         stack.append(state_leaf())
         trie.add(stack, min(40, int(rng.paretovariate(1.3))))
 
-    parent, frame, value, _ = trie.preorder(g.frames["name"])
+    parent, frame, value, new = trie.preorder(g.frames["name"])
+    g.feeder_frame = feeder
+    g.deep_node = parent[new[deep_leaf]]
     return {"parent": parent, "frame": frame, "value": value, "interval": a.interval}
+
+
+def state_of(name):
+    return 0 if name == "[running]" else 1 if name == "[waiting]" else STATES.index(name[len("[waiting: "):-1])
+
+
+def split(rng, n, k):
+    """N samples in K integer parts, at random."""
+    cuts = sorted(rng.randint(0, n) for _ in range(k - 1))
+    return [b - a for a, b in zip([0] + cuts, cuts + [n])]
 
 
 def build_timeline(g, perf):
@@ -217,23 +274,24 @@ def build_timeline(g, perf):
     a = g.args
     kind = g.frames["kind"]
     names = g.frames["name"]
-    # Leaves of the tree: (python node = parent of the state leaf, state, weight)
-    leaves, weights = [], []
-    for i in range(1, len(perf["parent"])):
-        f = perf["frame"][i]
+    parent, frame, value = perf["parent"], perf["frame"], perf["value"]
+    # Leaves of the tree: (leaf, python node = its parent, state, weight), the
+    # idle helper's apart.
+    busy, idle = [], []
+    for i in range(1, len(parent)):
+        f = frame[i]
         if kind[f] != 0:
-            nm = names[f]
-            st = 0 if nm == "[running]" else 1 if nm == "[waiting]" else STATES.index(nm[len("[waiting: "):-1])
-            leaves.append((perf["parent"][i], st))
-            weights.append(perf["value"][i])
+            leaf = (i, parent[i], state_of(names[f]), value[i])
+            (idle if frame[parent[i]] == g.feeder_frame else busy).append(leaf)
     cum = []
     acc = 0
-    for w in weights:
-        acc += w
+    for lf in busy:
+        acc += lf[3]
         cum.append(acc)
     end_ms = a.seconds * 1000.0
     processes = []
     pid0 = 4100
+    busy_threads, idle_threads = [], []
     for p in range(a.processes):
         pid = pid0 + p * 37
         threads = []
@@ -249,14 +307,26 @@ def build_timeline(g, perf):
             stop = end_ms if p == 0 else rng.uniform(end_ms * 0.6, end_ms)
             mean = (stop - start) / a.spans
             tms = start
-            cur = rng.choices(leaves, cum_weights=cum)[0]
+            if p == 0 and t == 0:
+                # The main thread starts in the thin deep stack, briefly.
+                spans += [0.0, round(end_ms * DEEP_SHARE, 4), g.deep_node, 0]
+                tms = round(end_ms * DEEP_SHARE, 4)
+            cur = rng.choices(busy, cum_weights=cum)[0]
             while tms < stop:
                 d = min(stop - tms, rng.expovariate(1.0 / mean))
                 if rng.random() < 0.06:
-                    cur = rng.choices(leaves, cum_weights=cum)[0]
-                spans += [round(tms, 4), round(tms + d, 4), cur[0], cur[1]]
+                    cur = rng.choices(busy, cum_weights=cum)[0]
+                spans += [round(tms, 4), round(tms + d, 4), cur[1], cur[2]]
                 tms += d
-            threads.append({"tid": pid + t, "name": name, "python": True, "spans": spans})
+            th = {"tid": pid + t, "name": name, "python": True, "main": t == 0, "spans": spans, "tally": []}
+            threads.append(th)
+            busy_threads.append(th)
+        # The idle helper: waits on a lock the whole time.
+        feeder = idle[0][1] if idle else -1
+        th = {"tid": pid + 50, "name": IDLE_THREAD, "python": True, "main": False,
+              "spans": [0.0, round(end_ms, 4), feeder, 3], "tally": []}
+        threads.append(th)
+        idle_threads.append(th)
         # A native thread that never ran Python: state only.
         nspans = []
         tms = 0.0
@@ -264,14 +334,96 @@ def build_timeline(g, perf):
             d = rng.expovariate(1.0 / (end_ms / 60))
             nspans += [round(tms, 4), round(min(end_ms, tms + d), 4), -1, rng.choice([0, 7, 7, 3])]
             tms += d
-        threads.append({"tid": pid + 90, "name": "jemalloc_bg_thd", "python": False, "spans": nspans})
+        threads.append({"tid": pid + 90, "name": "jemalloc_bg_thd", "python": False, "main": False,
+                        "spans": nspans, "tally": []})
         cmd = "python3 job.py --workers 4" if p == 0 else f"python3 -c 'from multiprocessing.spawn import spawn_main; spawn_main()' #{p}"
         if a.hostile and p == a.processes - 1:
             cmd += " " + HOSTILE_NAME
         ended = "exited 0" if p != 1 else "killed by signal 9"
         processes.append({"pid": pid, "ppid": 4000 if p == 0 else pid0, "command": cmd,
                           "ended": ended, "threads": threads})
+    # Tallies: each busy leaf's samples go to one busy thread (a fifth of
+    # them split with a second), the idle leaves' to the idle helpers; in
+    # leaf order, so a thread's pairs are in pre-order as the builder writes.
+    for leaf, _, _, v in busy:
+        owners = rng.sample(busy_threads, 2 if len(busy_threads) > 1 and rng.random() < 0.2 else 1)
+        for th, c in zip(owners, split(rng, v, len(owners))):
+            if c:
+                th["tally"] += [leaf, c]
+    for leaf, _, _, v in idle:
+        for th, c in zip(idle_threads, split(rng, v, len(idle_threads))):
+            if c:
+                th["tally"] += [leaf, c]
     return {"start_ns": 0, "end_ns": int(end_ms * 1e6), "processes": processes}
+
+
+def answers(g, perf, timeline, memory):
+    """The summary's answers in the report builder's format. The builder
+    credits a leaf to the innermost frame of the program's own code; here
+    simply to the leaf's Python frame (the page only words what it gets)."""
+    fr = g.frames
+    parent, frame, value = perf["parent"], perf["frame"], perf["value"]
+    interval = g.args.interval
+    total = value[0]
+    owners = {}
+    for p in timeline["processes"]:
+        for th in p["threads"]:
+            t = th["tally"]
+            for k in range(0, len(t), 2):
+                owners.setdefault(t[k], set()).add((p["pid"], th["tid"]))
+    groups = {}
+    by_state = [0] * len(STATES)
+    for i in range(1, len(parent)):
+        f = frame[i]
+        if fr["kind"][f] in (1, 2):
+            st = state_of(fr["name"][f])
+            by_state[st] += value[i]
+            e = groups.setdefault((frame[parent[i]], st), {"value": 0, "node": parent[i], "best": 0, "threads": set()})
+            e["value"] += value[i]
+            e["threads"] |= owners.get(i, set())
+            if value[i] > e["best"]:
+                e["best"], e["node"] = value[i], parent[i]
+
+    def item(f, node, v, of, unit):
+        out = {"function": fr["name"][f], "file": fr["file"][f] or None, "line": fr["line"][f] or None,
+               "frame": fr["name"][f], "frame_id": f, unit: v if unit == "bytes" else v * interval,
+               "share": v / of if of else 0, "in": None, "node": node}
+        return out
+
+    def top(st_filter):
+        es = sorted(((k, e) for k, e in groups.items() if st_filter(k[1])), key=lambda x: -x[1]["value"])[:5]
+        out = []
+        for (f, st), e in es:
+            it = item(f, e["node"], e["value"], total, "seconds")
+            it["threads"] = len(e["threads"])
+            if st:
+                it["reason"] = "unknown" if st == 1 else STATES[st]
+            out.append(it)
+        return out
+
+    time = {"thread_seconds": total * interval,
+            "threads": sum(1 for p in timeline["processes"] for th in p["threads"] if th["tally"]),
+            "computing_seconds": by_state[0] * interval, "waiting_seconds": (total - by_state[0]) * interval,
+            "waiting_by_reason": {("unknown" if s == 1 else STATES[s]): by_state[s] * interval
+                                  for s in range(1, len(STATES)) if by_state[s]},
+            "computing": top(lambda s: s == 0), "waiting": top(lambda s: s != 0)}
+    mem = None
+    if memory:
+        t = memory["tree"]
+        self_v = list(t["value"])
+        for i in range(1, len(t["parent"])):
+            self_v[t["parent"][i]] -= t["value"][i]
+        held = {}
+        for i in range(1, len(t["parent"])):
+            if self_v[i] > 0:
+                e = held.setdefault(t["frame"][i], [0, i, 0])
+                e[0] += self_v[i]
+                if self_v[i] > e[2]:
+                    e[1], e[2] = i, self_v[i]
+        best = sorted(held.items(), key=lambda x: -x[1][0])[:5]
+        mem = {"bytes": t["value"][0],
+               "holding": [item(f, e[1], e[0], t["value"][0], "bytes") for f, e in best]}
+    return {"time": time, "memory": mem}
 
 
 def build_memory(g, seconds, oom=False):
@@ -302,7 +454,7 @@ def build_memory(g, seconds, oom=False):
     mem_fn = g.frame(MEM_NAME, MEM_FILE, 88, MEM_SRC)
     no_stack = g.frame(NO_STACK, "", 0, "", 3)
     stacks = [([module, main, append_fn], 600.0), ([module, main, mem_fn], 900.0),
-              ([no_stack], 40.0)]
+              ([no_stack], 40.0), (import_stack(g, []), 120.0), (importlib_leaf(g), 25.0)]
     for _ in range(400):
         stacks.append(([module, main] + [rng.choice(pool) for _ in range(rng.randint(1, 8))],
                        rng.paretovariate(1.2)))
@@ -354,6 +506,7 @@ def generate(args):
         "partial": bool(args.partial),
         "notes": notes,
     }
+    summary["answers"] = answers(g, perf, timeline, memory)
     return {"version": 1, "summary": summary, "frames": g.frames, "perf": perf,
             "timeline": timeline, "memory": memory}
 

@@ -73,7 +73,9 @@ def test_comparison_page_loads_with_both_sides(open_cmp):
     assert p.js("document.getElementById('rg-perf').hidden") is True
     assert p.js("!!RG.app.views.performance.new.surface && !!RG.app.views.performance.base.surface")
     text = p.js("document.getElementById('rg-main').textContent")
-    assert "Grew most" in text and "Shrank most" in text
+    # Computing first, then the waits.
+    titles = p.js("[...document.querySelectorAll('#rg-performance-diff .rg-top-box h3')].map(h => h.textContent)")
+    assert titles == ["Computing: grew most", "Computing: shrank most", "Waiting: grew most", "Waiting: shrank most"]
     assert "fresh (job.py)" in text and "slow (job.py)" in text
     # folded inputs have no elapsed/CPU/peak figures: not shown
     assert "Elapsed" not in text and "Peak memory" not in text
@@ -103,9 +105,11 @@ def test_colours_follow_the_change(open_cmp):
     fill = lambda side, name: p.js(
         f"(() => {{ const t = RG.app.views.performance.{side}.tree, i = {node(p, side, name)};"
         f" return t.paletteOf(i).fill[t.level[i]]; }})()")
-    hue = lambda css: float(re.match(r"hsl\(([\d.]+)", css).group(1))
-    assert hue(fill("new", "fresh")) < 20          # red
-    assert 200 < hue(fill("new", "slow")) < 230    # blue
+    rgb = lambda css: [float(x) for x in re.match(r"rgb\(([\d.]+),([\d.]+),([\d.]+)\)", css).groups()]  # noqa: E731
+    r, g, b = rgb(fill("new", "fresh"))
+    assert r > g and r > b                         # red
+    r, g, b = rgb(fill("new", "slow"))
+    assert b > r and b > g                         # blue
     # slow shrank by 200 samples, the largest change: the deepest blue
     level = lambda side, name: p.js(f"RG.app.views.performance.{side}.tree.level[{node(p, side, name)}]")
     assert level("new", "slow") > level("new", "fresh") > 0
@@ -134,12 +138,48 @@ def test_zoom_search_and_top_list_click(open_cmp):
     assert p.js(f"{v}.state().zoom") == main
     p.page.keyboard.press("Escape")
     p.page.wait_for_function(f"() => !{v}.state().animating && {v}.state().zoom === 0")
-    # clicking a grown stack in the list searches both flamegraphs for it
-    p.page.click("text=fresh (job.py)")
-    assert p.js(f"{v}.state().search.nodes") >= 1
-    assert p.js("RG.app.views.performance.base.searchBox.value") == "fresh"
-    assert "matched" in p.js(f"{v}.matchInfo.textContent")
+    # clicking a grown stack in the list zooms the flamegraphs to it; one
+    # that vanished, the base one only
+    p.page.click("#rg-performance-diff .rg-top li:has-text('fresh (job.py)')")
+    p.page.wait_for_function(f"() => !{v}.state().animating")
+    fresh = node(p, "new", "fresh")
+    assert p.js(f"{v}.state().zoom") == fresh
+    p.page.keyboard.press("Escape")
+    p.page.click("#rg-performance-diff .rg-top li:has-text('gone (job.py)')")
+    b = "RG.app.views.performance.base"
+    p.page.wait_for_function(f"() => !{b}.state().animating")
+    assert p.js(f"{b}.state().zoom") == node(p, "base", "gone")
+    assert p.js(f"{v}.state().zoom") == 0
     assert p.errors == []
+
+
+IMPORTS = "".join(f"<module> (/w/job.py:1);_find_and_load (<frozen importlib._bootstrap>:1176);"
+                  f"_find_and_load_unlocked (<frozen importlib._bootstrap>:1147);<module> "
+                  f"(/v/site-packages/numpy/__init__.py:10);{leaf} {n}\n" for leaf, n in (("[running]", 30),))
+
+
+def test_comparison_folds_imports(tmp_path, browser):
+    """Runs of importlib frames are one [import numpy] frame in the
+    comparison too, and the switch brings them back."""
+    (tmp_path / "base.folded").write_text(BASE + IMPORTS)
+    (tmp_path / "new.folded").write_text(NEW + IMPORTS.replace(" 30", " 60"))
+    out = tmp_path / "cmp"
+    r = subprocess.run([str(RADIOGRAPH), "compare", "-q", "-o", str(out), "base.folded", "new.folded"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    ctx = browser.new_context(viewport=VIEWPORT)
+    p = Page(ctx.new_page(), str(out / "index.html")).open()
+    v = "RG.app.views.performance.new"
+    assert p.js(f"{v}.findNodes('[import numpy]').length") == 1
+    assert p.js(f"{v}.findNodes('_find_and_load').length") == 0
+    i = p.js(f"{v}.findNodes('[import numpy]')[0]")
+    assert p.js(f"[{v}.tree.baseOf({i}), {v}.tree.newOf({i})]") == [30, 60]
+    p.page.locator("#rg-performance-diff .rg-switch input").first.click()
+    assert p.js(f"{v}.findNodes('[import numpy]').length") == 0
+    assert p.js(f"{v}.findNodes('_find_and_load').length") == 1
+    assert p.js("RG.app.views.performance.base.findNodes('_find_and_load').length") == 1
+    assert p.errors == []
+    ctx.close()
 
 
 def test_real_reports_comparison_page(open_page, tmp_path, browser):

@@ -5,6 +5,7 @@ profiled program stay text; a 100k-node flamegraph paints quickly.
 The page is made from web/ directly (see conftest.py), with synthetic data
 from gen_data.py, exactly as the C report builder fills the template."""
 
+import copy
 import re
 
 import pytest
@@ -21,7 +22,11 @@ def data():
     return generate("--hostile", "--memory", "--nodes", "3000", "--seed", "7")
 
 
-def node_value(data, i):
+def node_value(data, i, p=None):
+    """The data's value of node I; with P, I is a node of the page's perf
+    tree (imports folded), mapped back to the data's node first."""
+    if p is not None:
+        i = p.js(f"RG.app.perf.current.toOld[{i}]")
     return data["perf"]["value"][i]
 
 
@@ -178,11 +183,11 @@ def test_flamegraph_hover_shows_untruncated_details(open_page, data):
     assert "/home/ana/project/pipeline/stages.py:212" in text   # file:line
     assert "records = [self._transform_one(r, schema=self.schema) for r in batch]" in text   # source line
     total = node_value(data, 0)
-    value = node_value(data, node)
-    pct, secs = numbers(r"([\d.]+)% of total \u00b7 ([\d.]+) s", text)
+    value = node_value(data, node, p)
+    pct, secs = numbers(r"([\d.]+)% of thread time \u00b7 ([\d.]+) s", text)
     assert abs(pct - 100.0 * value / total) < 0.1
     assert abs(secs - value * data["perf"]["interval"]) < 0.05
-    assert "running" in text and "waiting" in text              # the state split
+    assert "computing" in text and "waiting" in text            # the state split
     assert p.js("RG.app.perf.state().hover") == node
 
     # A frame under a second is given in milliseconds.
@@ -192,8 +197,8 @@ def test_flamegraph_hover_shows_untruncated_details(open_page, data):
     assert small > 0
     p.page.mouse.move(0, 0)
     text = hover(p, p.js(f"RG.app.perf.nodeRect({small})"))
-    pct, ms = numbers(r"([\d.]+)% of total \u00b7 ([\d.]+) ms", text)
-    assert abs(ms - node_value(data, small) * data["perf"]["interval"] * 1000) < 0.5
+    pct, ms = numbers(r"([\d.]+)% of thread time \u00b7 ([\d.]+) ms", text)
+    assert abs(ms - node_value(data, small, p) * data["perf"]["interval"] * 1000) < 0.5
     assert p.errors == []
 
 
@@ -208,7 +213,7 @@ def test_flamegraph_click_zooms_and_reset(open_page, data):
     st = p.js("RG.app.perf.state()")
     x = p.js(f"RG.app.perf.tree.x[{node}]")
     assert st["zoom"] == node
-    assert st["view"] == pytest.approx([x, x + node_value(data, node)])
+    assert st["view"] == pytest.approx([x, x + node_value(data, node, p)])
     zoomed = p.js(f"RG.app.perf.nodeRect({node})")
     width = p.js("RG.app.perf.surface.width")
     assert zoomed["w"] == pytest.approx(width, abs=1)        # the frame is now full width
@@ -250,7 +255,7 @@ def test_search_highlights_matches_and_shows_share(open_page, data):
     assert st["search"]["value"] == expected
     nodes = p.js(f"RG.app.perf.findNodes({SEARCH_NAME!r})")
     assert st["search"]["nodes"] == len(nodes) >= 3
-    assert expected < sum(node_value(data, i) for i in nodes)
+    assert expected < sum(node_value(data, i, p) for i in nodes)
     info = p.js("document.querySelector('#rg-perf .rg-match').textContent")
     total = node_value(data, 0)
     pct, secs = numbers(r"matched: ([\d.]+)% \(([\d.]+) s\)", info)
@@ -479,7 +484,15 @@ def test_oom_banner(open_page):
 
 def test_hostile_strings_stay_text(open_page, data):
     title = "radiograph: " + HOSTILE_NAME + " </title><script>window.__pwned=5</script>"
+    # The hostile frame is also the first answer's line and its "in".
+    data = copy.deepcopy(data)
+    hostile = data["frames"]["name"].index(HOSTILE_NAME)
+    first = data["summary"]["answers"]["time"]["computing"][0]
+    first["frame_id"] = hostile
+    first["in"] = dict(first, frame_id=hostile, function=HOSTILE_NAME)
     p = open_page(data, title=title)
+    answers = p.js("document.getElementById('rg-answers').textContent")
+    assert HOSTILE_NAME in answers and HOSTILE_SRC.strip() in answers
     # The embedded JSON reads back exactly, U+2028/2029 and all.
     assert p.js("JSON.stringify(JSON.parse(document.getElementById('rg-data').textContent))") == \
         p.js("JSON.stringify(RG.app.data)")
@@ -502,7 +515,7 @@ def test_hostile_strings_stay_text(open_page, data):
     k = lanes.index(HOSTILE_THREAD)
     p.js("document.getElementById('rg-timeline').scrollIntoView({block: 'start'})")
     lane = p.js(f"RG.app.timeline.laneRect({k})")
-    p.page.mouse.move(lane["x"] + lane["w"] * 0.5, lane["y"] + lane["h"] - 3)
+    p.page.mouse.move(lane["x"] + lane["w"] * 0.5, lane["y"] + 5)
     p.page.wait_for_function("() => !document.getElementById('rg-tooltip').hidden")
     assert HOSTILE_THREAD.split("\u2028")[0] in p.js("document.getElementById('rg-tooltip').textContent")
 
