@@ -131,7 +131,7 @@ int agent_python_open(const char *dir, uint32_t *version_out) {
     if (!row) return -1;
     if (memread_init() != 0) {
         agent_note_unprofiled(dir, have, "whose memory radiograph cannot read "
-                                         "(process_vm_readv is not permitted)");
+                                         "(neither process_vm_readv nor /proc/self/mem is permitted)");
         return -1;
     }
     pyread_init(row, (uintptr_t)runtime, (uintptr_t)code_type, (uintptr_t)none);

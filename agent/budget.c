@@ -4,6 +4,7 @@
 #include "budget.h"
 
 #include "clock.h"
+#include "rawfmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,8 @@ typedef struct budget_shared {
     _Atomic uint32_t noted;         /* the highest stretch a process has noted */
     budget_slot_t slots[BUDGET_SLOTS];
 } budget_shared_t;
+
+_Static_assert(sizeof(budget_shared_t) <= RAW_SAMPLERS_ERRNO_AT, "the CLI's samplers.shm is too small");
 
 static struct {
     budget_shared_t *shared;
@@ -69,10 +72,11 @@ int budget_attach(const char *path) {
     bg.shared = NULL;
     bg.slot = NULL;
     if (path && *path) {
-        int fd = open(path, O_RDWR | O_CLOEXEC);
+        int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(budget_shared_t)) {
-            void *p = mmap(NULL, sizeof(budget_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            (size_t)st.st_size >= RAW_SAMPLERS_FILE_BYTES) {
+            void *p = mmap(NULL, RAW_SAMPLERS_FILE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (p != MAP_FAILED) bg.shared = p;
         }
         if (fd >= 0) close(fd);
@@ -119,4 +123,11 @@ void budget_leave(void) {
     if (!bg.slot) return;
     atomic_store(&bg.slot->pid, 0);
     bg.slot = NULL;
+}
+
+void budget_note_write_error(int err) {
+    if (!bg.shared || !err) return;
+    _Atomic int32_t *slot = (_Atomic int32_t *)((char *)bg.shared + RAW_SAMPLERS_ERRNO_AT);
+    int32_t none = 0;
+    atomic_compare_exchange_strong(slot, &none, (int32_t)err);
 }

@@ -45,4 +45,9 @@ void budget_fork_child(void);
 /* At exit: stop counting this process. */
 void budget_leave(void);
 
+/* Records ERR, the errno of a failed write of this process's raw file, in
+ * the run's shared file (RAW_SAMPLERS_ERRNO_AT) unless one is there, for
+ * the CLI to name. Cheap; async-signal-safe. */
+void budget_note_write_error(int err);
+
 #endif

@@ -23,6 +23,7 @@
 #include "bornset.h"
 #include "gotpatch.h"
 #include "memtrack.h"
+#include "nproc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -103,13 +104,13 @@ HOOK int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(vo
     if (!real.pthread_create) real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
     if (!real.pthread_create) return EAGAIN;
     uint32_t stack = memtrack_active ? memtrack_creator_stack() : 0;
-    if (!stack) return real.pthread_create(t, attr, fn, arg);
+    if (!stack) return nproc_create(real.pthread_create, t, attr, fn, arg);
     hook_start_t *s = real.malloc ? real.malloc(sizeof *s) : __libc_malloc(sizeof *s);
-    if (!s) return real.pthread_create(t, attr, fn, arg);
+    if (!s) return nproc_create(real.pthread_create, t, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
     s->stack = stack;
-    int rc = real.pthread_create(t, attr, hook_thread_main, s);
+    int rc = nproc_create(real.pthread_create, t, attr, hook_thread_main, s);
     if (rc != 0) {
         if (real.free) real.free(s);
         else __libc_free(s);

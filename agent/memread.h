@@ -3,15 +3,17 @@
  * The sampler reads other threads' interpreter state while they run, without
  * the GIL: any pointer may be stale by the time it is followed. Reads go
  * through process_vm_readv on our own pid, which returns an error instead of
- * faulting on an unmapped address. */
+ * faulting on an unmapped address — or, once that is denied (a seccomp
+ * filter, a security policy), through /proc/self/mem, which does too. */
 #ifndef RADIOGRAPH_MEMREAD_H
 #define RADIOGRAPH_MEMREAD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Prepares the reader (caches the pid; call again after fork). Returns 0, or
- * -1 if process_vm_readv is unusable here. */
+/* Prepares the reader (caches the pid; call again after fork: it forgets
+ * the parent's /proc/self/mem and what it noted). Returns 0, or -1 if this
+ * process's memory cannot be read by either way. */
 int memread_init(void);
 
 /* Copies LEN bytes at ADDR into BUF. Returns 0 on a complete read, -1 if any
@@ -34,5 +36,18 @@ int memread_word(uintptr_t addr, uintptr_t *out);
  * edits them, and the thread is busy in the hook). Never for objects those
  * frames point to (a fixed-size read may run past a small object's end). */
 void memread_direct(int on);
+
+/* The sampler asks this at every tick, whose N samples (one per known
+ * thread) are lost if nothing of this process's memory can be read any
+ * more: then they are counted, and it returns 1; else 0. */
+int memread_lost(uint64_t n);
+
+/* A note for the raw file about how this process's memory is being read,
+ * once there is news: the denial of process_vm_readv (and whether
+ * /proc/self/mem took over), when FINAL, how many samples were lost.
+ * Writes it into BUF (CAP bytes) and returns its length, or 0 when there is
+ * nothing to say. START_NS (CLOCK_MONOTONIC) is the sampler's start, for
+ * saying when it happened ("from its start" for a denial before it). */
+int memread_note(char *buf, size_t cap, uint64_t start_ns, int final);
 
 #endif

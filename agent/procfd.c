@@ -1,6 +1,8 @@
 /* procfd.c — see procfd.h. */
 #include "procfd.h"
 
+#include "fdhigh.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -50,10 +52,7 @@ void procfd_close(procfd_t *p) {
 
 static int procfd_keep(procfd_t *p, const char *path) {
     if (!procfd_allowed()) return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
-    close(fd);
+    int high = fdhigh_move(open(path, O_RDONLY | O_CLOEXEC));
     struct stat st;
     if (high < 0) return -1;
     if (fstat(high, &st) != 0) {

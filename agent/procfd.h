@@ -5,8 +5,8 @@
  * offset behind to share.
  *
  * The descriptors are the program's too, so they are kept with care: at
- * numbers of 512 and up (clear of the low ones a program expects to get
- * next), at most PROCFD_MAX of them and never more than 1/64 of the
+ * the highest free numbers (agent/fdhigh.h: clear of the low ones a program
+ * expects to get next), at most PROCFD_MAX of them and never more than 1/64 of the
  * process's descriptor limit (none under a limit of 1024), each re-checked (fstat: still the file we opened)
  * every PROCFD_CHECK reads and on any error, and never used across fork
  * (/proc/self named the parent when it was opened). When a descriptor

@@ -73,6 +73,7 @@ static struct {
     char raw_dir[4096];
     pthread_t thread;
     int running;                   /* a sampler thread exists */
+    int released;                  /* its thread was given to the program (sampler_release) */
     _Atomic uint32_t stop;         /* futex word: 1 = stop now */
     _Atomic int pause_req, busy;
     int opened;
@@ -232,6 +233,9 @@ static void sampler_flush(uint64_t now) {
     htab_clear(&sp.counts);
     sampler_flush_points();
     memtrack_flush(now, sp.final);
+    char note[512];
+    int nn = memread_note(note, sizeof note, sp.start_mono, sp.final);
+    if (nn > 0) rawwrite_record(RAW_NOTE, note, (size_t)nn, NULL, 0);
     sampler_write_stats(now);
     rawwrite_flush();
     sp.last_flush = now;
@@ -420,10 +424,10 @@ static void sampler_tick(uint64_t now) {
     sp.tick++;
     int known = np;
     np = pyread_threads(py, np, PYREAD_MAX_THREADS);
-    if (np < 0) {
+    uint64_t lost = known > 0 ? (uint64_t)known : 1;
+    if (memread_lost(lost) || np < 0) {
         /* No thread could be sampled this tick: each one known is a sample
          * lost (one at least, the thread reading it). */
-        uint64_t lost = known > 0 ? (uint64_t)known : 1;
         sp.samples += lost;
         sp.dropped += lost;
         np = 0;
@@ -489,6 +493,8 @@ static void sampler_budget(uint64_t now) {
     sp.stretch = k;
 }
 
+static void sampler_alone(void);
+
 static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
@@ -496,7 +502,7 @@ static void *sampler_main(void *arg) {
     lowmem_init();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
-    uint64_t next = clock_ns(CLOCK_MONOTONIC);
+    uint64_t next = clock_ns(CLOCK_MONOTONIC), checks = 0;
     sp.last_flush = next;
     while (!atomic_load(&sp.stop)) {
         /* the stretch set here is the one the coming sample counts with */
@@ -510,6 +516,10 @@ static void *sampler_main(void *arg) {
         if (!atomic_load(&sp.pause_req)) sampler_tick(clock_ns(CLOCK_MONOTONIC));
         sp.agent_cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         atomic_store(&sp.busy, 0);
+        if (++checks % SAMPLER_LIST_EVERY == 0 && tasks_alone(sp.self_tid)) {
+            sampler_alone();
+            break;
+        }
     }
     errno = saved;
     return NULL;
@@ -580,8 +590,9 @@ void sampler_stop_before_exec(void) {
     sampler_stop_ex(1);
 }
 
-static void sampler_stop_ex(int exec) {
-    if (!sp.running) return;
+/* Ends the sampler thread. Returns 0 once it has ended, -1 if it did not
+ * within the bound. */
+static int sampler_halt(void) {
     sp.running = 0;
     budget_leave();
     atomic_store(&sp.stop, 1);
@@ -590,7 +601,29 @@ static void sampler_stop_ex(int exec) {
     struct timespec limit;
     clock_gettime(CLOCK_REALTIME, &limit);
     limit.tv_sec += 2;
-    if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return;
+    return pthread_timedjoin_np(sp.thread, NULL, &limit) == 0 ? 0 : -1;
+}
+
+static void sampler_final(int exec);
+
+static void sampler_stop_ex(int exec) {
+    if (sp.running ? sampler_halt() != 0 : !sp.released) return;
+    sp.released = 0;
+    sampler_final(exec);
+}
+
+/* Every thread of the program has ended, the last through pthread_exit (a
+ * child forked from a thread whose function then returned): the process
+ * would have exited, status 0, and the sampler must not keep it alive. It
+ * writes the end as sampler_stop would; its return from sampler_main then
+ * makes glibc end the process (exit(0) when the last thread leaves). */
+static void sampler_alone(void) {
+    sp.running = 0;
+    budget_leave();
+    sampler_final(0);
+}
+
+static void sampler_final(int exec) {
     /* A process that ended before its first sample still leaves its file.
      * An exec'd image (open_early) always does: it is a Python of our
      * version (the constructor checked), and one that ran for less than a
@@ -622,6 +655,10 @@ void sampler_fork_parent(void) {
 }
 
 void sampler_fork_child(void) {
+    if (sp.released) {             /* no thread to spare: the child goes unprofiled */
+        sp.released = 0;
+        rawwrite_forget();
+    }
     if (!sp.running) return;
     sp.running = 0;
     rawwrite_forget();
@@ -630,4 +667,20 @@ void sampler_fork_child(void) {
     budget_fork_child();
     sp.open_early = 0;
     sampler_spawn();
+}
+
+int sampler_release(void) {
+    if (!sp.running || pthread_equal(pthread_self(), sp.thread) || sampler_halt() != 0) return -1;
+    sp.released = 1;
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "the program could not start a thread (a limit on threads and "
+                     "processes, ulimit -u): the sampler gave it its own and stopped %.2f s after "
+                     "the start; the rest of this process's run was not sampled",
+                     (double)(now - sp.start_mono) / 1e9);
+    if (sp.ready && (sp.opened || sampler_open() == 0) && rawwrite_ok()) {
+        rawwrite_record(RAW_NOTE, msg, (size_t)n, NULL, 0);
+        sampler_flush(now);
+    }
+    return 0;
 }

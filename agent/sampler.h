@@ -31,6 +31,14 @@ void sampler_stop(void);
  * leaves none. */
 void sampler_stop_before_exec(void);
 
+/* The program could not start a thread of its own (pthread_create failed
+ * with EAGAIN: a limit on threads and processes, ulimit -u): ends the
+ * sampler thread so the program can have it, noting when in the raw file.
+ * The file stays open for the final record at exit; a child forked after
+ * this is not profiled. Returns 0 if the thread is gone (retry then), -1 if
+ * there was none to give. Not from the sampler thread. */
+int sampler_release(void);
+
 /* Fork handling: before fork the sampler is parked between two samples, so
  * the child inherits consistent tables; the parent resumes it; the child
  * forgets the parent's file and tables and starts its own sampler. */

@@ -46,6 +46,23 @@ int tasks_list(uint32_t *tids, int max) {
     return n;
 }
 
+int tasks_alone(uint32_t self) {
+    uint32_t tids[3];
+    int n = tasks_list(tids, 3);
+    if (n == 1) return tids[0] == self;
+    uint32_t pid = (uint32_t)getpid(), other = tids[0] == self ? tids[1] : tids[0];
+    if (n != 2 || other != pid || (tids[0] != self && tids[1] != self)) return 0;
+    /* the leader lingers as a zombie while other threads live */
+    char buf[512];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return 0;
+    buf[got] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
 
 /* What kind of file descriptor FD of this process is. */
 enum { FD_OTHER, FD_FILE, FD_SOCKET };

@@ -15,6 +15,10 @@
  * count, or -1 if /proc is unavailable. */
 int tasks_list(uint32_t *tids, int max);
 
+/* 1 if thread SELF is the only live thread of this process (the others
+ * have ended; the main thread may linger as a zombie), else 0. */
+int tasks_alone(uint32_t self);
+
 /* The state of thread TID now, a raw_state_t: running, or waiting and (where
  * the blocking system call tells) why. A futex wait on an address inside
  * [GIL_LO, GIL_HI) is a wait for the GIL. PF (may be NULL) keeps the

@@ -3,6 +3,7 @@
 #include "treepeak.h"
 
 #include "clock.h"
+#include "rawfmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +41,8 @@ typedef struct tree_shared {
     _Atomic uint64_t committed_t;
     tree_slot_t slots[TREE_SLOTS];
 } tree_shared_t;
+
+_Static_assert(sizeof(tree_shared_t) <= RAW_TREE_FILE_BYTES, "the CLI's tree.shm is too small");
 
 static struct {
     tree_shared_t *tree;
@@ -113,9 +116,10 @@ int treepeak_attach(const char *path) {
     int saved = errno;
     tree_shared_t *t = NULL;
     if (path && *path) {
-        int fd = open(path, O_RDWR | O_CLOEXEC);
+        int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(tree_shared_t)) {
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            (size_t)st.st_size >= sizeof(tree_shared_t)) {
             void *p = mmap(NULL, sizeof(tree_shared_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (p != MAP_FAILED) t = p;
         }

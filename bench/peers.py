@@ -221,7 +221,7 @@ def environment():
 
 def dir_bytes(path):
     """Apparent size of every file under path, and the disk space they take
-    (they differ for sparse files, e.g. radiograph's raw/tree.shm)."""
+    (they differ for sparse files)."""
     size = disk = 0
     for dirpath, _, files in os.walk(path):
         for f in files:

@@ -8,6 +8,7 @@
  * to write the report. */
 #include "launch.h"
 #include "outdir.h"
+#include "rawfmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,12 +95,6 @@ static int launch_module_exists(const char *python, const char *module) {
     return -1;
 }
 
-static int launch_dir_has_raw(const char *dir) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/raw/run.info", dir);
-    return access(path, F_OK) == 0;
-}
-
 int launch_prepare(const args_t *a, char *dir, size_t dirlen, char *err, size_t errlen) {
     char path[PATH_MAX];
     if (a->target != ARGS_COMMAND && launch_which(a->argv[0], path, sizeof path) != 0) {
@@ -143,17 +138,21 @@ int launch_prepare(const args_t *a, char *dir, size_t dirlen, char *err, size_t 
         snprintf(err, errlen, "radiograph: the agent libradiograph_agent.so is missing next to the radiograph binary: %s", "rebuild or reinstall radiograph");
         return -1;
     }
-    if (a->output) snprintf(dir, dirlen, "%s", a->output);
-    else outdir_default("radiograph-report", dir, dirlen);
-    if (launch_dir_has_raw(dir)) {
-        snprintf(err, errlen, "radiograph: '%s' already holds a report: choose another directory with -o, or remove it", dir);
+    int claimed;
+    if (a->output) {
+        snprintf(dir, dirlen, "%s", a->output);
+        claimed = outdir_claim(dir);
+    } else {
+        claimed = outdir_claim_default("radiograph-report", dir, dirlen);
+    }
+    if (claimed != 0 && errno == EEXIST) {
+        snprintf(err, errlen, "radiograph: '%s' already holds a report (or another run is writing one there): choose another directory with -o, or remove it", dir);
         return -1;
     }
-    snprintf(path, sizeof path, "%s/raw", dir);
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s/raw/.probe", dir);
     int fd = -1;
-    if (outdir_make(path) != 0 || (fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    if (claimed != 0 || (fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
         snprintf(err, errlen, "radiograph: cannot write the report to '%s': %s; choose another directory with -o", dir, strerror(errno));
         return -1;
     }
@@ -170,6 +169,74 @@ static void launch_forward(int sig, siginfo_t *info, void *ctx) {
 
 static const int launch_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
+/* SIGXFSZ and SIGPIPE as radiograph found them: what the program gets. */
+static struct sigaction launch_xfsz_was, launch_pipe_was;
+
+void launch_shield_signals(void) {
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGXFSZ, &ign, &launch_xfsz_was);
+    sigaction(SIGPIPE, &ign, &launch_pipe_was);
+}
+
+/* The run's shared files (agent/treepeak.c, agent/budget.c): zeroed files
+ * every process of the run maps. Their blocks are allocated here, before
+ * anything maps them — a page of a sparse file first touched when the file
+ * system is full is SIGBUS in whichever process touched it. A file that
+ * cannot be allocated (no space, a file-size limit) is removed and the run
+ * goes without it, with a note for the report. */
+/* The small one first: under little space it is the more likely to fit,
+ * and it is where the agent says why it could not write. */
+enum { LAUNCH_SAMPLERS, LAUNCH_TREE, LAUNCH_NSHARED };
+static const struct launch_shared {
+    const char *name, *env, *without;
+    size_t bytes;
+} launch_shared[LAUNCH_NSHARED] = {
+    {"samplers.shm", "RADIOGRAPH_SAMPLERS", "the processes' shared sampling budget could not be set "
+     "up (%s): every process sampled at the full rate", RAW_SAMPLERS_FILE_BYTES},
+    {"tree.shm", "RADIOGRAPH_TREE", "the processes' shared peak-memory total could not be set up "
+     "(%s): each process's memory profile is taken at its own peak, not at the whole tree's",
+     RAW_TREE_FILE_BYTES},
+};
+
+static char launch_shared_path[LAUNCH_NSHARED][PATH_MAX + 16];
+
+static void launch_note(launch_result_t *out, const char *fmt, const char *why) {
+    if (out->nnotes < LAUNCH_NOTES_MAX)
+        snprintf(out->notes[out->nnotes++], sizeof out->notes[0], fmt, why);
+}
+
+static void launch_make_shared(const char *rawdir, launch_result_t *out) {
+    for (int i = 0; i < LAUNCH_NSHARED; i++) {
+        const struct launch_shared *f = &launch_shared[i];
+        char *path = launch_shared_path[i];
+        snprintf(path, sizeof launch_shared_path[i], "%s/%s", rawdir, f->name);
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int e = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)f->bytes);
+        if (fd >= 0) close(fd);
+        if (e == 0) continue;
+        if (fd >= 0) unlink(path);
+        path[0] = '\0';
+        launch_note(out, f->without, strerror(e));
+    }
+}
+
+int launch_agent_write_errno(void) {
+    int32_t e = 0;
+    const char *path = launch_shared_path[LAUNCH_SAMPLERS];
+    int fd = path[0] ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (fd >= 0 && pread(fd, &e, sizeof e, RAW_SAMPLERS_ERRNO_AT) != (ssize_t)sizeof e) e = 0;
+    if (fd >= 0) close(fd);
+    return (int)e;
+}
+
+void launch_remove_shared(void) {
+    for (int i = 0; i < LAUNCH_NSHARED; i++)
+        if (launch_shared_path[i][0]) unlink(launch_shared_path[i]);
+}
+
 static void launch_set_env(const char *agent, const char *rawdir, const args_t *a) {
     double rate_hz = a->rate_hz;
     const char *old = getenv("LD_PRELOAD");
@@ -181,20 +248,10 @@ static void launch_set_env(const char *agent, const char *rawdir, const args_t *
         free(preload);
     }
     setenv("RADIOGRAPH_RAW_DIR", rawdir, 1);
-    /* The processes' shared peak bookkeeping (agent/treepeak.c): a zeroed
-     * file they all map. */
-    char tree[PATH_MAX + 32];
-    snprintf(tree, sizeof tree, "%s/tree.shm", rawdir);
-    int fd = open(tree, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0 && ftruncate(fd, 256 * 1024) == 0) setenv("RADIOGRAPH_TREE", tree, 1);
-    else unsetenv("RADIOGRAPH_TREE");
-    if (fd >= 0) close(fd);
-    /* The processes' shared sampling budget (agent/budget.c): likewise. */
-    snprintf(tree, sizeof tree, "%s/samplers.shm", rawdir);
-    fd = open(tree, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0 && ftruncate(fd, 64 * 1024) == 0) setenv("RADIOGRAPH_SAMPLERS", tree, 1);
-    else unsetenv("RADIOGRAPH_SAMPLERS");
-    if (fd >= 0) close(fd);
+    for (int i = 0; i < LAUNCH_NSHARED; i++) {
+        if (launch_shared_path[i][0]) setenv(launch_shared[i].env, launch_shared_path[i], 1);
+        else unsetenv(launch_shared[i].env);
+    }
     char interval[32];
     snprintf(interval, sizeof interval, "%ld", (long)(1e6 / rate_hz + 0.5));
     setenv("RADIOGRAPH_INTERVAL_US", interval, 1);
@@ -230,6 +287,7 @@ int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *e
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof launch_signals / sizeof launch_signals[0]; i++)
         sigaction(launch_signals[i], &sa, NULL);
+    launch_make_shared(rawdir, out);
     out->start_real_ns = launch_clock(CLOCK_REALTIME);
     out->start_mono_ns = launch_clock(CLOCK_MONOTONIC);
     fflush(NULL);
@@ -244,6 +302,8 @@ int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *e
         dfl.sa_handler = SIG_DFL;
         for (size_t i = 0; i < sizeof launch_signals / sizeof launch_signals[0]; i++)
             sigaction(launch_signals[i], &dfl, NULL);
+        sigaction(SIGXFSZ, &launch_xfsz_was, NULL);
+        sigaction(SIGPIPE, &launch_pipe_was, NULL);
         close(pfd[0]);
         launch_set_env(agent, rawdir, a);
         execvp(a->argv[0], a->argv);

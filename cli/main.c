@@ -2,6 +2,7 @@
  * Usage errors exit 2 with one line on stderr before anything runs; `run`
  * otherwise exits with the program's own status. */
 #include "../report/compare.h"
+#include "../report/outfile.h"
 #include "../report/report.h"
 #include "args.h"
 #include "launch.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int main_report(const char *dir, int quiet) {
@@ -37,15 +39,30 @@ static int main_run(const args_t *a) {
     launch_result_t res;
     memset(&res, 0, sizeof res);
     if (!a->quiet) fprintf(stderr, "radiograph: profiling; the report goes to %s\n", dir);
+    char raw[PATH_MAX + 8];
+    snprintf(raw, sizeof raw, "%s/raw", dir);
     if (launch_start(a, dir, &res, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
+        launch_remove_shared();
+        rmdir(raw);   /* nothing ran: give the directory back */
         return 2;
     }
     /* Written now so a report can be rebuilt even if radiograph is killed. */
     runinfo_write(dir, a->argv, a->rate_hz, &res, NULL);
     launch_wait(&res);
-    if (runinfo_write(dir, a->argv, a->rate_hz, &res, &res) != 0)
-        fprintf(stderr, "radiograph: could not write %s/raw/run.info\n", dir);
+    int agent_errno = launch_agent_write_errno();
+    launch_remove_shared();
+    struct stat st;
+    if (stat(raw, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "radiograph: the report directory %s was removed while the program ran: no report\n", dir);
+        return res.exit_code;
+    }
+    if (agent_errno)
+        fprintf(stderr, "radiograph: profiled processes could not write all their data into %s: %s\n",
+                raw, outfile_why(agent_errno, err, sizeof err));
+    int rc = runinfo_write(dir, a->argv, a->rate_hz, &res, &res);
+    if (rc < 0)
+        fprintf(stderr, "radiograph: could not write %s/run.info: %s\n", raw, outfile_why(-rc, err, sizeof err));
     main_report(dir, a->quiet);
     return res.exit_code;
 }
@@ -83,6 +100,7 @@ static int main_compare(const args_t *a) {
 int main(int argc, char **argv) {
     args_t a;
     char err[1024];
+    launch_shield_signals();
     if (args_parse(argc, argv, &a, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 2;

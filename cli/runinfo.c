@@ -1,6 +1,10 @@
 /* runinfo.c — see runinfo.h. */
 #include "runinfo.h"
 
+#include "../report/outfile.h"
+
+#include <errno.h>
+
 #include <limits.h>
 #include <stdio.h>
 
@@ -14,11 +18,12 @@ static void runinfo_value(FILE *f, const char *s) {
 
 int runinfo_write(const char *dir, char **argv, double rate_hz, const launch_result_t *start,
                   const launch_result_t *end) {
-    char tmp[PATH_MAX], path[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/raw/run.info.tmp", dir);
-    snprintf(path, sizeof path, "%s/raw/run.info", dir);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
+    char raw[PATH_MAX];
+    if (snprintf(raw, sizeof raw, "%s/raw", dir) >= (int)sizeof raw) return -ENAMETOOLONG;
+    outfile_t o;
+    int rc = outfile_open(&o, raw, "run.info");
+    if (rc < 0) return rc;
+    FILE *f = o.fp;
     fprintf(f, "radiograph_version=%s\n", RADIOGRAPH_VERSION);
     for (char **a = argv; *a; a++) {
         fputs("arg=", f);
@@ -28,13 +33,16 @@ int runinfo_write(const char *dir, char **argv, double rate_hz, const launch_res
     fprintf(f, "start_real_ns=%llu\n", (unsigned long long)start->start_real_ns);
     fprintf(f, "start_mono_ns=%llu\n", (unsigned long long)start->start_mono_ns);
     fprintf(f, "sample_interval_us=%ld\n", (long)(1e6 / rate_hz + 0.5));
+    for (int i = 0; i < start->nnotes; i++) {
+        fputs("note=", f);
+        runinfo_value(f, start->notes[i]);
+        fputc('\n', f);
+    }
     if (end) {
         fprintf(f, "end_mono_ns=%llu\n", (unsigned long long)end->end_mono_ns);
         fprintf(f, "exit_code=%d\n", end->exit_code);
         if (end->signal) fprintf(f, "signal=%d\n", end->signal);
         fprintf(f, "cpu_ns=%llu\n", (unsigned long long)end->cpu_ns);
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return -1;
-    return rename(tmp, path);
+    return outfile_finish(&o, ferror(f) ? -EIO : 0);
 }

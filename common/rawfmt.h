@@ -22,6 +22,16 @@
 #define RAW_HEADER_SIZE 64u
 #define RAW_RECORD_MAX (1u << 20)      /* a longer record is corrupt */
 
+/* The run's shared files in raw/, made by the CLI (zeroed, allocated) and
+ * mapped by every process: tree.shm (agent/treepeak.c) and samplers.shm
+ * (agent/budget.c). Removed when the program has ended. */
+#define RAW_TREE_FILE_BYTES (72u << 10)
+#define RAW_SAMPLERS_FILE_BYTES (20u << 10)
+/* In samplers.shm, an int32 at this offset: the first errno with which a
+ * process of the run could not write its raw file (0: none), for the CLI to
+ * name the cause when data is missing. */
+#define RAW_SAMPLERS_ERRNO_AT (RAW_SAMPLERS_FILE_BYTES - 8u)
+
 typedef struct raw_header {
     char magic[8];
     uint32_t format_version;

@@ -942,11 +942,7 @@ static int compare_write_json_file(const compare_t *c, const char *dir)
     json_free(&w);
     if (rc == 0)
         rc = frc;
-    if (rc < 0) {
-        outfile_abort(&o);
-        return rc;
-    }
-    return outfile_commit(&o);
+    return outfile_finish(&o, rc);
 }
 
 static int compare_write_page(const compare_t *c, const char *dir)
@@ -965,11 +961,7 @@ static int compare_write_page(const compare_t *c, const char *dir)
     srcline_init(&pg.src);
     rc = html_write_page(o.fp, web_report_html, title, len, compare_page_data, &pg);
     srcline_free(&pg.src);
-    if (rc < 0) {
-        outfile_abort(&o);
-        return rc;
-    }
-    return outfile_commit(&o);
+    return outfile_finish(&o, rc);
 }
 
 /* ---- headline on stderr ------------------------------------------------- */

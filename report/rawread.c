@@ -12,7 +12,6 @@
  * format version change (STATS grew agent_cpu_ns that way). Shorter is
  * malformed. */
 #include "rawread.h"
-#include "readfile.h"
 #include "keymap.h"
 #include "grow.h"
 
@@ -39,6 +38,7 @@ typedef struct rawread_ctx {
     uint64_t bad_mem_values;       /* memory points or entries over RAWREAD_MEM_BYTES_MAX, entries of an unknown kind */
     uint64_t bad_records;          /* known type, wrong length or bad id */
     uint64_t unknown_records;
+    size_t max_held;               /* RAWREAD_DATA_MAX unless a test says less */
 } rawread_ctx_t;
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -78,6 +78,50 @@ static void rawread_seen(rawread_file_t *f, uint64_t t)
         f->last_t_ns = t;
 }
 
+/* The file's bytes that the result keeps (names, notes, the command line)
+ * are copied into blocks the result owns: the input is read through a
+ * window that is reused. */
+typedef struct rawread_block {
+    struct rawread_block *next;
+    size_t used, cap;
+    char data[];
+} rawread_block_t;
+
+#define RAWREAD_BLOCK (64u << 10)
+
+static int rawread_keep(rawread_file_t *f, const uint8_t *p, uint32_t len, rawread_slice_t *out)
+{
+    rawread_block_t *b = f->store;
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > RAWREAD_BLOCK ? len : RAWREAD_BLOCK;
+        rawread_block_t *nb = malloc(sizeof *nb + cap);
+        if (!nb)
+            return -ENOMEM;
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        f->store = b = nb;
+        f->store_bytes += sizeof *nb + cap;
+    }
+    if (len)
+        memcpy(b->data + b->used, p, len);
+    out->ptr = b->data + b->used;
+    out->len = len;
+    b->used += len;
+    return 0;
+}
+
+/* What the result holds so far, in bytes (for RAWREAD_DATA_MAX). */
+static size_t rawread_held(const rawread_file_t *f)
+{
+    return f->store_bytes + f->strings_cap * sizeof *f->strings +
+           f->frames_cap * sizeof *f->frames + f->stacks_cap * sizeof *f->stacks +
+           f->threads_cap * sizeof *f->threads + f->counts_cap * sizeof *f->counts +
+           f->points_cap * sizeof *f->points + f->stats_cap * sizeof *f->stats +
+           f->notes_cap * sizeof *f->notes + f->mem_points_cap * sizeof *f->mem_points +
+           f->mem_entries_cap * sizeof *f->mem_entries;
+}
+
 /* Id lookup: 1 and *INDEX if defined, else 0. */
 static int rawread_lookup(const keymap_t *ids, uint32_t id, uint32_t *index)
 {
@@ -109,9 +153,7 @@ static int rawread_string(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     rawread_slice_t *s = GROW_PUSH(f->strings, f->nstrings, f->strings_cap);
     if (!s)
         return -ENOMEM;
-    s->ptr = (const char *)p + 4;
-    s->len = len - 4;
-    return 0;
+    return rawread_keep(f, p + 4, len - 4, s);
 }
 
 static int rawread_frame(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
@@ -181,9 +223,7 @@ static int rawread_thread(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     t->tid = rd32(p);
     t->flags = rd32(p + 4);
     t->first_seen_ns = rd64(p + 8);
-    t->name.ptr = (const char *)p + sizeof(raw_thread_t);
-    t->name.len = len - (uint32_t)sizeof(raw_thread_t);
-    return 0;
+    return rawread_keep(f, p + sizeof(raw_thread_t), len - (uint32_t)sizeof(raw_thread_t), &t->name);
 }
 
 /* Resolves a sample's stack id: 1 and *INDEX (RAWREAD_NONE for stack 0). */
@@ -290,9 +330,7 @@ static int rawread_note(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     rawread_slice_t *s = GROW_PUSH(f->notes, f->nnotes, f->notes_cap);
     if (!s)
         return -ENOMEM;
-    s->ptr = (const char *)p;
-    s->len = len;
-    return 0;
+    return rawread_keep(f, p, len, s);
 }
 
 static int rawread_end(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
@@ -426,14 +464,10 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
     case RAW_MEM_PEAK:   return rawread_mem_peak(c, p, len);
     case RAW_NOT_PROFILED:
         c->f->not_profiled = 1;
-        c->f->not_profiled_why.ptr = (const char *)p;
-        c->f->not_profiled_why.len = len;
-        return 0;
+        return rawread_keep(c->f, p, len, &c->f->not_profiled_why);
     case RAW_CMDLINE:
         c->f->has_cmdline = 1;
-        c->f->cmdline.ptr = (const char *)p;
-        c->f->cmdline.len = len;
-        return 0;
+        return rawread_keep(c->f, p, len, &c->f->cmdline);
     default:
         if (type < 20 || type > 39)   /* 23..39: memory records to come */
             c->unknown_records++;
@@ -443,6 +477,11 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
 
 static int rawread_header(const uint8_t *data, size_t size, rawread_file_t *f)
 {
+    if (size == 0) {
+        rawread_problem(f, "empty: its process wrote nothing (killed at once, or it could not "
+                        "write: a full disk?)");
+        return -EINVAL;
+    }
     if (size < 8 || memcmp(data, RAW_MAGIC, 8) != 0) {
         rawread_problem(f, "not a radiograph raw file (no RGRAW01 magic)");
         return -EINVAL;
@@ -512,49 +551,176 @@ static void rawread_summarise(rawread_ctx_t *c)
                         (unsigned long long)c->unknown_records);
 }
 
+/* Parses the whole records in the N bytes at P, which are at offset AT of
+ * the file. Returns the bytes consumed; the rest is an incomplete record
+ * (wait for more unless EOF, where it is reported as cut). Sets *STOP when
+ * the file must not be read further (corrupt, over RAWREAD_DATA_MAX, or an
+ * error in *RC). */
+static size_t rawread_records(rawread_ctx_t *c, const uint8_t *p, size_t n, uint64_t at,
+                              int eof, int *stop, int *rc)
+{
+    size_t max_held = c->max_held ? c->max_held : RAWREAD_DATA_MAX;
+    rawread_file_t *f = c->f;
+    size_t pos = 0;
+    while (pos < n) {
+        uint64_t where = at + pos;
+        if (n - pos < sizeof(raw_record_head_t)) {
+            if (eof) {
+                rawread_problem(f, "cut short at byte %llu, inside a record head "
+                                "(killed while writing?)", (unsigned long long)where);
+                f->partial = 1;
+                *stop = 1;
+            }
+            return pos;
+        }
+        uint16_t type = rd16(p + pos);
+        uint32_t len = rd32(p + pos + 4);
+        if (type == 0 && len == 0 && rd16(p + pos + 2) == 0) {
+            rawread_problem(f, "zeros from byte %llu on, where a record should start (a hole "
+                            "or a damaged file); the rest of the file is ignored",
+                            (unsigned long long)where);
+            f->partial = 1;
+            *stop = 1;
+            return pos;
+        }
+        if (len > RAW_RECORD_MAX) {
+            rawread_problem(f, "corrupt record at byte %llu (length %u); "
+                            "the rest of the file is ignored", (unsigned long long)where, len);
+            f->partial = 1;
+            *stop = 1;
+            return pos;
+        }
+        if (n - pos - sizeof(raw_record_head_t) < len) {
+            if (eof) {
+                rawread_problem(f, "cut short at byte %llu, inside a record "
+                                "(killed while writing?)", (unsigned long long)where);
+                f->partial = 1;
+                *stop = 1;
+            }
+            return pos;
+        }
+        *rc = rawread_record(c, type, p + pos + sizeof(raw_record_head_t), len);
+        if (*rc < 0) {
+            *stop = 1;
+            return pos;
+        }
+        f->records++;
+        pos += sizeof(raw_record_head_t) + len;
+        if (rawread_held(f) > max_held) {
+            rawread_problem(f, "holds more than %zu MiB of profile data; the rest of the file "
+                            "(from byte %llu) was not read", max_held >> 20,
+                            (unsigned long long)(at + pos));
+            f->partial = 1;
+            *stop = 1;
+            return pos;
+        }
+    }
+    return pos;
+}
+
+static void rawread_ctx_init(rawread_ctx_t *c, rawread_file_t *f)
+{
+    memset(c, 0, sizeof *c);
+    c->f = f;
+    keymap_init(&c->string_ids);
+    keymap_init(&c->frame_ids);
+    keymap_init(&c->stack_ids);
+}
+
+static void rawread_ctx_finish(rawread_ctx_t *c)
+{
+    rawread_summarise(c);
+    keymap_free(&c->string_ids);
+    keymap_free(&c->frame_ids);
+    keymap_free(&c->stack_ids);
+}
+
 int rawread_parse(const uint8_t *data, size_t size, rawread_file_t *out)
 {
     memset(out, 0, sizeof *out);
     int rc = rawread_header(data, size, out);
     if (rc < 0)
         return rc;
-    rawread_ctx_t c = { .f = out };
-    keymap_init(&c.string_ids);
-    keymap_init(&c.frame_ids);
-    keymap_init(&c.stack_ids);
-    size_t pos = out->header.header_size;
-    while (pos < size) {
-        if (size - pos < sizeof(raw_record_head_t)) {
-            rawread_problem(out, "cut short at byte %zu, inside a record head "
-                            "(killed while writing?)", pos);
-            out->partial = 1;
-            break;
-        }
-        uint16_t type = rd16(data + pos);
-        uint32_t len = rd32(data + pos + 4);
-        if (len > RAW_RECORD_MAX) {
-            rawread_problem(out, "corrupt record at byte %zu (length %u); "
-                            "the rest of the file is ignored", pos, len);
-            out->partial = 1;
-            break;
-        }
-        if (size - pos - sizeof(raw_record_head_t) < len) {
-            rawread_problem(out, "cut short at byte %zu, inside a record "
-                            "(killed while writing?)", pos);
-            out->partial = 1;
-            break;
-        }
-        rc = rawread_record(&c, type, data + pos + sizeof(raw_record_head_t), len);
-        if (rc < 0)
-            break;
-        out->records++;
-        pos += sizeof(raw_record_head_t) + len;
-    }
-    rawread_summarise(&c);
-    keymap_free(&c.string_ids);
-    keymap_free(&c.frame_ids);
-    keymap_free(&c.stack_ids);
+    rawread_ctx_t c;
+    rawread_ctx_init(&c, out);
+    size_t hs = out->header.header_size;
+    int stop = 0;
+    rawread_records(&c, data + hs, size - hs, hs, 1, &stop, &rc);
+    rawread_ctx_finish(&c);
     return rc < 0 ? rc : 0;
+}
+
+/* Fills BUF[*HAVE..CAP) from FD. Returns 0, 1 at end of file, or a negative
+ * errno. */
+static int rawread_fill(int fd, uint8_t *buf, size_t cap, size_t *have)
+{
+    while (*have < cap) {
+        ssize_t r = read(fd, buf + *have, cap - *have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return 1;
+        *have += (size_t)r;
+    }
+    return 0;
+}
+
+int rawread_read(const char *path, rawread_file_t *out)
+{
+    return rawread_read_within(path, RAWREAD_DATA_MAX, out);
+}
+
+int rawread_read_within(const char *path, size_t max_held, rawread_file_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    int e = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    if (e) {
+        close(fd);
+        return -e;
+    }
+    uint8_t *buf = malloc(RAWREAD_WINDOW);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    size_t have = 0, off;
+    uint64_t base = 0;
+    int eof = rawread_fill(fd, buf, RAWREAD_WINDOW, &have);
+    int rc = eof < 0 ? eof : rawread_header(buf, have, out);
+    if (rc == 0) {
+        rawread_ctx_t c;
+        rawread_ctx_init(&c, out);
+        c.max_held = max_held;
+        int stop = 0;
+        off = out->header.header_size;
+        for (;;) {
+            off += rawread_records(&c, buf + off, have - off, base + off, eof == 1, &stop, &rc);
+            if (stop || eof)
+                break;
+            /* keep the incomplete record, read on behind it */
+            memmove(buf, buf + off, have - off);
+            base += off;
+            have -= off;
+            off = 0;
+            eof = rawread_fill(fd, buf, RAWREAD_WINDOW, &have);
+            if (eof < 0) {
+                rawread_problem(out, "read error at byte %llu: %s; the rest of the file is "
+                                "ignored", (unsigned long long)(base + have), strerror(-eof));
+                out->partial = 1;
+                break;
+            }
+        }
+        rawread_ctx_finish(&c);
+    }
+    free(buf);
+    close(fd);
+    return rc;
 }
 
 void rawread_free(rawread_file_t *f)
@@ -571,10 +737,9 @@ void rawread_free(rawread_file_t *f)
     free(f->mem_entries);
     for (size_t i = 0; i < f->nproblems; i++)
         free(f->problems[i]);
+    for (rawread_block_t *b = f->store, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
     memset(f, 0, sizeof *f);
-}
-
-int rawread_load(const char *path, uint8_t **data, size_t *size)
-{
-    return readfile_load(path, SIZE_MAX, data, size);
 }

@@ -13,8 +13,13 @@
  * resolved to an index into this file's arrays, so later stages never look
  * an id up again. It never reads outside [data, data + size).
  *
- * The result points into the input buffer (names, notes, the command line):
- * keep the buffer alive until the result is freed. */
+ * Memory is bounded: a file is read through a fixed window, and what the
+ * result holds (names, stacks, samples, timeline points, memory records) may
+ * take at most RAWREAD_DATA_MAX bytes — past that the rest of the file is
+ * not read, and a note says so (the agent writes far less: its timeline
+ * grows with the logarithm of the job's length). Eight zero bytes where a
+ * record should start (a hole in a sparse file, blocks never written) end
+ * the data. The result owns its memory: the input may be freed at once. */
 #ifndef RADIOGRAPH_RAWREAD_H
 #define RADIOGRAPH_RAWREAD_H
 
@@ -26,6 +31,8 @@
 #define RAWREAD_NONE UINT32_MAX      /* "no index": stack 0, file 0, root */
 #define RAWREAD_DEPTH_MAX 4096u      /* deeper stacks are treated as corrupt */
 #define RAWREAD_PROBLEMS_MAX 16u     /* problem notes kept per file */
+#define RAWREAD_WINDOW (RAW_RECORD_MAX + (1u << 20))   /* bytes read at a time */
+#define RAWREAD_DATA_MAX (1024u << 20)  /* what one file's result may hold */
 
 typedef struct rawread_slice {
     const char *ptr;                 /* into the input buffer */
@@ -118,6 +125,8 @@ typedef struct rawread_file {
     size_t records;            /* well-formed records read */
     int partial;               /* something was cut, corrupt or undefined */
     char *problems[RAWREAD_PROBLEMS_MAX];  /* what the parser had to skip, for the notes */
+    void *store;               /* the copied bytes the slices point into */
+    size_t store_bytes;
     size_t nproblems;
     size_t problems_more;      /* problems beyond RAWREAD_PROBLEMS_MAX */
 } rawread_file_t;
@@ -129,11 +138,16 @@ typedef struct rawread_file {
  * case *OUT must be released with rawread_free. */
 int rawread_parse(const uint8_t *data, size_t size, rawread_file_t *out);
 
-/* Frees what rawread_parse allocated (not the input buffer). */
-void rawread_free(rawread_file_t *f);
+/* Reads the file PATH (regular files only; never blocks on a FIFO) and
+ * parses it as rawread_parse does, through a window of RAWREAD_WINDOW bytes:
+ * the file is never in memory whole, whatever its size. Returns as
+ * rawread_parse does, or another negative errno if PATH cannot be opened. */
+int rawread_read(const char *path, rawread_file_t *out);
 
-/* Reads the whole file PATH into a new buffer (*DATA, *SIZE; free() it).
- * Returns 0 or a negative errno value. */
-int rawread_load(const char *path, uint8_t **data, size_t *size);
+/* rawread_read with MAX_HELD in place of RAWREAD_DATA_MAX (for tests). */
+int rawread_read_within(const char *path, size_t max_held, rawread_file_t *out);
+
+/* Frees what rawread_parse or rawread_read allocated. */
+void rawread_free(rawread_file_t *f);
 
 #endif

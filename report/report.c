@@ -100,36 +100,26 @@ static int report_read_one(model_t *m, const char *raw_dir, const char *name,
     char *path = report_path(raw_dir, name);
     if (!path)
         return -ENOMEM;
-    uint8_t *data;
-    size_t size;
-    int rc = rawread_load(path, &data, &size);
-    free(path);
-    if (rc < 0) {
-        m->partial = 1;
-        if (rr->unreadable++ == 0)
-            snprintf(rr->first_problem, sizeof rr->first_problem, "%s: %s", name,
-                     strerror(-rc));
-        return rc == -ENOMEM ? rc : model_note(m, "raw/%s could not be read: %s", name,
-                                               strerror(-rc));
-    }
     rawread_file_t *f = malloc(sizeof *f);
     if (!f) {
-        free(data);
+        free(path);
         return -ENOMEM;
     }
-    rc = rawread_parse(data, size, f);
-    if (rc == -EINVAL) {
-        const char *why = f->nproblems ? f->problems[0] : "not a raw file";
+    int rc = rawread_read(path, f);
+    free(path);
+    if (rc == -EINVAL || (rc < 0 && rc != -ENOMEM)) {
+        const char *why = f->nproblems ? f->problems[0]
+                          : rc == -EINVAL ? "not a regular file" : strerror(-rc);
         m->partial = 1;
         if (rr->unreadable++ == 0)
             snprintf(rr->first_problem, sizeof rr->first_problem, "%s: %s", name, why);
-        rc = model_note(m, "raw/%s skipped: %s", name, why);
+        rc = model_note(m, rc == -EINVAL ? "raw/%s skipped: %s" : "raw/%s could not be read: %s",
+                        name, why);
     } else if (rc == 0) {
         rc = model_add_file(m, f, name);
     }
     rawread_free(f);
     free(f);
-    free(data);
     return rc;
 }
 
@@ -167,6 +157,31 @@ static void report_title(const model_t *m, char *buf, size_t cap, size_t *len)
     *len = n;
 }
 
+/* One line naming every file that could not be written and why. */
+static void report_write_failed(char *err, size_t errlen, const char *dir,
+                                const char *const *names, const int *why, size_t n)
+{
+    size_t at = 0;
+    int same = 1;
+    for (size_t i = 1; i < n; i++)
+        same &= why[i] == why[0];
+    char text[160];
+    at += (size_t)snprintf(err, errlen, "radiograph: could not write");
+    for (size_t i = 0; i < n && at < errlen; i++) {
+        at += (size_t)snprintf(err + at, errlen - at, "%s %s", i ? "," : "", names[i]);
+        if (!same && at < errlen)
+            at += (size_t)snprintf(err + at, errlen - at, " (%s)",
+                                   outfile_why(why[i], text, sizeof text));
+    }
+    if (at < errlen)
+        at += (size_t)snprintf(err + at, errlen - at, " in %s", dir);
+    if (same && at < errlen)
+        snprintf(err + at, errlen - at, ": %s", outfile_why(why[0], text, sizeof text));
+}
+
+/* Writes every output file; one that fails does not stop the others (a
+ * file-size limit may stop only the largest). Returns 0, -ENOMEM, or the
+ * first file's negative errno with ERR naming them all. */
 static int report_write_all(const model_t *m, const char *dir, uint32_t trace_depth,
                             char *err, size_t errlen)
 {
@@ -174,7 +189,11 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
         "performance.folded", "memory.folded", "summary.json", "timeline.json",
         "profile.speedscope.json", "profile.pb.gz", "index.html",
     };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    enum { NFILES = sizeof names / sizeof *names };
+    const char *failed[NFILES];
+    int why[NFILES];
+    size_t nfailed = 0;
+    for (size_t i = 0; i < NFILES; i++) {
         if (i == 1 && !m->has_memory) {
             /* no memory data: a memory.folded left by an earlier render would lie */
             char *stale = report_path(dir, names[i]);
@@ -186,47 +205,44 @@ static int report_write_all(const model_t *m, const char *dir, uint32_t trace_de
         }
         outfile_t o;
         int rc = outfile_open(&o, dir, names[i]);
-        if (rc < 0) {
-            report_error(err, errlen, "cannot write the report into %s: %s", dir,
-                         strerror(-rc));
+        if (rc == 0) {
+            if (i == 0) {
+                rc = fold_write(o.fp, m, &m->perf);
+            } else if (i == 1) {
+                rc = fold_write(o.fp, m, &m->mem);
+            } else if (i == 2) {
+                rc = summary_write(o.fp, m);
+            } else if (i == 3) {
+                rc = trace_write(o.fp, m, trace_depth);
+            } else if (i == 4) {
+                char title[REPORT_TITLE_MAX + 1];
+                size_t tl;
+                report_title(m, title, sizeof title, &tl);
+                rc = speedscope_write(o.fp, m, title, tl);
+            } else if (i == 5) {
+                rc = pprof_write(o.fp, m);
+            } else {
+                char title[REPORT_TITLE_MAX + 1];
+                size_t tl;
+                report_title(m, title, sizeof title, &tl);
+                report_page_t page = { .m = m };
+                srcline_init(&page.src);
+                rc = html_write_page(o.fp, web_report_html, title, tl, report_page_data, &page);
+                srcline_free(&page.src);
+            }
+            rc = outfile_finish(&o, rc);
+        }
+        if (rc == -ENOMEM)
             return rc;
-        }
-        if (i == 0) {
-            rc = fold_write(o.fp, m, &m->perf);
-        } else if (i == 1) {
-            rc = fold_write(o.fp, m, &m->mem);
-        } else if (i == 2) {
-            rc = summary_write(o.fp, m);
-        } else if (i == 3) {
-            rc = trace_write(o.fp, m, trace_depth);
-        } else if (i == 4) {
-            char title[REPORT_TITLE_MAX + 1];
-            size_t tl;
-            report_title(m, title, sizeof title, &tl);
-            rc = speedscope_write(o.fp, m, title, tl);
-        } else if (i == 5) {
-            rc = pprof_write(o.fp, m);
-        } else {
-            char title[REPORT_TITLE_MAX + 1];
-            size_t tl;
-            report_title(m, title, sizeof title, &tl);
-            report_page_t page = { .m = m };
-            srcline_init(&page.src);
-            rc = html_write_page(o.fp, web_report_html, title, tl, report_page_data, &page);
-            srcline_free(&page.src);
-        }
         if (rc < 0) {
-            outfile_abort(&o);
-        } else {
-            rc = outfile_commit(&o);
-        }
-        if (rc < 0) {
-            report_error(err, errlen, "cannot write %s/%s: %s", dir, names[i],
-                         strerror(-rc));
-            return rc;
+            failed[nfailed] = names[i];
+            why[nfailed++] = -rc;
         }
     }
-    return 0;
+    if (!nfailed)
+        return 0;
+    report_write_failed(err, errlen, dir, failed, why, nfailed);
+    return -why[0];
 }
 
 static int report_runinfo(model_t *m, const char *raw_dir, runinfo_t *ri)
@@ -248,6 +264,9 @@ static int report_runinfo(model_t *m, const char *raw_dir, runinfo_t *ri)
         m->partial = 1;
         return model_note(m, "raw/run.info could not be read: %s", strerror(-rc));
     }
+    for (size_t i = 0; i < ri->nnotes; i++)
+        if ((rc = model_note(m, "%.900s", ri->notes[i])) < 0)
+            return rc;
     if (ri->bad_lines)
         return model_note(m, "raw/run.info: %zu malformed lines ignored", ri->bad_lines);
     return 0;
@@ -297,19 +316,23 @@ int report_build(const char *dir, char *err, size_t errlen)
     int rc = raw_dir && m ? model_init(m) : -ENOMEM;
     if (rc == 0)
         rc = report_runinfo(m, raw_dir, &ri);
-    int lrc = rc == 0 ? report_list_raw(raw_dir, &names, &nnames) : 0;
-    if (rc == 0 && lrc == -ENOMEM)
-        rc = lrc;
+    if (rc == 0 && (rc = report_list_raw(raw_dir, &names, &nnames)) < 0) {
+        if (rc == -ENOENT || rc == -ENOTDIR)
+            report_error(err, errlen, "radiograph: %s has no raw/ directory: it is not a "
+                         "radiograph report directory", dir);
+        else if (rc != -ENOMEM)
+            report_error(err, errlen, "radiograph: cannot list %s: %s", raw_dir, strerror(-rc));
+    }
     report_raw_t rr = { 0, "" };
     for (size_t i = 0; rc == 0 && i < nnames; i++)
         rc = report_read_one(m, raw_dir, names[i], &rr);
     if (rc == 0 && m->nprocs == 0) {
         rc = -ENOENT;
         if (rr.unreadable)
-            report_error(err, errlen, "no profile data in %s: %zu raw file(s) could "
+            report_error(err, errlen, "radiograph: no profile data in %s: %zu raw file(s) could "
                          "not be read (%s)", raw_dir, rr.unreadable, rr.first_problem);
         else
-            report_error(err, errlen, "no profile data in %s: the program may not "
+            report_error(err, errlen, "radiograph: no profile data in %s: the program may not "
                          "have been a Python program, or radiograph's agent could "
                          "not start", raw_dir);
     }
@@ -323,9 +346,9 @@ int report_build(const char *dir, char *err, size_t errlen)
     if (rc == 0)
         rc = report_write_all(m, dir, trace_depth, err, errlen);
     if (rc == -ENOMEM)
-        report_error(err, errlen, "out of memory while building the report in %s", dir);
+        report_error(err, errlen, "radiograph: out of memory while building the report in %s", dir);
     else if (rc < 0 && err && errlen && !err[0])
-        report_error(err, errlen, "cannot build the report in %s: %s", dir, strerror(-rc));
+        report_error(err, errlen, "radiograph: cannot build the report in %s: %s", dir, strerror(-rc));
     int partial = rc == 0 && m->partial;
     for (size_t i = 0; i < nnames; i++)
         free(names[i]);

@@ -60,9 +60,10 @@ static int runinfo_line(runinfo_t *ri, const char *s, size_t n)
     size_t klen = (size_t)(eq - s), vlen = n - klen - 1;
     const char *v = eq + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && memcmp(s, k, klen) == 0)
-    if (KEY("arg")) {
+    if (KEY("arg") || KEY("note")) {
         char *a = runinfo_unescape(v, vlen);
-        char **slot = a ? GROW_PUSH(ri->argv, ri->argc, ri->argv_cap) : NULL;
+        char **slot = !a ? NULL : KEY("arg") ? GROW_PUSH(ri->argv, ri->argc, ri->argv_cap)
+                                             : GROW_PUSH(ri->notes, ri->nnotes, ri->notes_cap);
         if (!slot) {
             free(a);
             return -ENOMEM;
@@ -136,6 +137,9 @@ void runinfo_free(runinfo_t *ri)
     for (size_t i = 0; i < ri->argc; i++)
         free(ri->argv[i]);
     free(ri->argv);
+    for (size_t i = 0; i < ri->nnotes; i++)
+        free(ri->notes[i]);
+    free(ri->notes);
     free(ri->radiograph_version);
     memset(ri, 0, sizeof *ri);
 }

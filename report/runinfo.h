@@ -14,6 +14,8 @@ typedef struct runinfo {
     int present;                 /* the file was read */
     char **argv;                 /* `arg=` lines, unescaped, in order */
     size_t argc, argv_cap;
+    char **notes;                /* `note=` lines: what the CLI says about the run */
+    size_t nnotes, notes_cap;
     char *radiograph_version;    /* NULL if absent */
     int has_start_real, has_start_mono, has_end_mono, has_exit_code,
         has_signal, has_cpu, has_interval;

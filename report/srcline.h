@@ -1,8 +1,18 @@
 /* srcline.h — the source line of a frame, read at report time from the file
  * the frame names, so the page can label frames `l.append(x)` rather than
- * `main:12`. Each file is read once (up to SRCLINE_FILE_MAX bytes; only
- * regular files) and indexed by line; names like `<frozen ...>` or
- * `<string>` are not files and give "". A line is returned without its
+ * `main:12`. Each file is read once and indexed by line; names like
+ * `<frozen ...>` or `<string>` are not files and give "".
+ *
+ * The file names come from the raw data, which is untrusted, so only a
+ * Python source file is ever read, which here means all of:
+ * - the name ends in `.py` or `.pyw`, and so does the file it leads to once
+ *   every symlink is followed (`job.py -> /etc/shadow` is not source; a
+ *   venv's or Nix's `x.py -> /store/...-x.py` is);
+ * - it is a regular file (not a FIFO, device or directory) of at most
+ *   SRCLINE_FILE_MAX bytes;
+ * - its text has no NUL byte and is UTF-8 (a BOM allowed), or its first or
+ *   second line is a comment declaring another coding (PEP 263).
+ * Anything else gives "" for all its lines. A line is returned without its
  * leading and trailing white space, cut to at most SRCLINE_LINE_MAX bytes at
  * a UTF-8 character boundary. The text is the file's bytes: the JSON writer
  * replaces anything that is not valid UTF-8. */

@@ -18,11 +18,13 @@ def test_exit_status_is_the_programs(run):
 
 
 def test_death_by_signal_is_128_plus_n(run):
+    # computes for 0.4 s of its own CPU time (past the agent's first flushes,
+    # at 0.1 and 0.3 s; a loop count took 0.1 s under Debian's python3.11)
     r = run("""
         import os, signal, time
-        s = 0
-        for i in range(2_000_000):
-            s += i
+        end = time.process_time() + 0.4
+        while time.process_time() < end:
+            s = sum(range(100_000))
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)
     """)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_valid(void)
 {
@@ -403,6 +404,74 @@ static void test_random(void)
     }
 }
 
+/* rawread_read streams a file through its window: the same result as
+ * parsing it whole, records straddling the window's edges included; a cap
+ * on what the result holds ends the file with a note; a hole (zeros where a
+ * record should start) ends the data. */
+static void test_streaming(void)
+{
+    char path[] = "/tmp/rg-test-rawread-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    if (fd < 0)
+        return;
+    close(fd);
+    rawbuild_t b;
+    rawbuild_sample(&b, 100);
+    static const char why[] = "runs Python 3.9.18, which radiograph does not read";
+    rawbuild_record(&b, RAW_NOT_PROFILED, why, (uint32_t)strlen(why));
+    static char note[300001];
+    for (int i = 0; i < 40; i++) {            /* 12 MB of notes: 3+ windows */
+        memset(note, 'a' + i % 26, sizeof note - 1);
+        note[sizeof note - 1 - (size_t)i] = '\0';
+        rawbuild_note(&b, note);
+        rawbuild_count(&b, 3, 100, RAW_ST_RUNNING, (uint32_t)i + 1);
+    }
+    CHECK(rawbuild_save(&b, path) == 0, "save %s", path);
+    rawread_file_t whole, streamed;
+    CHECK(rawread_parse(b.data, b.len, &whole) == 0, "parse");
+    CHECK(rawread_read(path, &streamed) == 0, "read");
+    CHECK(!streamed.partial && streamed.nproblems == 0, "streamed: partial %d", streamed.partial);
+    CHECK(streamed.nnotes == whole.nnotes && streamed.nnotes == 41, "notes %zu %zu",
+          streamed.nnotes, whole.nnotes);
+    CHECK(streamed.ncounts == whole.ncounts && streamed.nstrings == whole.nstrings &&
+          streamed.has_end == whole.has_end && streamed.has_mem_peak == whole.has_mem_peak,
+          "same records");
+    for (size_t i = 0; i < streamed.nnotes && i < whole.nnotes; i++)
+        CHECK(streamed.notes[i].len == whole.notes[i].len &&
+              memcmp(streamed.notes[i].ptr, whole.notes[i].ptr, whole.notes[i].len) == 0,
+              "note %zu differs", i);
+    for (size_t i = 0; i < streamed.ncounts && i < whole.ncounts; i++)
+        CHECK(streamed.counts[i].count == whole.counts[i].count, "count %zu", i);
+    /* every slice points into memory the result owns, not into the window */
+    CHECK(streamed.not_profiled && streamed.not_profiled_why.len == strlen(why) &&
+          memcmp(streamed.not_profiled_why.ptr, why, strlen(why)) == 0, "NOT_PROFILED's text");
+    CHECK(streamed.nthreads && streamed.threads[0].name.len == whole.threads[0].name.len &&
+          memcmp(streamed.threads[0].name.ptr, whole.threads[0].name.ptr,
+                 whole.threads[0].name.len) == 0, "a thread's name");
+    rawread_free(&streamed);
+
+    CHECK(rawread_read_within(path, 4u << 20, &streamed) == 0, "capped read");
+    CHECK(streamed.partial && streamed.nproblems &&
+          strstr(streamed.problems[0], "holds more than 4 MiB"), "cap: %s",
+          streamed.nproblems ? streamed.problems[0] : "no problem");
+    CHECK(streamed.nnotes > 1 && streamed.nnotes < 20, "capped: %zu notes", streamed.nnotes);
+    rawread_free(&streamed);
+    rawread_free(&whole);
+
+    /* a hole after the data */
+    CHECK(truncate(path, (off_t)b.len + (64 << 20)) == 0, "truncate");
+    CHECK(rawread_read(path, &streamed) == 0, "read with a hole");
+    CHECK(streamed.partial && streamed.nnotes == 41 && streamed.nproblems &&
+          strstr(streamed.problems[0], "zeros from byte"), "hole: %s",
+          streamed.nproblems ? streamed.problems[0] : "no problem");
+    rawread_free(&streamed);
+    CHECK(rawread_read("/dev/null", &streamed) == -EINVAL, "a device is not a raw file");
+    rawread_free(&streamed);
+    unlink(path);
+    rawbuild_free(&b);
+}
+
 int main(void)
 {
     test_valid();
@@ -414,5 +483,6 @@ int main(void)
     test_memory_records();
     test_depth_limit();
     test_random();
+    test_streaming();
     return check_failures("test_rawread");
 }

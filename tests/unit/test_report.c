@@ -25,7 +25,7 @@ static int no_temp_files(const char *dir)
     int ok = 1;
     struct dirent *e;
     while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp-"))
+        if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp"))
             ok = 0;
     if (d)
         closedir(d);
@@ -455,7 +455,7 @@ static void test_no_data(void)
     char err[512] = "";
     int rc = report_build(dir, err, sizeof err);
     CHECK(rc < 0, "an empty raw/ is an error: rc %d", rc);
-    CHECK(strstr(err, "no profile data in") && strstr(err, "Python program"),
+    CHECK(strstr(err, "radiograph: no profile data in") && strstr(err, "Python program"),
           "error message: %s", err);
     char *summary = slurp(dir, "summary.json");
     CHECK(summary == NULL, "no report files after an error");
@@ -464,7 +464,8 @@ static void test_no_data(void)
     free(dir);
 
     rc = report_build("/nonexistent-radiograph-dir", err, sizeof err);
-    CHECK(rc < 0 && strstr(err, "no profile data in"), "missing dir: rc %d: %s", rc, err);
+    CHECK(rc < 0 && strstr(err, "radiograph: /nonexistent-radiograph-dir has no raw/ directory"),
+          "missing dir: rc %d: %s", rc, err);
 }
 
 int main(void)
