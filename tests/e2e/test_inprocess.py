@@ -235,6 +235,38 @@ def test_sessions_in_a_row(job):
     assert share(j.perf("three"), "burn") > 0.6
 
 
+def test_sessions_while_threads_allocate(job):
+    """Twenty short blocks in a row while three threads churn blocks through
+    malloc and free: the slots are patched and put back under their feet,
+    the program runs on, and each block's peak stays within what the
+    threads can hold alive (3 x 512 blocks of at most 4.7 KB), since only
+    what is allocated during a block counts."""
+    j = job("""
+        import threading, time, json, radiograph
+        stop = False
+        def churn():
+            live = [None] * 512
+            i = 0
+            while not stop:
+                live[i & 511] = bytearray(600 + (i & 4095))
+                i += 1
+        threads = [threading.Thread(target=churn) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for k in range(20):
+            with radiograph.profile(f"out/{k}", quiet=True, all_threads=True):
+                time.sleep(0.02)
+            print(json.load(open(f"out/{k}/summary.json"))["peak_memory_bytes"])
+        stop = True
+        for t in threads:
+            t.join()
+    """)
+    assert j.proc.returncode == 0, j.proc.stderr
+    peaks = [int(x) for x in j.proc.stdout.split()]
+    assert len(peaks) == 20
+    assert all(0 < p < 10 * MB for p in peaks), peaks
+
+
 def test_threads(job):
     """A thread started inside the block is profiled; one already running
     before it is not, unless all_threads."""
