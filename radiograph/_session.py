@@ -78,15 +78,37 @@ def check_options(rate, memory_sample_bytes):
                               "give bytes from 1 to 2^40")
 
 
-def _default_output():
-    """radiograph-report/<date>T<time>, as `radiograph run` names it."""
+class _Taken(Exception):
+    """OUT/raw exists: another report's, or another profile's writing one."""
+
+
+def _claim(out):
+    """Makes OUT/raw, exclusively, as `radiograph run` claims its -o: of two
+    profiles given the same directory exactly one gets it. Returns whether
+    OUT itself was made here."""
+    made = not os.path.isdir(out)
+    os.makedirs(out, exist_ok=True)
+    try:
+        os.mkdir(os.path.join(out, "raw"))
+    except FileExistsError:
+        raise _Taken(out) from None
+    return made
+
+
+def _claim_default():
+    """Claims radiograph-report/<date>T<time> (-2, -3, ... if taken), as
+    `radiograph run` names its default. Returns the directory."""
     stamp = time.strftime("%Y-%m-%dT%H-%M-%S")
-    path = os.path.join("radiograph-report", stamp)
-    n = 2
-    while os.path.exists(path) and n < 1000:
-        path = os.path.join("radiograph-report", f"{stamp}-{n}")
-        n += 1
-    return path
+    os.makedirs("radiograph-report", exist_ok=True)
+    for k in range(1, 1000):
+        out = os.path.join("radiograph-report", stamp if k == 1 else f"{stamp}-{k}")
+        try:
+            os.mkdir(out)
+        except FileExistsError:
+            continue
+        _claim(out)
+        return out
+    raise _Taken(os.path.join("radiograph-report", stamp))
 
 
 def _escape(value):
@@ -176,23 +198,28 @@ class Session:
         self.partial = False
         self._pid = None
         self._raw = None
+        self._made_output = False
 
     def prepare(self):
         """Makes the report's directory (start() does it if need be), so that
         files can be put there first. Raises RadiographError."""
         if self._raw:
             return self._raw
-        out = self.output if self.output is not None else _default_output()
-        raw = os.path.join(out, "raw")
-        if os.path.exists(os.path.join(raw, "run.info")):
-            raise RadiographError(f"radiograph: '{out}' already holds a report: "
-                                  "choose another directory, or remove it")
+        out = self.output
         try:
-            os.makedirs(raw, exist_ok=True)
+            if out is None:
+                out = _claim_default()
+                self._made_output = True
+            else:
+                self._made_output = _claim(out)
+            raw = os.path.join(out, "raw")
             probe = os.path.join(raw, ".probe")
-            with open(probe, "w"):
-                pass
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            os.close(fd)
             os.unlink(probe)
+        except _Taken as e:
+            raise RadiographError(f"radiograph: '{e}' already holds a report (or another run is "
+                                  "writing one there): choose another directory, or remove it") from None
         except OSError as e:
             raise RadiographError(f"radiograph: cannot write the report to '{out}': "
                                   f"{e.strerror or e}; choose another directory") from None
@@ -213,10 +240,11 @@ class Session:
                 self._render()
                 return
             os.rmdir(raw)
-            for name in os.listdir(self.output):
-                if name == "cell.py":
-                    os.unlink(os.path.join(self.output, name))
-            os.rmdir(self.output)
+            cell = os.path.join(self.output, "cell.py")
+            if os.path.exists(cell):
+                os.unlink(cell)
+            if self._made_output:
+                os.rmdir(self.output)
         except (OSError, RadiographError):
             pass
 

@@ -159,8 +159,9 @@ def test_options_errors_and_exceptions(notebook, tmp_path):
     assert texts(cells[2]) == [("stderr", "UsageError: radiograph: --rate '0' is not a rate: give samples "
                                           "per second from 1 to 10000\n")]
     assert not (tmp_path / "radiograph-report").exists()
-    assert texts(cells[3]) == [("stderr", "UsageError: radiograph: 'fast' already holds a report: "
-                                          "choose another directory, or remove it\n")]
+    assert texts(cells[3]) == [("stderr", "UsageError: radiograph: 'fast' already holds a report (or "
+                                          "another run is writing one there): choose another directory, "
+                                          "or remove it\n")]
     failed = texts(cells[4])
     assert failed[-1] == ("error", "ZeroDivisionError: division by zero"), failed
     assert failed[-2][0] == "stdout" and "failed/index.html" in failed[-2][1], failed
