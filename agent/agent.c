@@ -114,7 +114,7 @@ static void agent_stop(void) {
     memtrack_active = 0;
 }
 
-int agent_python_open(const char *dir, uint32_t *version_out) {
+int agent_python_open(const char *dir, uint32_t *version_out, const pylayout_t **row_out) {
     const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
     if (!get_version) return 1;                                       /* not Python: inert */
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
@@ -135,6 +135,7 @@ int agent_python_open(const char *dir, uint32_t *version_out) {
         return -1;
     }
     pyread_init(row, (uintptr_t)runtime, (uintptr_t)code_type, (uintptr_t)none);
+    *row_out = row;
     return 0;
 }
 
@@ -152,7 +153,8 @@ __attribute__((constructor)) static void agent_init(void) {
     const char *dir = getenv("RADIOGRAPH_RAW_DIR");
     if (!dir || !*dir) goto out;
     uint32_t have;
-    if (agent_python_open(dir, &have) != 0) goto out;
+    const pylayout_t *row;
+    if (agent_python_open(dir, &have, &row) != 0) goto out;
     const char *rate = getenv("RADIOGRAPH_INTERVAL_US");
     long interval = rate ? strtol(rate, NULL, 10) : 10000;
     if (interval < 100 || interval > 10000000) interval = 10000;
@@ -162,7 +164,7 @@ __attribute__((constructor)) static void agent_init(void) {
         void *(*tstate_of)(void) = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
         memtrack_start((uint64_t)sample_bytes, tstate_of, getenv("RADIOGRAPH_TREE"));
     }
-    sampler_config_t cfg = {dir, (uint32_t)interval, have};
+    sampler_config_t cfg = {dir, (uint32_t)interval, have, row->behaviour.fork_counts_threads != 0};
     if (sampler_start(&cfg) != 0) {
         memtrack_active = 0;
         goto out;

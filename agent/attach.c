@@ -10,7 +10,8 @@
  *
  * A child forked while a profile runs is not profiled: it puts its slots
  * back and forgets the parent's tables (a lock held by another thread at
- * the fork would never be released in the child). */
+ * the fork would never be released in the child). The parent's sampler
+ * pauses for the fork, so that the child inherits consistent tables. */
 #include "attach.h"
 
 #include "agent.h"
@@ -53,6 +54,17 @@ static struct {
 static int attach_fail(const char *fmt, const char *arg) {
     snprintf(at.error, sizeof at.error, fmt, arg ? arg : "");
     return -1;
+}
+
+/* Registered once, for good: each handler checks that a profile of this
+ * process runs. The parent's sampler pauses between two samples for the
+ * fork (sampler.h) and resumes after it. */
+static void attach_fork_prepare(void) {
+    if (at.attached && at.pid == getpid()) sampler_fork_prepare();
+}
+
+static void attach_fork_parent(void) {
+    if (at.attached && at.pid == getpid()) sampler_fork_parent();
 }
 
 static void attach_fork_child(void) {
@@ -110,7 +122,8 @@ ATTACH_EXPORT int radiograph_attach(const char *raw_dir, uint32_t interval_us, i
         goto out;
     }
     uint32_t have = 0;
-    int found = agent_python_open(raw_dir, &have);
+    const pylayout_t *row = NULL;
+    int found = agent_python_open(raw_dir, &have, &row);
     if (found != 0) {
         char version[32];
         snprintf(version, sizeof version, "%u.%u.%u", have >> 24, (have >> 16) & 255, (have >> 8) & 255);
@@ -126,7 +139,15 @@ ATTACH_EXPORT int radiograph_attach(const char *raw_dir, uint32_t interval_us, i
         attach_fail("memory tracking could not start (no memory for its tables)", NULL);
         goto fail;
     }
-    sampler_config_t cfg = {raw_dir, interval_us, have};
+    /* The sampler is only paused for a fork, never ended (park_at_fork
+     * 0): what brings an ended one back — the forking thread's fclose of
+     * the file CPython 3.12+ counts its threads from, or a wait — happens
+     * inside the C library, whose calls are not redirected here, so it
+     * could stay away for the rest of the block. 3.12+ may then warn of a
+     * multi-threaded fork (in a kernel, which has threads of its own, it
+     * does anyway). */
+    (void)row;
+    sampler_config_t cfg = {raw_dir, interval_us, have, 0};
     if (sampler_start(&cfg) != 0) {
         attach_fail("the sampling thread could not start", NULL);
         if (at.memory) attach_stop_memory();
@@ -137,7 +158,8 @@ ATTACH_EXPORT int radiograph_attach(const char *raw_dir, uint32_t interval_us, i
                                   "the memory profile is empty";
         rawwrite_record(RAW_NOTE, msg, sizeof msg - 1, NULL, 0);
     }
-    if (!at.atfork && pthread_atfork(NULL, NULL, attach_fork_child) == 0) at.atfork = 1;
+    if (!at.atfork && pthread_atfork(attach_fork_prepare, attach_fork_parent, attach_fork_child) == 0)
+        at.atfork = 1;
     at.attached = 1;
     at.pid = getpid();
     rc = 0;

@@ -24,6 +24,7 @@
 #include "gotpatch.h"
 #include "memtrack.h"
 #include "nproc.h"
+#include "sampler.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -122,6 +123,11 @@ static size_t hook_size(void *p) {
     return real.usable ? real.usable(p) : malloc_usable_size(p);
 }
 
+/* A parent's sampler ended for a fork comes back from a hook (sampler.h). */
+static inline void hook_unpark(int why) {
+    if (__builtin_expect(atomic_load_explicit(&sampler_parked, memory_order_relaxed), 0)) sampler_unpark(why);
+}
+
 /* A block of REQUESTED bytes appeared at P. */
 static void hook_count_in(void *p, size_t requested) {
     bornset_add(p);
@@ -130,6 +136,7 @@ static void hook_count_in(void *p, size_t requested) {
 
 /* After an allocation of N bytes that returned P. */
 static void *hook_allocated(void *p, size_t n) {
+    hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
         if (p) hook_count_in(p, n);
@@ -145,6 +152,7 @@ HOOK void *malloc(size_t n) {
 
 HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
+    hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
         if (p) hook_count_in(p, n * size);   /* it did not overflow */
@@ -155,6 +163,7 @@ HOOK void *calloc(size_t n, size_t size) {
 }
 
 HOOK void free(void *p) {
+    hook_unpark(SAMPLER_UNPARK_FREE);
     if (memtrack_active && p && bornset_take(p)) {
         int e = errno;
         memtrack_will_free(p);

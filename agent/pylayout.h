@@ -94,6 +94,9 @@ typedef struct pylayout {
     struct {                      /* _Py_DebugOffsets */
         uint32_t cookie, version, free_threaded;
     } debug;
+    struct {                      /* what the interpreter does that the agent must allow for */
+        uint32_t fork_counts_threads;   /* os.fork() counts OS threads after fork, and warns */
+    } behaviour;
     uint32_t gil_size;
     const pylayout_check_t *checks;
     uint32_t nchecks;

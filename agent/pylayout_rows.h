@@ -51,6 +51,7 @@ static const pylayout_t pylayout_rows[] = {
     .values = {.array = 0, .valid = PYLAYOUT_NONE},
     .instance = {.scheme = 1, .managed_dict = -24, .values_pointer = -32, .flag_inline_values = 0},
     .debug = {.cookie = PYLAYOUT_NONE, .version = PYLAYOUT_NONE, .free_threaded = PYLAYOUT_NONE},
+    .behaviour = {.fork_counts_threads = 0},
     .gil_size = 208,
 },
 {
@@ -71,6 +72,7 @@ static const pylayout_t pylayout_rows[] = {
     .values = {.array = 0, .valid = PYLAYOUT_NONE},
     .instance = {.scheme = 2, .managed_dict = -24, .values_pointer = PYLAYOUT_NO_OFFSET, .flag_inline_values = 0},
     .debug = {.cookie = PYLAYOUT_NONE, .version = PYLAYOUT_NONE, .free_threaded = PYLAYOUT_NONE},
+    .behaviour = {.fork_counts_threads = 1},
     .gil_size = 208,
 },
 {
@@ -91,6 +93,7 @@ static const pylayout_t pylayout_rows[] = {
     .values = {.array = 8, .valid = 3},
     .instance = {.scheme = 3, .managed_dict = -24, .values_pointer = PYLAYOUT_NO_OFFSET, .flag_inline_values = 4},
     .debug = {.cookie = 0, .version = 8, .free_threaded = 16},
+    .behaviour = {.fork_counts_threads = 1},
     .gil_size = 208,
     .checks = pylayout_checks_3_13, .nchecks = 26,
 },

@@ -74,6 +74,10 @@ static struct {
     pthread_t thread;
     int running;                   /* a sampler thread exists */
     int released;                  /* its thread was given to the program (sampler_release) */
+    int parked;                    /* its thread was ended for a fork (sampler_fork_prepare) */
+    uint64_t parked_until;         /* the parent's sampler may come back from then on */
+    pid_t parked_pid;              /* the process whose sampler is parked */
+    uint32_t fork_tid;             /* the thread that forked */
     _Atomic uint32_t stop;         /* futex word: 1 = stop now */
     _Atomic int pause_req, busy;
     int opened;
@@ -607,6 +611,11 @@ static int sampler_halt(void) {
 static void sampler_final(int exec);
 
 static void sampler_stop_ex(int exec) {
+    if (sp.parked && atomic_exchange(&sampler_parked, 0)) {
+        sp.parked = 0;             /* ended for a fork and not back yet */
+        budget_leave();
+        sp.released = 1;
+    }
     if (sp.running ? sampler_halt() != 0 : !sp.released) return;
     sp.released = 0;
     sampler_final(exec);
@@ -640,10 +649,39 @@ static void sampler_final(int exec) {
     }
 }
 
+/* How long after fork the parent's sampler stays away from an allocation
+ * hook's call (the thread count is read microseconds after fork returns; a
+ * parent preempted for longer may count us, and warn). */
+#define SAMPLER_UNPARK_NS 10000000ull
+
+_Atomic int sampler_parked;
+
+/* Ends the sampler thread between two samples without leaving the budget or
+ * writing anything: it comes back as it was. 0, or -1 if it did not end in
+ * time (it is then only paused). */
+static int sampler_park(void) {
+    atomic_store(&sp.stop, 1);
+    syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    struct timespec limit;
+    clock_gettime(CLOCK_REALTIME, &limit);
+    limit.tv_nsec += 200000000;     /* a sample takes microseconds; a stuck one is not waited for */
+    if (limit.tv_nsec >= 1000000000) {
+        limit.tv_sec++;
+        limit.tv_nsec -= 1000000000;
+    }
+    if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return -1;
+    atomic_store(&sp.stop, 0);
+    sp.running = 0;
+    sp.parked = 1;
+    return 0;
+}
+
 void sampler_fork_prepare(void) {
-    if (!sp.running) return;
+    if (!sp.running || pthread_equal(pthread_self(), sp.thread)) return;
     atomic_store(&sp.pause_req, 1);
-    /* Wait for the sampler to finish the sample in progress (bounded). */
+    sp.fork_tid = (uint32_t)syscall(SYS_gettid);
+    if (sp.cfg.park_at_fork && sampler_park() == 0) return;
+    /* Not ended: wait for the sample in progress to finish (bounded). */
     for (int i = 0; i < 2000 && atomic_load(&sp.busy); i++) {
         struct timespec ts = {0, 50000};
         nanosleep(&ts, NULL);
@@ -652,12 +690,39 @@ void sampler_fork_prepare(void) {
 
 void sampler_fork_parent(void) {
     atomic_store(&sp.pause_req, 0);
+    if (!sp.parked) return;
+    sp.parked_until = clock_ns(CLOCK_MONOTONIC) + SAMPLER_UNPARK_NS;
+    sp.parked_pid = (pid_t)syscall(SYS_getpid);
+    atomic_store(&sampler_parked, 1);
+}
+
+void sampler_unpark(int why) {
+    if (!atomic_load(&sampler_parked)) return;
+    /* Not a vfork()ed child (it shares our memory), not before the count. */
+    if ((pid_t)syscall(SYS_getpid) != sp.parked_pid) return;
+    int counted = why == SAMPLER_UNPARK_WAIT ||
+                  (why == SAMPLER_UNPARK_FREE && (uint32_t)syscall(SYS_gettid) == sp.fork_tid);
+    if (!counted && clock_ns(CLOCK_MONOTONIC) < sp.parked_until) return;
+    int one = 1;
+    if (!atomic_compare_exchange_strong(&sampler_parked, &one, 0)) return;   /* another thread won */
+    int saved = errno;
+    sp.parked = 0;
+    if (sampler_spawn() != 0) {
+        /* No thread to be had: the process ends unsampled, its file whole. */
+        sp.released = 1;
+    }
+    errno = saved;
 }
 
 void sampler_fork_child(void) {
+    atomic_store(&sampler_parked, 0);
     if (sp.released) {             /* no thread to spare: the child goes unprofiled */
         sp.released = 0;
         rawwrite_forget();
+    }
+    if (sp.parked) {               /* the parent's thread was ended before fork */
+        sp.parked = 0;
+        sp.running = 1;
     }
     if (!sp.running) return;
     sp.running = 0;

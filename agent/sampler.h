@@ -9,12 +9,14 @@
 #ifndef RADIOGRAPH_SAMPLER_H
 #define RADIOGRAPH_SAMPLER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct sampler_config {
     const char *raw_dir;       /* where <pid>.rgd is created */
     uint32_t interval_us;      /* mean sampling interval */
     uint32_t py_version;       /* Py_Version of the running interpreter */
+    int park_at_fork;          /* end the thread for a fork (the interpreter counts threads then) */
 } sampler_config_t;
 
 /* Starts the sampling thread. The raw file is created on the first sample
@@ -39,11 +41,29 @@ void sampler_stop_before_exec(void);
  * there was none to give. Not from the sampler thread. */
 int sampler_release(void);
 
-/* Fork handling: before fork the sampler is parked between two samples, so
- * the child inherits consistent tables; the parent resumes it; the child
- * forgets the parent's file and tables and starts its own sampler. */
+/* Fork handling. Before fork the sampler thread ends between two samples
+ * (the child inherits consistent tables), so that the parent has no thread
+ * of ours when it counts its threads after fork (CPython 3.12+ warns, in the
+ * program's own stderr, that a multi-threaded process forked: only where
+ * park_at_fork says the interpreter does). The child
+ * forgets the parent's file and tables and starts its own sampler at once;
+ * the parent's comes back with sampler_unpark. If the thread cannot be
+ * ended in time it is only paused, and the parent resumes it. */
 void sampler_fork_prepare(void);
 void sampler_fork_parent(void);
 void sampler_fork_child(void);
+
+/* Set while the parent's sampler thread is ended for a fork. */
+extern _Atomic int sampler_parked;
+
+/* From the hooks, whenever sampler_parked is set: starts the parent's
+ * sampler thread again, once the fork has been counted. The count is read
+ * through a FILE that is freed right after (fclose), before any other free
+ * of the forking thread: its first free() says the count is done
+ * (SAMPLER_UNPARK_FREE). A wait is after it too (the program waits on what
+ * it started: SAMPLER_UNPARK_WAIT). Any other hook, of any thread, brings
+ * it back SAMPLER_UNPARK_NS after fork (SAMPLER_UNPARK_LATE). */
+enum { SAMPLER_UNPARK_LATE, SAMPLER_UNPARK_FREE, SAMPLER_UNPARK_WAIT };
+void sampler_unpark(int why);
 
 #endif

@@ -100,6 +100,10 @@ int main(void) {
     PN("interp.gil_ptr");
 #endif
     P("gil_size", sizeof(struct _gil_runtime_state));
+    /* Behaviour, not layout: os.fork() counts the process's OS threads just
+     * after fork (posixmodule.c, warn_about_fork_with_threads, 3.12+) and
+     * warns, on the program's stderr, when it finds more than one. */
+    P("behaviour.fork_counts_threads", PY_VERSION_HEX >= 0x030C0000);
     P("interp.threads_head", offsetof(PyInterpreterState, threads.head));
 
     P("tstate.size", sizeof(PyThreadState));
@@ -268,6 +272,7 @@ GROUPS = {
     "values": ["array", "valid"],
     "instance": ["scheme", "managed_dict", "values_pointer", "flag_inline_values"],
     "debug": ["cookie", "version", "free_threaded"],
+    "behaviour": ["fork_counts_threads"],
 }
 SIGNED = {"instance.managed_dict", "instance.values_pointer"}
 
