@@ -97,9 +97,9 @@ class _Cell:
         source = shell.transform_cell(cell)
         try:
             tree = ast.parse(source, filename=path)
-        except SyntaxError:
-            # IPython shows the error as its own would be shown.
-            shell.showsyntaxerror()
+        except SyntaxError as e:
+            if e.lineno:
+                e.lineno += 1       # the cell's own numbering: line 1 is %%radiograph
             raise
         self.last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not cell.rstrip().endswith(";"):

@@ -150,6 +150,10 @@ def test_options_errors_and_exceptions(notebook, tmp_path):
     """, "print(x, echoed)", """
         %%radiograph -o all --all-threads
         burn(0.3)
+    """, """
+        %%radiograph -o broken
+        burn(0.1)
+        x = (
     """])
     fast = tmp_path / "fast"
     s = json.loads((fast / "summary.json").read_text())
@@ -173,6 +177,10 @@ def test_options_errors_and_exceptions(notebook, tmp_path):
     assert texts(cells[6]) == [("stdout", "5 ['hi']\n")]
     perf = parse_folded(tmp_path / "magics" / "performance.folded")
     assert any(any(f.startswith("burn ") for f in st) for st in perf), perf
+    # a cell that does not compile runs nothing and leaves nothing
+    broken = texts(cells[8])
+    assert broken[-1][0] == "error" and broken[-1][1].startswith("SyntaxError"), broken
+    assert not (tmp_path / "broken").exists()
     # --all-threads: the kernel's own threads too
     assert json.loads((tmp_path / "all" / "summary.json").read_text())["threads"] > 1
     assert json.loads((tmp_path / "magics" / "summary.json").read_text())["threads"] == 1
