@@ -15,6 +15,7 @@
  * through the destructor (exit) or the _exit interposer (os._exit, used by
  * multiprocessing's forked workers), writing its final record either way. */
 #include "agent.h"
+#include "ends.h"
 #include "memhooks.h"
 #include "memread.h"
 #include "memtrack.h"
@@ -99,6 +100,7 @@ static int agent_is_ours(void) {
 static void agent_fork_child(void) {
     if (!agent_active) return;
     agent_pid = (pid_t)syscall(SYS_getpid);
+    ends_fork_child();
     memtrack_fork_child();
     sampler_fork_child();
 }
@@ -111,6 +113,7 @@ static void agent_stop(void) {
     if (memtrack_in_hook()) return;
     agent_active = 0;
     sampler_stop();
+    ends_stop();
     memtrack_active = 0;
 }
 
@@ -146,6 +149,7 @@ int agent_running(void) {
 __attribute__((constructor)) static void agent_init(void) {
     int saved = errno;
     memhooks_resolve(NULL);
+    ends_resolve();
     agent_real.execve = (agent_execve_t)dlsym(RTLD_NEXT, "execve");
     agent_real.execv = (agent_execv_t)dlsym(RTLD_NEXT, "execv");
     agent_real.execvp = (agent_execv_t)dlsym(RTLD_NEXT, "execvp");
@@ -165,7 +169,12 @@ __attribute__((constructor)) static void agent_init(void) {
         memtrack_start((uint64_t)sample_bytes, tstate_of, getenv("RADIOGRAPH_TREE"));
     }
     sampler_config_t cfg = {dir, (uint32_t)interval, have, row->behaviour.fork_counts_threads != 0};
-    if (sampler_start(&cfg) != 0) {
+    ends_start();
+    memtrack_hold(1);                 /* the sampler's buffers are ours */
+    int started = sampler_start(&cfg);
+    memtrack_hold(0);
+    if (started != 0) {
+        ends_stop();
         memtrack_active = 0;
         goto out;
     }
@@ -189,6 +198,7 @@ static void agent_before_exec(void) {
     agent_active = 0;
     memtrack_active = 0;
     sampler_stop_before_exec();
+    ends_stop();
 }
 
 AGENT_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {

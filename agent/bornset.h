@@ -7,9 +7,9 @@
  * a free of any other block is ignored. (A preloaded agent sees every block
  * from the start and never turns this on.)
  *
- * A set of addresses in 64 independent open-addressing tables, each under
- * its own lock and chosen by the address's hash, so threads allocating at
- * once rarely meet. mmap-backed, never malloc: it runs inside malloc. */
+ * A set of addresses in 64 independent tables (livemap.h), each under its
+ * own lock and chosen by the address's hash, so threads allocating at once
+ * rarely meet. mmap-backed, never malloc: it runs inside malloc. */
 #ifndef RADIOGRAPH_BORNSET_H
 #define RADIOGRAPH_BORNSET_H
 

@@ -48,6 +48,7 @@ size_t maptab_remove(maptab_t *t, uintptr_t p, size_t len) {
             memmove(&t->r[i + 2], &t->r[i + 1], (t->n - i - 1) * sizeof *r);
             t->r[i + 1].start = end;
             t->r[i + 1].end = r->end;
+            t->r[i + 1].region = r->region;
             r->end = p;
             t->n++;
             return removed;
@@ -66,15 +67,24 @@ size_t maptab_remove(maptab_t *t, uintptr_t p, size_t len) {
     return removed;
 }
 
-int maptab_add(maptab_t *t, uintptr_t p, size_t len, size_t *replaced) {
+int maptab_add(maptab_t *t, uintptr_t p, size_t len, uint64_t region, size_t *replaced) {
     *replaced = maptab_remove(t, p, len);
     if (!len || maptab_reserve(t, t->n + 1) != 0) return -1;
     size_t i = maptab_first(t, p);
     memmove(&t->r[i + 1], &t->r[i], (t->n - i) * sizeof t->r[0]);
     t->r[i].start = p;
     t->r[i].end = p + len;
+    t->r[i].region = region;
     t->n++;
     return 0;
+}
+
+size_t maptab_overlaps(const maptab_t *t, uintptr_t p, size_t len, maptab_range_t *out, size_t max) {
+    uintptr_t end = p + len < p ? UINTPTR_MAX : p + len;
+    size_t n = 0;
+    for (size_t i = maptab_first(t, p); i < t->n && t->r[i].start < end; i++, n++)
+        if (n < max) out[n] = t->r[i];
+    return n;
 }
 
 void maptab_free(maptab_t *t) {

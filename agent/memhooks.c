@@ -185,8 +185,12 @@ HOOK void *realloc(void *old, size_t n) {
     e = errno;
     if (p) {
         /* The old block is gone (moved or resized): count it out, the new in. */
-        if (counted) memtrack_free(old, old_size);
-        hook_count_in(p, n);
+        if (counted) {
+            memtrack_realloc(old, old_size, p, hook_size(p), n);
+            bornset_add(p);
+        } else {
+            hook_count_in(p, n);        /* new, or one allocated before the profile */
+        }
     } else if (n) {
         memtrack_failed(n);             /* the old block is still there */
         if (counted) bornset_add(old);
@@ -244,7 +248,7 @@ static void *hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
     void *p = (void *)r;
     if (memtrack_active && (flags & MAP_ANONYMOUS) && !(caller >= foreign_lo && caller < foreign_hi)) {
         int e = errno;
-        memtrack_map(p, len);
+        memtrack_map(p, len, (flags & (MAP_POPULATE | MAP_LOCKED)) != 0);
         errno = e;
     }
     return p;
@@ -265,6 +269,20 @@ HOOK int munmap(void *addr, size_t len) {
         errno = e;
     }
     return (int)syscall(SYS_munmap, addr, len);
+}
+
+/* Pages given back to the system: a region that counted them counts them
+ * no more (MADV_FREE's stay resident until the system takes them, and so
+ * keep counting until then). */
+HOOK int madvise(void *addr, size_t len, int advice) {
+    int rc = (int)syscall(SYS_madvise, addr, len, advice);
+    if (rc == 0 && memtrack_active &&
+        (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE || advice == MADV_PAGEOUT)) {
+        int e = errno;
+        memtrack_advise(addr, len);
+        errno = e;
+    }
+    return rc;
 }
 
 HOOK void *mremap(void *old, size_t old_len, size_t len, int flags, ...) {

@@ -42,6 +42,10 @@ void memread_direct(int on) {
     memread_trusted = on;
 }
 
+int memread_is_direct(void) {
+    return memread_trusted;
+}
+
 static int memread_is_denial(int e) {
     return e == EPERM || e == ENOSYS || e == EACCES;
 }

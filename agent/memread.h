@@ -37,6 +37,9 @@ int memread_word(uintptr_t addr, uintptr_t *out);
  * frames point to (a fixed-size read may run past a small object's end). */
 void memread_direct(int on);
 
+/* 1 while the calling thread's reads are plain copies (memread_direct). */
+int memread_is_direct(void);
+
 /* The sampler asks this at every tick, whose N samples (one per known
  * thread) are lost if nothing of this process's memory can be read any
  * more: then they are counted, and it returns 1; else 0. */

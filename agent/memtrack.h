@@ -19,9 +19,18 @@
  * of inherited blocks were never counted in) and the scale is within the
  * sampling error (else a block counted in the total but not yet in the table
  * would skew it).
+ * Resident: blocks and anonymous mappings of L bytes or more (L = R, at
+ * least 64 KiB) — large arrays, pymalloc's arenas, reservations — count in
+ * the totals by their bytes on resident pages (resident.h), measured on a
+ * schedule (memtrack.c), not by their size: address space reserved and
+ * never touched is not memory the job used. Such regions are always
+ * recorded with their stack; at a snapshot those mostly untouched are
+ * listed apart (RAW_MEM_RESERVED). Smaller blocks keep exact sizes.
  * Peak: the peak that matters is the whole process tree's (treepeak.h);
- * when the tree commits a new peak, this process freezes its per-stack live
- * table before applying any further change of its own. */
+ * just before a fall that commits a new peak, the peak is committed and
+ * this process freezes its per-stack live table; a process that sees a new
+ * peak committed elsewhere freezes before applying any further change of
+ * its own. */
 #ifndef RADIOGRAPH_MEMTRACK_H
 #define RADIOGRAPH_MEMTRACK_H
 
@@ -46,15 +55,23 @@ extern int memtrack_python_ready;
 void memtrack_alloc(void *p, size_t size, size_t requested);
 void memtrack_free(void *p, size_t size);
 
+/* realloc moved or resized the block OLD of OLD_SIZE bytes to P of SIZE
+ * (REQUESTED asked for): memtrack_free then memtrack_alloc, except that a
+ * large block keeps what was resident in it. */
+void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t requested);
+
 /* Called first thing on the way to memtrack_free(P, ...): a hint, no effect
  * on what is counted. */
 void memtrack_will_free(const void *p);
 
-/* An anonymous mapping of LEN bytes appeared at P; a range was unmapped;
- * a mapping moved or changed size. */
-void memtrack_map(void *p, size_t len);
+/* An anonymous mapping of LEN bytes appeared at P (POPULATED: its pages
+ * are already resident, MAP_POPULATE); a range is about to be unmapped; a
+ * mapping moved or changed size; pages of a range were given back
+ * (madvise MADV_DONTNEED, MADV_FREE, ...). */
+void memtrack_map(void *p, size_t len, int populated);
 void memtrack_unmap(void *p, size_t len);
 void memtrack_remap(void *old, size_t old_len, void *p, size_t len);
+void memtrack_advise(void *p, size_t len);
 
 /* An allocation of SIZE bytes failed: records the situation at once. */
 void memtrack_failed(size_t size);
@@ -79,6 +96,10 @@ void memtrack_flush(uint64_t now_ns, int final);
 /* Re-entrancy guard: a thread inside a hook, or the sampler thread, is not
  * tracked. */
 void memtrack_ignore_thread(void);
+
+/* While ON, what the calling thread allocates is the agent's own (its
+ * buffers, made at start-up from the program's thread), not the program's. */
+void memtrack_hold(int on);
 
 /* Threads started from C have no Python stack of their own: what they
  * allocate is attributed to the Python stack that started them.

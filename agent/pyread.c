@@ -167,6 +167,13 @@ static uint8_t pyread_chunk[PYREAD_CHUNK_MAX];
  * read in the same system call: a chain of generators changes every few
  * hundred nanoseconds, and one read per frame gave it time to. */
 #define PYREAD_HINTS 32
+/* A frame found outside the current chunk and the hints is read with the
+ * pages below it, up to this many: its callers are usually there (a frame
+ * stack chunk holds frames in call order, callers below), so a deep stack
+ * in older chunks costs a read per chunk, not one per frame. */
+#define PYREAD_WINDOW_PAGES 16
+#define PYREAD_PAGE 4096u
+static uint8_t pyread_window[PYREAD_WINDOW_PAGES * PYREAD_PAGE];
 /* Reads of a thread whose _PyCFrame changes under them before giving up. */
 #define PYREAD_CFRAME_TRIES 6
 static uint8_t pyread_hinted[PYREAD_HINTS][PYREAD_FRAME_MAX];
@@ -178,6 +185,27 @@ static uint8_t pyread_hinted[PYREAD_HINTS][PYREAD_FRAME_MAX];
  * (A _PyCFrame lives on the C stack; every generator resumed from C pushes
  * a new one. Read apart from the thread state, the old one held a frame the
  * thread had already left, often a suspended generator's.) */
+/* Reads the FSIZE bytes at FRAME, and as many whole pages below it as are
+ * mapped, into pyread_window: *LO..*HI is then what it holds (one system
+ * call; the pages are asked for from the top down, so the read stops at the
+ * first unmapped one below). -1 if FRAME itself cannot be read. */
+static int pyread_window_fill(uintptr_t frame, size_t fsize, uintptr_t *lo, uintptr_t *hi) {
+    struct iovec local[PYREAD_WINDOW_PAGES], remote[PYREAD_WINDOW_PAGES];
+    uintptr_t top = (frame + fsize + PYREAD_PAGE - 1) & ~(uintptr_t)(PYREAD_PAGE - 1);
+    uintptr_t base = top - sizeof pyread_window;
+    if (top < sizeof pyread_window || frame < 4096) return -1;
+    for (int i = 0; i < PYREAD_WINDOW_PAGES; i++) {
+        uintptr_t page = top - (uintptr_t)(i + 1) * PYREAD_PAGE;
+        local[i] = (struct iovec){pyread_window + (page - base), PYREAD_PAGE};
+        remote[i] = (struct iovec){(void *)page, PYREAD_PAGE};
+    }
+    long got = memread_vector(local, remote, PYREAD_WINDOW_PAGES);
+    if (got < (long)(top - frame)) return -1;
+    *hi = top;
+    *lo = top - ((uintptr_t)got / PYREAD_PAGE) * PYREAD_PAGE;
+    return 0;
+}
+
 typedef struct pyread_start {
     uintptr_t cframe_now, frame, lo, hi;
     uintptr_t cframe_prev;        /* the _PyCFrame's own `previous` */
@@ -239,25 +267,34 @@ int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint
         if (a >= 4096 && !(a >= t->stack_lo && a < t->stack_hi)) hinted[nhinted++] = a;
     }
     /* The _PyCFrame the thread state pointed to when it was read is the
-     * guess. It still holds a frame of the thread's if it is the thread's
-     * _PyCFrame now, or one below it (the C stack grows down: the thread has
-     * gone deeper since, and the guess holds the frame that called into C);
-     * one above it may have been popped and reused: it is the next guess. */
+     * guess, and one that changed is the next guess. A guess below the
+     * thread's current one (the C stack grows down: the thread has gone
+     * deeper since) is taken after the last try: it is likely still the
+     * thread's, holding the frame that called into C, but its slot may
+     * have been popped and reused meanwhile, and what it leads to is then
+     * torn (and read again by the caller). */
     pyread_start_t st;
     uintptr_t slot = t->frame_slot;
     for (int tries = 0;; tries++) {
         if (pyread_start(t, slot, hinted, nhinted, &st) != 0) return -1;
-        if (L->tstate.cframe == PYLAYOUT_NONE ||
-            (st.cframe_now && st.cframe_now + L->cframe.current_frame <= slot))
-            break;
+        if (L->tstate.cframe == PYLAYOUT_NONE || st.cframe_now + L->cframe.current_frame == slot) break;
         if (!st.cframe_now) return 0;
-        if (tries == PYREAD_CFRAME_TRIES) return -1;
+        if (tries == PYREAD_CFRAME_TRIES) {
+            if (st.cframe_now + L->cframe.current_frame < slot) break;
+            return -1;
+        }
         slot = st.cframe_now + L->cframe.current_frame;
     }
     uintptr_t lo = st.lo, hi = st.hi, frame = st.frame;
     int hints_ok = st.hints_ok;
     int n = 0, steps = 0, generators = 0, relinked = 0;
     uint32_t owner = L->frame.owner_thread;
+    uintptr_t win_lo = 0, win_hi = 0;
+    /* No windows for plain copies: the pages below a frame may not be
+     * mapped. And only after a frame of the thread's own stack: its caller
+     * is in the stack's chunks, where the callers' callers are below it; a
+     * generator's caller may be anywhere in the heap. */
+    int windows = !memread_is_direct(), in_stack = 1;
     for (;;) {
         while (frame) {
             uint8_t f[PYREAD_FRAME_MAX];
@@ -269,10 +306,15 @@ int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint
                 memcpy(f, pyread_chunk + (frame - lo), fsize);
             else if (k < hints_ok)
                 memcpy(f, pyread_hinted[k], fsize);
+            else if (frame >= win_lo && frame < win_hi && win_hi - frame >= fsize)
+                memcpy(f, pyread_window + sizeof pyread_window - (win_hi - frame), fsize);
+            else if (windows && in_stack && pyread_window_fill(frame, fsize, &win_lo, &win_hi) == 0)
+                memcpy(f, pyread_window + sizeof pyread_window - (win_hi - frame), fsize);
             else if (memread_copy(f, frame, fsize) != 0) return -1;
             /* A chain longer than any real one is a cycle through torn links. */
             if (++steps > 4 * max + 64) return -1;
             owner = (uint8_t)f[L->frame.owner];
+            in_stack = owner == L->frame.owner_thread || owner == L->frame.owner_cstack;
             uintptr_t code = pyread_u64(f, L->frame.code);
             uintptr_t prev = pyread_u64(f, L->frame.previous);
             if (prev == frame) return -1;

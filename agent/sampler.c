@@ -12,6 +12,7 @@
 #include "sampler.h"
 
 #include "budget.h"
+#include "ends.h"
 #include "lowmem.h"
 #include "memread.h"
 #include "memtrack.h"
@@ -236,6 +237,7 @@ static void sampler_flush(uint64_t now) {
     if (out.n) rawwrite_record(RAW_COUNTS, out.buf, out.n * sizeof(raw_count_t), NULL, 0);
     htab_clear(&sp.counts);
     sampler_flush_points();
+    ends_flush();
     memtrack_flush(now, sp.final);
     char note[512];
     int nn = memread_note(note, sizeof note, sp.start_mono, sp.final);
@@ -700,8 +702,7 @@ void sampler_unpark(int why) {
     if (!atomic_load(&sampler_parked)) return;
     /* Not a vfork()ed child (it shares our memory), not before the count. */
     if ((pid_t)syscall(SYS_getpid) != sp.parked_pid) return;
-    int counted = why == SAMPLER_UNPARK_WAIT ||
-                  (why == SAMPLER_UNPARK_FREE && (uint32_t)syscall(SYS_gettid) == sp.fork_tid);
+    int counted = why == SAMPLER_UNPARK_FREE && (uint32_t)syscall(SYS_gettid) == sp.fork_tid;
     if (!counted && clock_ns(CLOCK_MONOTONIC) < sp.parked_until) return;
     int one = 1;
     if (!atomic_compare_exchange_strong(&sampler_parked, &one, 0)) return;   /* another thread won */

@@ -60,10 +60,11 @@ extern _Atomic int sampler_parked;
  * sampler thread again, once the fork has been counted. The count is read
  * through a FILE that is freed right after (fclose), before any other free
  * of the forking thread: its first free() says the count is done
- * (SAMPLER_UNPARK_FREE). A wait is after it too (the program waits on what
- * it started: SAMPLER_UNPARK_WAIT). Any other hook, of any thread, brings
- * it back SAMPLER_UNPARK_NS after fork (SAMPLER_UNPARK_LATE). */
-enum { SAMPLER_UNPARK_LATE, SAMPLER_UNPARK_FREE, SAMPLER_UNPARK_WAIT };
+ * (SAMPLER_UNPARK_FREE). Any other hook, of any thread, brings it back
+ * SAMPLER_UNPARK_NS after fork (SAMPLER_UNPARK_LATE). (Not from the wait
+ * hooks: those may run in a signal handler, where no thread may be
+ * started.) */
+enum { SAMPLER_UNPARK_LATE, SAMPLER_UNPARK_FREE };
 void sampler_unpark(int why);
 
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,11 +53,17 @@ static struct {
     _Atomic int64_t unslotted;      /* added while this process had no slot */
 } tp;
 
+/* A maximum beats the last committed peak by the 1% that makes a commit. */
+static int tp_beats(tree_shared_t *t, int64_t max) {
+    int64_t committed = atomic_load(&t->committed);
+    return atomic_load(&t->generation) == 0 || max > committed + committed / 100;
+}
+
 static void tp_commit_if_at_max(tree_shared_t *t) {
     if (!atomic_load_explicit(&t->at_max, memory_order_relaxed)) return;
     if (!atomic_exchange(&t->at_max, 0)) return;
-    int64_t max = atomic_load(&t->max), committed = atomic_load(&t->committed);
-    if (atomic_load(&t->generation) == 0 || max > committed + committed / 100) {
+    int64_t max = atomic_load(&t->max);
+    if (tp_beats(t, max)) {
         atomic_store(&t->committed, max);
         atomic_store(&t->committed_t, atomic_load(&t->max_t));
         atomic_fetch_add(&t->generation, 1);
@@ -189,7 +196,13 @@ int64_t treepeak_local(void) {
     return atomic_load_explicit(&tp.local, memory_order_relaxed);
 }
 
-void treepeak_finish(void) {
+int treepeak_would_commit(void) {
+    tree_shared_t *t = tp.tree;
+    if (!t || !atomic_load_explicit(&t->at_max, memory_order_relaxed)) return 0;
+    return tp_beats(t, atomic_load(&t->max));
+}
+
+void treepeak_commit(void) {
     if (!tp.tree) return;
     int64_t take = atomic_exchange(&tp.pending, 0);
     if (take) {
@@ -198,6 +211,30 @@ void treepeak_finish(void) {
         else atomic_fetch_add(&tp.unslotted, take);
     }
     tp_commit_if_at_max(tp.tree);
+}
+
+void treepeak_finish(void) {
+    treepeak_commit();
+}
+
+void treepeak_totals(int64_t *total, int64_t *max) {
+    *total = tp.tree ? atomic_load_explicit(&tp.tree->total, memory_order_relaxed) : 0;
+    *max = tp.tree ? atomic_load_explicit(&tp.tree->max, memory_order_relaxed) : 0;
+}
+
+/* Takes slot S's process out of the tree, once. */
+static void tp_slot_gone(tree_shared_t *t, tree_slot_t *s) {
+    uint32_t alive = SLOT_ALIVE;
+    if (atomic_compare_exchange_strong(&s->state, &alive, SLOT_GONE))
+        tp_tree_add(t, -atomic_exchange(&s->flushed, 0));
+}
+
+void treepeak_gone(uint32_t pid) {
+    tree_shared_t *t = tp.tree;
+    if (!t || !pid) return;
+    uint32_t n = atomic_load(&t->nslots);
+    for (uint32_t i = 0; i < n && i < TREE_SLOTS; i++)
+        if (atomic_load(&t->slots[i].pid) == pid) tp_slot_gone(t, &t->slots[i]);
 }
 
 void treepeak_leave(void) {
@@ -210,6 +247,20 @@ void treepeak_leave(void) {
     tp.slot = NULL;
 }
 
+/* 1 if process PID is a zombie: dead, its memory gone, not yet waited for. */
+static int tp_zombie(uint32_t pid) {
+    char path[48], buf[128];
+    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');   /* the name may hold anything */
+    return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
 void treepeak_reap(void) {
     tree_shared_t *t = tp.tree;
     if (!t) return;
@@ -219,11 +270,9 @@ void treepeak_reap(void) {
         uint32_t pid = atomic_load(&s->pid);
         if (atomic_load(&s->state) != SLOT_ALIVE || pid == self) continue;
         int saved = errno;
-        int dead = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        int dead = (kill((pid_t)pid, 0) != 0 && errno == ESRCH) || tp_zombie(pid);
         errno = saved;
-        uint32_t alive = SLOT_ALIVE;
-        if (dead && atomic_compare_exchange_strong(&s->state, &alive, SLOT_GONE))
-            tp_tree_add(t, -atomic_exchange(&s->flushed, 0));
+        if (dead) tp_slot_gone(t, s);
     }
 }
 

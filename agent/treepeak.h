@@ -36,14 +36,31 @@ int treepeak_at_max(int64_t *max, uint64_t *max_t);
 /* This process's own live bytes, exact. */
 int64_t treepeak_local(void);
 
-/* At exit, before the final snapshot: flush, and commit the maximum if no
- * fall has followed it (the end of the run is the peak's falling edge). */
+/* 1 if the tree is at a maximum that a fall now would commit as a new
+ * peak. One relaxed load when it is not (every free asks). */
+int treepeak_would_commit(void);
+
+/* Flushes this process's pending bytes and commits the tree's maximum if no
+ * fall has followed it: called just before a fall, so that the peak is
+ * committed (and frozen) while what is about to go is still counted. */
+void treepeak_commit(void);
+
+/* At exit, before the final snapshot: treepeak_commit (the end of the run
+ * is the peak's falling edge). */
 void treepeak_finish(void);
+
+/* The tree's tracked total now, and its highest value so far. */
+void treepeak_totals(int64_t *total, int64_t *max);
+
+/* Process PID has ended (its parent reaped it, or it is a zombie): its
+ * bytes leave the tree now. Lock-free: safe in a signal handler. */
+void treepeak_gone(uint32_t pid);
 
 /* After the final snapshot: take this process's bytes out of the tree. */
 void treepeak_leave(void);
 
-/* Takes out processes that died without leaving (SIGKILL, a crash). */
+/* Takes out processes that died without leaving (SIGKILL, a crash), once
+ * they are gone or zombies. */
 void treepeak_reap(void);
 
 /* In the child after fork: a new slot, starting from zero bytes. */

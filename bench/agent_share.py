@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RADIOGRAPH = ROOT / "build" / "radiograph"
 WORKLOADS = ROOT / "bench" / "workloads"
 NAMES = ["cpu_single", "cpu_threads", "alloc_objects", "json_roundtrip", "numpy_arrays", "multi_process",
-         "async_tcp", "generator_storm"]
+         "async_tcp", "generator_storm", "deep_recursion"]
 AGENT = "libradiograph_agent.so"
 # radiograph's internals: what they call is radiograph's cost. (The
 # interposed malloc & co are not here: what they call is the allocator.)
 INTERNAL = ("memtrack_", "mt_", "stacks_", "pyread_", "memread_", "livemap_", "treepeak_", "htab_",
-            "rawwrite_", "tasks_", "procfd_", "budget_", "sampler_", "hook_thread_main")
+            "rawwrite_", "tasks_", "procfd_", "budget_", "sampler_", "hook_thread_main", "maptab_",
+            "resident_", "ends_")
 
 
 def classify(stack):

@@ -32,7 +32,7 @@ WORKLOADS = ROOT / "bench" / "workloads"
 # Each workload's scale argument, chosen so it runs ~2-4 s unprofiled here.
 WORKLOAD_SCALES = {"cpu_single": 2.5, "cpu_threads": 2.5, "alloc_objects": 2.5,
                    "json_roundtrip": 2.0, "numpy_arrays": 4.0, "multi_process": 1.0,
-                   "malloc_churn": 3.0}
+                   "deep_recursion": 3.0, "malloc_churn": 3.0}
 
 
 def timed(cmd, cwd):

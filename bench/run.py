@@ -2,7 +2,7 @@
 results printed and kept as JSON in build/bench/ (docs/benchmarks.md is
 written from them by hand, with the machine and the commands).
 
-    python3 bench/run.py [--quick] [--no-peers]
+    python3 bench/run.py [--quick] [--no-peers] [--realworld VENV_PY]
 """
 import argparse
 import shutil
@@ -23,6 +23,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-peers", action="store_true", help="skip the side-by-side run against other profilers")
+    ap.add_argument("--realworld", metavar="VENV_PY",
+                    help="also the peak on real NumPy/pandas/scikit-learn/PyTorch jobs against the real "
+                         "resident peak, Memray and Fil (a python with those packages: bench/realworld.py)")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     py = sys.executable
@@ -43,6 +46,10 @@ def main():
     else:
         print("\n== The agent's share of the CPU per version: skipped, perf is not installed "
               "(apt-get install linux-perf)", flush=True)
+    if a.realworld:
+        step("Peak memory on real jobs against the tree's real resident peak, Memray and Fil",
+             [py, "bench/realworld.py", "--python", a.realworld, "--runs", "1" if a.quick else "2",
+              "--json", str(OUT / "realworld.json")])
     if a.no_peers:
         return
     # Installs py-spy, Austin, Memray, Fil, Scalene, pyinstrument (and the

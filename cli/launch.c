@@ -17,11 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* After the program ends, how long its remaining descendants may take to
+ * end (orphaned pool workers wind down on their own) before the report is
+ * written without them. */
+#define LAUNCH_GRACE_MS 500
 
 static volatile sig_atomic_t launch_child;
 
@@ -290,6 +296,8 @@ int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *e
     launch_make_shared(rawdir, out);
     out->start_real_ns = launch_clock(CLOCK_REALTIME);
     out->start_mono_ns = launch_clock(CLOCK_MONOTONIC);
+    /* Orphans of the job come to us, not to init: how they end is known. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -330,21 +338,55 @@ int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *e
     return 0;
 }
 
+static uint64_t launch_cpu(const struct rusage *ru) {
+    return (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000000ull +
+           (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000ull;
+}
+
+static void launch_note_reaped(launch_result_t *out, pid_t pid, int status) {
+    if (!WIFEXITED(status) && !WIFSIGNALED(status)) return;
+    if (out->nreaped == out->reaped_cap) {
+        size_t cap = out->reaped_cap ? out->reaped_cap * 2 : 16;
+        launch_reaped_t *r = realloc(out->reaped, cap * sizeof *r);
+        if (!r) return;
+        out->reaped = r;
+        out->reaped_cap = cap;
+    }
+    out->reaped[out->nreaped++] = (launch_reaped_t){pid, status, launch_clock(CLOCK_MONOTONIC)};
+}
+
 int launch_wait(launch_result_t *out) {
-    pid_t pid = launch_child;
-    int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    while (wait4(pid, &status, 0, &ru) < 0) {
-        if (errno != EINTR) {
-            status = 0;
-            break;
+    pid_t root = launch_child;
+    int status = 0, done = 0;
+    uint64_t deadline = 0;
+    for (;;) {
+        int st = 0;
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        pid_t p = wait4(-1, &st, done ? WNOHANG : 0, &ru);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            break;                        /* ECHILD: nobody left */
+        }
+        if (p == 0) {                     /* descendants still running */
+            if (launch_clock(CLOCK_MONOTONIC) >= deadline) break;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        out->cpu_ns += launch_cpu(&ru);
+        if (p == root) {
+            status = st;
+            done = 1;
+            launch_child = 0;
+            out->end_mono_ns = launch_clock(CLOCK_MONOTONIC);
+            deadline = out->end_mono_ns + LAUNCH_GRACE_MS * 1000000ull;
+        } else {
+            launch_note_reaped(out, p, st);
         }
     }
     launch_child = 0;
-    out->end_mono_ns = launch_clock(CLOCK_MONOTONIC);
-    out->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
-                  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+    if (!done) out->end_mono_ns = launch_clock(CLOCK_MONOTONIC);
     if (WIFSIGNALED(status)) {
         out->signal = WTERMSIG(status);
         out->exit_code = 128 + out->signal;
@@ -352,4 +394,10 @@ int launch_wait(launch_result_t *out) {
         out->exit_code = WEXITSTATUS(status);
     }
     return 0;
+}
+
+void launch_free(launch_result_t *out) {
+    free(out->reaped);
+    out->reaped = NULL;
+    out->nreaped = out->reaped_cap = 0;
 }

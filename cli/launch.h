@@ -11,12 +11,21 @@
 
 #define LAUNCH_NOTES_MAX 4
 
+/* A process of the job that radiograph reaped as the tree's subreaper: its
+ * parent had ended before it. */
+typedef struct launch_reaped {
+    int pid, status;          /* the wait status, as waitpid(2) gives it */
+    uint64_t t_ns;            /* CLOCK_MONOTONIC when it was reaped */
+} launch_reaped_t;
+
 typedef struct launch_result {
     int exit_code;            /* what radiograph exits with: status, or 128+N */
     int signal;               /* N if the program died from signal N, else 0 */
     uint64_t start_real_ns, start_mono_ns, end_mono_ns, cpu_ns;
     int nnotes;               /* what the report should say about the run */
     char notes[LAUNCH_NOTES_MAX][256];
+    launch_reaped_t *reaped;  /* malloc'd, freed by launch_free */
+    size_t nreaped, reaped_cap;
 } launch_result_t;
 
 /* Makes SIGXFSZ and SIGPIPE ignored in radiograph itself, so that a
@@ -48,7 +57,13 @@ int launch_prepare(const args_t *a, char *dir, size_t dirlen, char *err, size_t 
 int launch_start(const args_t *a, const char *dir, launch_result_t *out, char *err, size_t errlen);
 
 /* Waits for the started program to end and fills OUT's end time, CPU time
- * and exit status. Returns 0. */
+ * and exit status. radiograph is the subreaper of the job's tree
+ * (PR_SET_CHILD_SUBREAPER): processes whose parent ended before them are
+ * reaped here and listed in OUT->reaped, and once the program has ended
+ * those still running get LAUNCH_GRACE_MS to end too. Returns 0. */
 int launch_wait(launch_result_t *out);
+
+/* Frees what launch_wait allocated in OUT. */
+void launch_free(launch_result_t *out);
 
 #endif

@@ -55,6 +55,7 @@ static int main_run(const args_t *a) {
     struct stat st;
     if (stat(raw, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "radiograph: the report directory %s was removed while the program ran: no report\n", dir);
+        launch_free(&res);
         return res.exit_code;
     }
     if (agent_errno)
@@ -64,6 +65,7 @@ static int main_run(const args_t *a) {
     if (rc < 0)
         fprintf(stderr, "radiograph: could not write %s/run.info: %s\n", raw, outfile_why(-rc, err, sizeof err));
     main_report(dir, a->quiet);
+    launch_free(&res);
     return res.exit_code;
 }
 

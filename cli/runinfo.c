@@ -43,6 +43,9 @@ int runinfo_write(const char *dir, char **argv, double rate_hz, const launch_res
         fprintf(f, "exit_code=%d\n", end->exit_code);
         if (end->signal) fprintf(f, "signal=%d\n", end->signal);
         fprintf(f, "cpu_ns=%llu\n", (unsigned long long)end->cpu_ns);
+        for (size_t i = 0; i < end->nreaped; i++)
+            fprintf(f, "reaped=%d %d %llu\n", end->reaped[i].pid, end->reaped[i].status,
+                    (unsigned long long)end->reaped[i].t_ns);
     }
     return outfile_finish(&o, ferror(f) ? -EIO : 0);
 }

@@ -68,12 +68,18 @@ typedef enum raw_type {
                             * ("which radiograph does not read (...)"); the
                             * header's py_version says which Python it was.
                             * Nothing else follows. */
+    RAW_CHILD_END = 12,    /* raw_child_end_t: this process reaped a child */
+    RAW_SIGNAL_SENT = 13,  /* raw_signal_sent_t: this process sent a signal */
     /* Memory (20..39) */
     RAW_MEM_INFO = 20,   /* raw_mem_info_t: how allocations are sampled */
     RAW_MEM_SERIES = 21, /* array of raw_mem_point_t: tracked bytes and RSS over time */
     RAW_MEM_PEAK = 22,   /* raw_mem_peak_t, then npeak raw_mem_stack_t: the
                           * callstacks live at this process's peak; the last
                           * MEM_PEAK of a file supersedes earlier ones */
+    RAW_MEM_TREE = 23,   /* array of raw_mem_tree_point_t: the process tree's
+                          * total and highest total, at the same moments as
+                          * the MEM_SERIES points before it (files before it
+                          * was added have none: readers sum the series) */
 } raw_type_t;
 
 /* Thread state of one sample. The report writes these as the last frame of
@@ -146,6 +152,25 @@ typedef struct raw_end {
     uint64_t cpu_ns;
 } raw_end_t;
 
+/* A child this process waited for, and how it ended: the wait status as
+ * waitpid(2) gives it (WIFEXITED / WEXITSTATUS, WIFSIGNALED / WTERMSIG,
+ * WCOREDUMP). Only ends are recorded, not stops. */
+typedef struct raw_child_end {
+    uint64_t t_ns;        /* CLOCK_MONOTONIC when the wait returned */
+    uint32_t pid;
+    int32_t status;
+    uint64_t flags;       /* 0 */
+} raw_child_end_t;
+
+/* A signal this process sent to process PID (kill(2) that succeeded). */
+typedef struct raw_signal_sent {
+    uint64_t t_ns;
+    uint32_t pid;
+    uint32_t signal;
+    uint32_t stack;       /* STACK id of the Python code that sent it, 0 if unknown */
+    uint32_t pad;
+} raw_signal_sent_t;
+
 typedef struct raw_mem_info {
     uint64_t sample_bytes;   /* mean bytes between sampled allocations (R) */
     uint64_t flags;          /* 0 */
@@ -153,7 +178,8 @@ typedef struct raw_mem_info {
 
 typedef struct raw_mem_point {
     uint64_t t_ns;           /* CLOCK_MONOTONIC */
-    uint64_t tracked_bytes;  /* live bytes from malloc & co and anonymous mmap */
+    uint64_t tracked_bytes;  /* live bytes from malloc & co and anonymous mmap
+                              * (blocks and mappings of 64 KiB+ by residency) */
     uint64_t rss_bytes;      /* resident set size, 0 if not read at this point */
 } raw_mem_point_t;
 
@@ -166,7 +192,9 @@ typedef struct raw_mem_peak {
     uint64_t t_ns;           /* when the tree's peak was reached */
     uint64_t peak_bytes;     /* this process's tracked bytes at that peak */
     uint64_t npeak;          /* raw_mem_stack_t entries that follow */
-    uint64_t oom;            /* 1 if written because memory was running out */
+    uint64_t oom;            /* bit 0: written because memory was running out;
+                              * bit 1: this process had run out of memory
+                              * before (a later snapshot: the note stands) */
     uint64_t generation;     /* which peak of the tree (1, 2, ...) */
     uint64_t tree_peak_bytes;  /* all processes' tracked bytes at that peak */
 } raw_mem_peak_t;
@@ -180,13 +208,30 @@ typedef struct raw_mem_stack {
 /* What a raw_mem_stack_t counts. The bytes a stack requested, and apart from
  * them, for the whole process, what the allocator added to those requests
  * (malloc_usable_size - requested): together they add up to the tracked
- * bytes of the peak. */
+ * bytes of the peak. Blocks and mappings of 64 KiB and more count only the
+ * bytes on their resident pages; what they left untouched is listed apart,
+ * as RAW_MEM_RESERVED. */
 typedef enum raw_mem_kind {
     RAW_MEM_REQUESTED = 0,   /* bytes requested by the code of STACK */
     RAW_MEM_ROUNDING = 1,    /* allocator rounding of all stacks; STACK is 0 */
+    RAW_MEM_RESERVED = 2,    /* not part of peak_bytes: bytes of a region STACK
+                              * allocated (a mapping or block of at least
+                              * 64 KiB) that were not resident at the peak,
+                              * one entry per region at least half idle and
+                              * idle for at least 1 MiB ("reserved, not used") */
 } raw_mem_kind_t;
 
+/* The tree's figures at one moment (RAW_MEM_TREE). */
+typedef struct raw_mem_tree_point {
+    uint64_t t_ns;           /* CLOCK_MONOTONIC */
+    uint64_t total_bytes;    /* all processes' tracked bytes */
+    uint64_t max_bytes;      /* the highest total so far */
+} raw_mem_tree_point_t;
+
 _Static_assert(sizeof(raw_mem_point_t) == 24, "mem point size");
+_Static_assert(sizeof(raw_child_end_t) == 24, "child end size");
+_Static_assert(sizeof(raw_signal_sent_t) == 24, "signal sent size");
+_Static_assert(sizeof(raw_mem_tree_point_t) == 24, "mem tree point size");
 _Static_assert(sizeof(raw_mem_peak_t) == 48, "mem peak size");
 _Static_assert(sizeof(raw_mem_stack_t) == 16, "mem stack size");
 _Static_assert(sizeof(raw_header_t) == RAW_HEADER_SIZE, "raw header size");

@@ -25,10 +25,12 @@
 #include "summary.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #ifndef RADIOGRAPH_VERSION
 #define RADIOGRAPH_VERSION "unknown"
@@ -72,7 +74,7 @@ int model_init(model_t *m)
     keymap_init(&m->frame_index);
     keymap_init(&m->thread_index);
     keymap_init(&m->tally_index);
-    m->no_stack_frame = m->rounding_frame = MODEL_NONE;
+    m->no_stack_frame = m->rounding_frame = m->unrecorded_frame = MODEL_NONE;
     if (strtab_init(&m->strings) < 0 || calltree_init(&m->perf) < 0 ||
         calltree_init(&m->mem) < 0)
         return -ENOMEM;
@@ -91,7 +93,12 @@ void model_free(model_t *m)
         free(m->procs[i].threads);
         free(m->procs[i].mem);
         free(m->procs[i].mem_entries);
+        free(m->procs[i].tree);
     }
+    free(m->reserved);
+    free(m->reserved_frames);
+    free(m->reaped);
+    free(m->signals);
     for (size_t i = 0; i < m->nthreads; i++) {
         free(m->threads[i].points);
         free(m->threads[i].spans);
@@ -231,9 +238,8 @@ static uint64_t model_sat_add(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* The memory tree's root-level frame LABEL, kept in *SLOT, created on
- * first use. */
-static int model_mem_label(model_t *m, uint32_t *slot, const char *label, uint32_t *node)
+/* The memory label frame LABEL, kept in *SLOT, created on first use. */
+static int model_label_frame(model_t *m, uint32_t *slot, const char *label)
 {
     if (*slot == MODEL_NONE) {
         if (m->nframes >= MODEL_NONE - 1)
@@ -242,7 +248,63 @@ static int model_mem_label(model_t *m, uint32_t *slot, const char *label, uint32
             return -ENOMEM;
         *slot = (uint32_t)(m->nframes - 1);
     }
-    return calltree_child(&m->mem, CALLTREE_ROOT, *slot, node);
+    return 0;
+}
+
+/* The memory tree's root-level frame LABEL, kept in *SLOT. */
+static int model_mem_label(model_t *m, uint32_t *slot, const char *label, uint32_t *node)
+{
+    int rc = model_label_frame(m, slot, label);
+    return rc < 0 ? rc : calltree_child(&m->mem, CALLTREE_ROOT, *slot, node);
+}
+
+/* Local stack S (RAWREAD_NONE: no Python frames) as a path of model
+ * frames, root first, appended to m->reserved_frames; *DEPTH its length. */
+static int model_stack_path(model_merge_t *c, uint32_t s, uint32_t *depth)
+{
+    model_t *m = c->m;
+    const rawread_file_t *f = c->f;
+    size_t k = 0;
+    if (s == RAWREAD_NONE) {
+        int rc = model_label_frame(m, &m->no_stack_frame, MODEL_NO_PYTHON_STACK);
+        if (rc < 0)
+            return rc;
+        uint32_t *slot = GROW_PUSH(m->reserved_frames, m->nreserved_frames, m->reserved_frames_cap);
+        if (!slot)
+            return -ENOMEM;
+        *slot = m->no_stack_frame;
+        *depth = 1;
+        return 0;
+    }
+    while (s != RAWREAD_NONE && k <= RAWREAD_DEPTH_MAX) {
+        c->path[k++] = s;
+        s = f->stacks[s].parent;
+    }
+    if (grow_array((void **)&m->reserved_frames, &m->reserved_frames_cap,
+                   m->nreserved_frames + k, sizeof *m->reserved_frames) < 0)
+        return -ENOMEM;
+    *depth = (uint32_t)k;
+    while (k) {
+        uint32_t frame;
+        int rc = model_merge_frame(c, f->stacks[c->path[--k]].frame, &frame);
+        if (rc < 0)
+            return rc;
+        m->reserved_frames[m->nreserved_frames++] = frame;
+    }
+    return 0;
+}
+
+static int model_merge_reserved(model_merge_t *c, const rawread_mem_entry_t *e)
+{
+    model_t *m = c->m;
+    size_t at = m->nreserved_frames;
+    uint32_t depth;
+    int rc = model_stack_path(c, e->stack, &depth);
+    model_reserved_t *r = rc == 0 ? GROW_PUSH(m->reserved, m->nreserved, m->reserved_cap) : NULL;
+    if (!r)
+        return rc < 0 ? rc : -ENOMEM;
+    *r = (model_reserved_t){ c->proc, depth, at, e->bytes };
+    return 0;
 }
 
 /* The file's peak snapshot into the memory tree, and its series. */
@@ -264,12 +326,20 @@ static int model_merge_memory(model_merge_t *c)
         memcpy(p->mem, f->mem_points, f->nmem_points * sizeof *p->mem);
         p->nmem = p->mem_cap = f->nmem_points;
     }
+    if (f->ntree_points) {
+        p->tree = malloc(f->ntree_points * sizeof *p->tree);
+        if (!p->tree)
+            return -ENOMEM;
+        memcpy(p->tree, f->tree_points, f->ntree_points * sizeof *p->tree);
+        p->ntree = f->ntree_points;
+    }
     if (!f->has_mem_peak)
         return 0;
     p->has_mem_peak = 1;
     p->mem_peak_t_ns = f->mem_peak.t_ns;
     p->mem_peak_bytes = f->mem_peak.peak_bytes;
-    p->mem_oom = f->mem_peak.oom;
+    p->mem_oom = f->mem_peak.oom_before;
+    p->mem_oom_now = f->mem_peak.oom;
     p->mem_has_generation = f->mem_peak.has_generation;
     p->mem_generation = f->mem_peak.generation;
     p->mem_tree_peak_bytes = f->mem_peak.tree_peak_bytes;
@@ -282,6 +352,11 @@ static int model_merge_memory(model_merge_t *c)
         const rawread_mem_entry_t *e = &f->mem_entries[i];
         uint32_t node;
         int rc;
+        if (e->kind == RAW_MEM_RESERVED) {
+            if ((rc = model_merge_reserved(c, e)) < 0)
+                return rc;
+            continue;
+        }
         if (e->kind == RAW_MEM_ROUNDING) {
             if ((rc = model_mem_label(m, &m->rounding_frame, MODEL_ROUNDING, &node)) < 0)
                 return rc;
@@ -444,6 +519,42 @@ static int model_merge_cmdline(model_merge_t *c)
     return rc;
 }
 
+/* 1 if local stack S passes through multiprocessing's Pool termination. */
+static int model_stack_ends_pool(const rawread_file_t *f, uint32_t s)
+{
+    static const char *const names[] = { "Pool.terminate", "Pool._terminate_pool", "Pool.__exit__" };
+    for (size_t k = 0; s != RAWREAD_NONE && k <= RAWREAD_DEPTH_MAX; k++, s = f->stacks[s].parent) {
+        const rawread_slice_t *n = &f->strings[f->frames[f->stacks[s].frame].name];
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (n->len == strlen(names[i]) && memcmp(n->ptr, names[i], n->len) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* The children this process reaped and the signals it sent. */
+static int model_merge_ends(model_merge_t *c)
+{
+    model_t *m = c->m;
+    const rawread_file_t *f = c->f;
+    for (size_t i = 0; i < f->nchild_ends; i++) {
+        model_reaped_t *r = GROW_PUSH(m->reaped, m->nreaped, m->reaped_cap);
+        if (!r)
+            return -ENOMEM;
+        *r = (model_reaped_t){ f->header.pid, f->child_ends[i].pid, f->child_ends[i].status,
+                               f->child_ends[i].t_ns };
+    }
+    for (size_t i = 0; i < f->nsignals; i++) {
+        const rawread_signal_t *g = &f->signals[i];
+        model_signal_t *o = GROW_PUSH(m->signals, m->nsignals, m->signals_cap);
+        if (!o)
+            return -ENOMEM;
+        *o = (model_signal_t){ f->header.pid, g->pid, g->signal, model_stack_ends_pool(f, g->stack),
+                               g->t_ns };
+    }
+    return 0;
+}
+
 static int model_merge_notes(model_merge_t *c, const char *name)
 {
     model_t *m = c->m;
@@ -526,6 +637,7 @@ int model_add_file(model_t *m, const rawread_file_t *f, const char *name)
             (rc = model_merge_counts(c)) == 0 &&
             (rc = model_merge_points(c)) == 0 &&
             (rc = model_merge_memory(c)) == 0 &&
+            (rc = model_merge_ends(c)) == 0 &&
             (rc = f->has_cmdline ? model_merge_cmdline(c) : 0) == 0)
             rc = model_merge_notes(c, name);
     }
@@ -621,6 +733,49 @@ static int model_mem_counts(const model_process_t *p, uint64_t g)
     return p->has_mem_peak && (g == 0 || (p->mem_has_generation && p->mem_generation == g));
 }
 
+/* The process tree's peak, in bytes: the highest total any process saw the
+ * tree reach (MEM_TREE points), or the committed peak's total, or the sum
+ * of the counting snapshots' own bytes (a snapshot written as memory ran
+ * out holds the bytes of that moment) — whichever is highest. 0 without
+ * generations (files from before process-tree peaks). *ENTRIES gets the
+ * counting snapshots' entries added up, *T their latest time. */
+static uint64_t model_tree_peak(const model_t *m, uint64_t g, uint64_t *entries, uint64_t *t)
+{
+    uint64_t peak = 0, own = 0;
+    *entries = 0;
+    *t = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        for (size_t j = 0; j < p->ntree; j++)
+            if (p->tree[j].max_bytes > peak)
+                peak = p->tree[j].max_bytes;
+        if (!g || !model_mem_counts(p, g))
+            continue;
+        if (p->mem_tree_peak_bytes > peak)
+            peak = p->mem_tree_peak_bytes;
+        own = model_sat_add(own, p->mem_peak_bytes);
+        for (size_t j = 0; j < p->nmem_entries; j++)
+            *entries = model_sat_add(*entries, p->mem_entries[j].bytes);
+        if (p->mem_peak_t_ns > *t)
+            *t = p->mem_peak_t_ns;
+    }
+    if (!g)
+        return 0;
+    return own > peak ? own : peak;
+}
+
+/* Bytes of the tree's peak that no counting snapshot holds (a process
+ * killed at the peak before it could write its callstacks): shown as one
+ * [callstacks not recorded] frame, so that memory.folded adds up to the
+ * peak. Below 1 MiB or 0.5% of the peak (the processes' batching of their
+ * totals), nothing. */
+static uint64_t model_mem_unrecorded(const model_t *m)
+{
+    uint64_t entries, t, peak = model_tree_peak(m, model_mem_generation(m), &entries, &t);
+    uint64_t gap = peak > entries ? peak - entries : 0;
+    return gap >= (1u << 20) && gap * 200 >= peak ? gap : 0;
+}
+
 /* Adds the counting snapshots' bytes to the memory tree and finishes it.
  * When some snapshot does not count, the tree is rebuilt from the paths of
  * those that do, so that no empty branch is left behind. */
@@ -685,6 +840,13 @@ out:
         calltree_free(&m->mem);
         m->mem = fresh;
     }
+    uint64_t unrecorded = model_mem_unrecorded(m);
+    if (unrecorded && m->unrecorded_frame != MODEL_NONE) {
+        uint32_t node;
+        if ((rc = calltree_child(&m->mem, CALLTREE_ROOT, m->unrecorded_frame, &node)) < 0)
+            return rc;
+        m->mem.value[node] = model_sat_add(m->mem.value[node], unrecorded);
+    }
     return calltree_finish(&m->mem, rank, NULL);
 }
 
@@ -715,6 +877,8 @@ static void model_finish_tally(model_t *m, const uint32_t *remap)
 
 static int model_finish_tree(model_t *m)
 {
+    if (model_mem_unrecorded(m) && model_label_frame(m, &m->unrecorded_frame, MODEL_UNRECORDED) < 0)
+        return -ENOMEM;
     uint32_t *order = malloc(m->nframes * sizeof *order);
     uint32_t *rank = malloc(m->nframes * sizeof *rank);
     uint32_t *remap = NULL;
@@ -764,6 +928,8 @@ static int model_finish_order(model_t *m)
     }
     for (size_t i = 0; i < m->nthreads; i++)
         m->threads[i].proc = where[m->threads[i].proc];
+    for (size_t i = 0; i < m->nreserved; i++)
+        m->reserved[i].proc = where[m->reserved[i].proc];
     free(m->procs);
     m->procs = np;
     m->procs_cap = n + 1;
@@ -857,28 +1023,135 @@ static size_t model_root_process(const model_t *m)
     return root;
 }
 
-static int model_finish_ended(model_t *m, size_t root)
+/* What each process's end is known to be: its END record, and its wait
+ * status from the process that reaped it — its parent (CHILD_END), or
+ * radiograph as the subreaper (run.info), or, for the process radiograph
+ * started, run.info's exit status — and until when it counted (its END,
+ * else when it was reaped, else its last record). */
+static int model_finish_ends_known(model_t *m, size_t root)
 {
     const runinfo_t *ri = &m->runinfo;
+    for (size_t i = 0; i < ri->nreaped; i++) {
+        model_reaped_t *r = GROW_PUSH(m->reaped, m->nreaped, m->reaped_cap);
+        if (!r)
+            return -ENOMEM;
+        *r = (model_reaped_t){ 0, ri->reaped[i].pid, ri->reaped[i].status, ri->reaped[i].t_ns };
+    }
+    for (size_t i = 0; i < m->nprocs; i++) {
+        model_process_t *p = &m->procs[i];
+        p->end_known = p->has_end;
+        p->gone_t_ns = p->has_end ? p->end_t_ns : p->last_t_ns;
+        if (i == root && (ri->has_signal || ri->has_exit_code)) {
+            p->has_status = 1;
+            p->status = ri->has_signal ? (ri->signal & 0x7f) : (ri->exit_code & 0xff) << 8;
+            p->end_known = 1;
+            if (!p->has_end && ri->has_end_mono && ri->end_mono_ns > p->gone_t_ns)
+                p->gone_t_ns = ri->end_mono_ns;
+            continue;
+        }
+        /* the first reaping of this pid after it started; its parent's word first */
+        const model_reaped_t *best = NULL;
+        for (size_t j = 0; j < m->nreaped; j++) {
+            const model_reaped_t *r = &m->reaped[j];
+            if (r->pid != p->pid || r->t_ns < p->start_mono_ns)
+                continue;
+            int mine = r->recorder == p->ppid, theirs = best && best->recorder == p->ppid;
+            if (!best || mine > theirs || (mine == theirs && r->t_ns < best->t_ns))
+                best = r;
+        }
+        if (!best)
+            continue;
+        p->has_status = 1;
+        p->status = best->status;
+        p->end_known = 1;
+        if (!p->has_end)
+            p->gone_t_ns = best->t_ns > p->gone_t_ns ? best->t_ns : p->gone_t_ns;
+    }
+    return 0;
+}
+
+/* "SIGTERM", or "signal N". */
+static void model_signal_name(int sig, char *buf, size_t len)
+{
+    const char *name = sig > 0 && sig < 65 ? sigabbrev_np(sig) : NULL;
+    if (name)
+        snprintf(buf, len, "SIG%s", name);
+    else
+        snprintf(buf, len, "signal %d", sig);
+}
+
+/* The signal that ended process P, as a profiled process sent it: the last
+ * one of its kind to its pid while it lived; NULL if none was seen. */
+static const model_signal_t *model_end_sender(const model_t *m, const model_process_t *p)
+{
+    if (!p->has_status || !WIFSIGNALED(p->status))
+        return NULL;
+    const model_signal_t *from = NULL;
+    for (size_t j = 0; j < m->nsignals; j++) {
+        const model_signal_t *g = &m->signals[j];
+        if (g->pid == p->pid && (int)g->signal == WTERMSIG(p->status) &&
+            g->t_ns >= p->start_mono_ns && g->t_ns <= p->gone_t_ns + 1000000000ull &&
+            (!from || g->t_ns > from->t_ns))
+            from = g;
+    }
+    return from;
+}
+
+/* The words for process P's end, into BUF. */
+static void model_end_label(const model_t *m, const model_process_t *p, char *buf, size_t len)
+{
+    if (!p->has_status) {
+        snprintf(buf, len, p->not_profiled ? "not profiled" : p->has_end ? "exited" : "no end record (killed?)");
+        return;
+    }
+    if (WIFEXITED(p->status)) {
+        snprintf(buf, len, "exited %d", WEXITSTATUS(p->status));
+        return;
+    }
+    int sig = WTERMSIG(p->status);
+    char name[32];
+    model_signal_name(sig, name, sizeof name);
+    int n = snprintf(buf, len, "%s by %s%s", sig == SIGTERM ? "terminated" : "killed", name,
+                     WCOREDUMP(p->status) ? " (core dumped)" : "");
+    if (n < 0 || (size_t)n >= len)
+        return;
+    const model_signal_t *from = model_end_sender(m, p);
+    if (from && from->pool)
+        snprintf(buf + n, len - (size_t)n, " (its parent ended the pool)");
+    else if (from && from->sender == p->ppid)
+        snprintf(buf + n, len - (size_t)n, " (sent by its parent)");
+    else if (from)
+        snprintf(buf + n, len - (size_t)n, " (sent by pid %u)", from->sender);
+    else if (sig == SIGKILL && p->mem_oom)
+        snprintf(buf + n, len - (size_t)n, " (out of memory)");
+}
+
+/* A killed process's data stops at its last write (at most a second
+ * before); a gap longer than this is worth a note. */
+#define MODEL_LOST_NOTE_NS 100000000ull
+
+static int model_finish_ended(model_t *m)
+{
     size_t missing = 0;
     char pids[256] = "";
     size_t plen = 0;
     for (size_t i = 0; i < m->nprocs; i++) {
         model_process_t *p = &m->procs[i];
-        char buf[64];
-        if (p->not_profiled && !(i == root && (ri->has_signal || ri->has_exit_code)))
-            snprintf(buf, sizeof buf, "not profiled");
-        else if (i == root && ri->has_signal)
-            snprintf(buf, sizeof buf, "killed by signal %d", ri->signal);
-        else if (i == root && ri->has_exit_code)
-            snprintf(buf, sizeof buf, "exited %d", ri->exit_code);
-        else if (p->has_end)
-            snprintf(buf, sizeof buf, "exited");
-        else
-            snprintf(buf, sizeof buf, "no end record (killed?)");
+        char buf[128];
+        model_end_label(m, p, buf, sizeof buf);
         if (strtab_intern(&m->strings, buf, strlen(buf), &p->ended) < 0)
             return -ENOMEM;
-        if (!p->has_end && !p->not_profiled) {
+        /* killed: what it did since its last write is not in the profile;
+         * not worth a note when its own parent ended it (a pool torn down) */
+        const model_signal_t *from = model_end_sender(m, p);
+        if (p->has_status && WIFSIGNALED(p->status) && !p->has_end &&
+            !(from && from->sender == p->ppid) &&
+            p->gone_t_ns > p->last_t_ns + MODEL_LOST_NOTE_NS &&
+            model_note(m, "process %u was %s: its last %.1f s (since it last wrote its data) "
+                       "are not in the profile", p->pid, buf,
+                       (double)(p->gone_t_ns - p->last_t_ns) / 1e9) < 0)
+            return -ENOMEM;
+        if (!p->end_known && !p->not_profiled) {
             missing++;
             if (plen < sizeof pids - 24) {
                 int w = snprintf(pids + plen, sizeof pids - plen, "%s%u",
@@ -891,11 +1164,12 @@ static int model_finish_ended(model_t *m, size_t root)
             }
         }
     }
+    const char *why = "it wrote no end record and no profiled process reaped it (killed?)";
     if (missing == 1)
-        return model_note(m, "process %s ended without an end record (killed?)", pids);
+        return model_note(m, "process %s: how it ended is not known: %s", pids, why);
     if (missing > 1)
-        return model_note(m, "%zu processes ended without an end record (killed?): %s",
-                          missing, pids);
+        return model_note(m, "%zu processes: how they ended is not known: they wrote no end "
+                          "record and no profiled process reaped them (killed?): %s", missing, pids);
     return 0;
 }
 
@@ -1019,10 +1293,14 @@ static int model_cmp_mem_point(const void *a, const void *b)
     return x->rss_bytes < y->rss_bytes ? -1 : x->rss_bytes > y->rss_bytes;
 }
 
+/* A moment in the merged series: a process's own point (and RSS), the
+ * tree's total as a process saw it, or a process stopping to count. */
+enum { MODEL_EV_POINT, MODEL_EV_TREE, MODEL_EV_GONE };
+
 typedef struct model_mem_event {
     uint64_t t_ns, tracked, rss;
     uint32_t proc;
-    uint32_t is_end;
+    uint32_t kind;
     size_t seq;
 } model_mem_event_t;
 
@@ -1031,10 +1309,13 @@ static int model_cmp_mem_event(const void *a, const void *b)
     const model_mem_event_t *x = a, *y = b;
     if (x->t_ns != y->t_ns)
         return x->t_ns < y->t_ns ? -1 : 1;
-    if (x->is_end != y->is_end)
-        return (int)x->is_end - (int)y->is_end;
+    int xg = x->kind == MODEL_EV_GONE, yg = y->kind == MODEL_EV_GONE;
+    if (xg != yg)
+        return xg - yg;
     if (x->proc != y->proc)
         return x->proc < y->proc ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -1043,18 +1324,24 @@ static uint64_t model_u128_clamp(model_u128 v)
     return v > (model_u128)UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
-/* The sum of every process's step function, at every timestamp of any of
- * them, then thinned to MODEL_MEM_SERIES_MAX points. A process's MEM_PEAK
- * is one more point of its own series (its exact bytes at that moment: with
- * process-tree peaks, at the tree's peak, which a child's first series point
- * may well come after). With INSERT_PEAK, the summary's peak (then the
- * tree's own total at that moment) becomes a point too. */
+/* The memory series, thinned to MODEL_MEM_SERIES_MAX points. Tracked
+ * memory is the tree's own total as its processes saw it at their ticks
+ * (MEM_TREE) — a real moment's figure, never above the tree's peak; for
+ * files from before it, the sum of every process's step function, at every
+ * timestamp of any of them, a process's MEM_PEAK being one more point of
+ * its own. RSS is always that sum. A process counts from its first point
+ * until it is gone (model_process_t.gone_t_ns). With INSERT_PEAK, the
+ * summary's peak becomes a point too. */
 static int model_finish_mem_series(model_t *m, int insert_peak)
 {
     size_t total = 0;
-    for (size_t i = 0; i < m->nprocs; i++)
-        if (m->procs[i].nmem || m->procs[i].has_mem_peak)
-            total += m->procs[i].nmem + 2;
+    int use_tree = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        if (p->nmem || p->has_mem_peak || p->ntree)
+            total += p->nmem + p->ntree + 2;
+        use_tree |= p->ntree > 0;
+    }
     if (!total)
         return 0;
     model_mem_event_t *ev = malloc(total * sizeof *ev);
@@ -1069,38 +1356,46 @@ static int model_finish_mem_series(model_t *m, int insert_peak)
     size_t k = 0;
     for (size_t i = 0; i < m->nprocs; i++) {
         const model_process_t *p = &m->procs[i];
-        if (!p->nmem && !p->has_mem_peak)
+        if (!p->nmem && !p->has_mem_peak && !p->ntree)
             continue;
         for (size_t j = 0; j < p->nmem; j++)
             ev[k++] = (model_mem_event_t){ p->mem[j].t_ns, p->mem[j].tracked_bytes,
-                                           p->mem[j].rss_bytes, (uint32_t)i, 0, j };
-        if (p->has_mem_peak)
+                                           p->mem[j].rss_bytes, (uint32_t)i, MODEL_EV_POINT, j };
+        for (size_t j = 0; j < p->ntree; j++)
+            ev[k++] = (model_mem_event_t){ p->tree[j].t_ns, p->tree[j].total_bytes, 0, (uint32_t)i,
+                                           MODEL_EV_TREE, j };
+        if (p->has_mem_peak && !use_tree)
             ev[k++] = (model_mem_event_t){ p->mem_peak_t_ns, p->mem_peak_bytes, 0,
-                                           (uint32_t)i, 0, p->nmem };
-        if (p->has_end)
-            ev[k++] = (model_mem_event_t){ p->end_t_ns, 0, 0, (uint32_t)i, 1, 0 };
+                                           (uint32_t)i, MODEL_EV_POINT, p->nmem };
+        ev[k++] = (model_mem_event_t){ p->gone_t_ns, 0, 0, (uint32_t)i, MODEL_EV_GONE, 0 };
     }
     qsort(ev, k, sizeof *ev, model_cmp_mem_event);
     model_u128 sum_t = 0, sum_r = 0;
+    uint64_t tree = 0;
     size_t have_r = 0, n = 0;
     uint64_t base = m->summary.start_mono_ns;
     for (size_t j = 0; j < k; j++) {
         const model_mem_event_t *e = &ev[j];
         uint32_t p = e->proc;
-        sum_t -= cur_t[p];
-        cur_t[p] = e->is_end ? 0 : e->tracked;
-        sum_t += cur_t[p];
-        if (e->is_end || e->rss) {
+        int gone = e->kind == MODEL_EV_GONE;
+        if (e->kind == MODEL_EV_TREE) {
+            tree = e->tracked;
+        } else {
+            sum_t -= cur_t[p];
+            cur_t[p] = gone ? 0 : e->tracked;
+            sum_t += cur_t[p];
+        }
+        if (gone || (e->kind == MODEL_EV_POINT && e->rss)) {
             sum_r -= cur_r[p];
             have_r -= cur_r[p] != 0;
-            cur_r[p] = e->is_end ? 0 : e->rss;
+            cur_r[p] = gone ? 0 : e->rss;
             sum_r += cur_r[p];
             have_r += cur_r[p] != 0;
         }
-        if (e->is_end || (j + 1 < k && ev[j + 1].t_ns == e->t_ns && !ev[j + 1].is_end))
+        if (gone || (j + 1 < k && ev[j + 1].t_ns == e->t_ns && ev[j + 1].kind != MODEL_EV_GONE))
             continue;
         out[n].t_ns = model_rel(e->t_ns, base);
-        out[n].tracked = model_u128_clamp(sum_t);
+        out[n].tracked = use_tree ? tree : model_u128_clamp(sum_t);
         out[n].rss = have_r ? model_u128_clamp(sum_r) : MODEL_NO_RSS;
         if (out[n].rss == MODEL_NO_RSS && have_r)
             out[n].rss = MODEL_NO_RSS - 1;
@@ -1135,18 +1430,72 @@ static int model_finish_mem_series(model_t *m, int insert_peak)
     return 0;
 }
 
+static int model_cmp_tree_point(const void *a, const void *b)
+{
+    const raw_mem_tree_point_t *x = a, *y = b;
+    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+static int model_cmp_reserved_path(const void *a, const void *b, void *ctx)
+{
+    const model_t *m = ctx;
+    const model_reserved_t *x = a, *y = b;
+    uint32_t n = x->depth < y->depth ? x->depth : y->depth;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t fx = m->reserved_frames[x->at + i], fy = m->reserved_frames[y->at + i];
+        if (fx != fy)
+            return fx < fy ? -1 : 1;
+    }
+    return x->depth < y->depth ? -1 : x->depth > y->depth;
+}
+
+static int model_cmp_reserved_bytes(const void *a, const void *b, void *ctx)
+{
+    const model_reserved_t *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return model_cmp_reserved_path(a, b, ctx);
+}
+
+/* Keeps the reserved entries of the counting snapshots (generation G),
+ * merges those of one stack, and orders them largest first; their sum is
+ * the summary's reserved_bytes. */
+static void model_finish_reserved(model_t *m, uint64_t g)
+{
+    size_t n = 0;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < m->nreserved; i++)
+        if (model_mem_counts(&m->procs[m->reserved[i].proc], g))
+            m->reserved[n++] = m->reserved[i];
+    if (n > 1)
+        qsort_r(m->reserved, n, sizeof *m->reserved, model_cmp_reserved_path, m);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum = model_sat_add(sum, m->reserved[i].bytes);
+        if (w && model_cmp_reserved_path(&m->reserved[w - 1], &m->reserved[i], m) == 0)
+            m->reserved[w - 1].bytes = model_sat_add(m->reserved[w - 1].bytes, m->reserved[i].bytes);
+        else
+            m->reserved[w++] = m->reserved[i];
+    }
+    if (w > 1)
+        qsort_r(m->reserved, w, sizeof *m->reserved, model_cmp_reserved_bytes, m);
+    m->nreserved = w;
+    m->summary.has_reserved = 1;
+    m->summary.reserved_bytes = sum;
+}
+
 /* Sorts each process's series, merges them, and sets the summary's memory
  * figures: the peak from tracking when some process has it (else the RSS
- * figure stays), R, and whether some process ran out of memory. The peak is
- * the tree's figure at its last generation when the agent numbered its
- * peaks, or the sum of those snapshots' own bytes if higher (a snapshot
- * taken as memory ran out); otherwise the sum of every process's own peak
- * (a process killed before its first MEM_PEAK: the top of its series). Its
- * time is the latest of theirs. */
+ * figure stays), R, whether some process ran out of memory, and what was
+ * reserved but not used. With process-tree peaks the peak is the tree's
+ * (model_tree_peak), at the time of its last committed generation;
+ * otherwise the sum of every process's own peak (a process killed before
+ * its first MEM_PEAK: the top of its series), at the latest of their
+ * times. */
 static int model_finish_memory(model_t *m)
 {
     model_summary_t *s = &m->summary;
-    uint64_t peak = 0, peak_t = 0, own = 0, g = model_mem_generation(m);
+    uint64_t peak = 0, peak_t = 0, g = model_mem_generation(m);
     int any = 0, rc;
     for (size_t i = 0; i < m->nprocs; i++) {
         model_process_t *p = &m->procs[i];
@@ -1158,32 +1507,28 @@ static int model_finish_memory(model_t *m)
                 break;
             }
         }
+        if (p->ntree > 1)
+            qsort(p->tree, p->ntree, sizeof *p->tree, model_cmp_tree_point);
         if (p->has_mem_info && !s->has_memory_sample_bytes) {
             s->has_memory_sample_bytes = 1;
             s->memory_sample_bytes = p->mem_sample_bytes;
         }
         if (p->mem_oom) {
             s->oom = 1;
-            if ((rc = model_note(m, "process %u ran out of memory: the memory profile shows "
-                                 "what was live when an allocation failed or memory was "
-                                 "nearly exhausted", p->pid)) < 0)
+            if ((rc = p->mem_oom_now
+                     ? model_note(m, "process %u ran out of memory: the memory profile shows "
+                                  "what was live when an allocation failed or memory was "
+                                  "nearly exhausted", p->pid)
+                     : model_note(m, "process %u ran out of memory (an allocation failed, or "
+                                  "memory was nearly exhausted) and went on: the memory "
+                                  "profile shows the run's peak", p->pid)) < 0)
                 return rc;
         }
-        uint64_t pb = 0, pt = 0;
         if (g) {
-            /* the tree's own figure for its last peak; but a snapshot taken
-             * as memory ran out holds the process's bytes then, at the
-             * generation last committed, which may be well below */
-            if (!model_mem_counts(p, g))
-                continue;
-            any = 1;
-            if (p->mem_tree_peak_bytes > peak)
-                peak = p->mem_tree_peak_bytes;
-            own = model_sat_add(own, p->mem_peak_bytes);
-            if (p->mem_peak_t_ns > peak_t)
-                peak_t = p->mem_peak_t_ns;
+            any |= model_mem_counts(p, g);
             continue;
         }
+        uint64_t pb = 0, pt = 0;
         if (p->has_mem_peak) {
             pb = p->mem_peak_bytes;
             pt = p->mem_peak_t_ns;
@@ -1202,8 +1547,10 @@ static int model_finish_memory(model_t *m)
         if (pt > peak_t)
             peak_t = pt;
     }
-    if (own > peak)
-        peak = own;
+    if (g) {
+        uint64_t entries;
+        peak = model_tree_peak(m, g, &entries, &peak_t);
+    }
     if (any) {
         s->has_peak_memory = 1;
         s->peak_memory_bytes = peak;
@@ -1211,6 +1558,8 @@ static int model_finish_memory(model_t *m)
         s->has_peak_memory_time = 1;
         s->peak_memory_ns = model_rel(peak_t, s->start_mono_ns);
     }
+    if (m->has_memory)
+        model_finish_reserved(m, g);
     return model_finish_mem_series(m, any && g != 0);
 }
 
@@ -1225,7 +1574,8 @@ int model_finish(model_t *m, runinfo_t *ri)
     if ((rc = model_finish_tree(m)) < 0 || (rc = model_finish_order(m)) < 0)
         return rc;
     size_t root = model_root_process(m);
-    if ((rc = model_finish_summary(m, root)) < 0 || (rc = model_finish_memory(m)) < 0)
+    if ((rc = model_finish_summary(m, root)) < 0 || (rc = model_finish_ends_known(m, root)) < 0 ||
+        (rc = model_finish_memory(m)) < 0)
         return rc;
     for (size_t i = 0; i < m->nthreads; i++) {
         if ((rc = model_finish_spans(m, &m->threads[i], m->summary.start_mono_ns)) < 0)
@@ -1234,7 +1584,7 @@ int model_finish(model_t *m, runinfo_t *ri)
         if (t->nspans && t->spans[t->nspans - 1].end_ns > m->summary.end_ns)
             m->summary.end_ns = t->spans[t->nspans - 1].end_ns;
     }
-    if ((rc = model_finish_ended(m, root)) < 0)
+    if ((rc = model_finish_ended(m)) < 0)
         return rc;
     if (m->notes_more) {
         /* the cap counts notes, so make room for this last one */

@@ -31,6 +31,8 @@
 #define MODEL_NO_RSS UINT64_MAX          /* no RSS reading (yet) at this point */
 #define MODEL_NO_PYTHON_STACK "[no Python stack]"
 #define MODEL_ROUNDING "[allocator rounding]"
+#define MODEL_UNRECORDED "[callstacks not recorded]"
+#define MODEL_RESERVED_SHOWN 20u         /* reserved stacks in summary.json */
 
 typedef enum model_frame_kind {
     MODEL_FRAME_PYTHON = 0,
@@ -96,6 +98,34 @@ typedef struct model_mem_point {
     uint64_t tracked, rss;
 } model_mem_point_t;
 
+/* A stack that held address space reserved but not used at the peak
+ * (RAW_MEM_RESERVED): its frames, root first, are model.reserved_frames
+ * [at, at + depth). After model_finish: one entry per distinct stack of the
+ * counting snapshots, largest first. */
+typedef struct model_reserved {
+    uint32_t proc;
+    uint32_t depth;
+    size_t at;
+    uint64_t bytes;
+} model_reserved_t;
+
+/* A process's end as another process saw it: a wait status from the
+ * process that reaped it (RECORDER, its parent), or from radiograph as the
+ * tree's subreaper (RECORDER 0, from run.info). */
+typedef struct model_reaped {
+    uint32_t recorder, pid;
+    int status;
+    uint64_t t_ns;
+} model_reaped_t;
+
+/* A signal process SENDER sent process PID; POOL: sent from inside
+ * multiprocessing's Pool.terminate (its Python stack says so). */
+typedef struct model_signal {
+    uint32_t sender, pid, signal;
+    int pool;
+    uint64_t t_ns;
+} model_signal_t;
+
 /* One entry of a process's peak snapshot: a node of the memory tree as it
  * is while merging, and its bytes. */
 typedef struct model_mem_entry {
@@ -124,11 +154,16 @@ typedef struct model_process {
     raw_mem_point_t *mem; size_t nmem, mem_cap;  /* MEM_SERIES points, sorted by time by finish */
     int has_mem_peak;            /* from the last MEM_PEAK */
     uint64_t mem_peak_t_ns, mem_peak_bytes;
-    int mem_oom;
+    int mem_oom;                 /* it ran out of memory (at this snapshot or before) */
+    int mem_oom_now;             /* this snapshot was written as it ran out */
     int mem_has_generation;      /* the snapshot names its process-tree peak */
     uint64_t mem_generation, mem_tree_peak_bytes;
     model_mem_entry_t *mem_entries; size_t nmem_entries;  /* its snapshot */
+    raw_mem_tree_point_t *tree; size_t ntree;  /* MEM_TREE points, sorted by finish */
     uint32_t ended;              /* strtab id, set by finish: "exited 0", ... */
+    int end_known;               /* finish: how it ended is known (END or a wait status) */
+    int has_status, status;      /* finish: its wait status, when one was seen */
+    uint64_t gone_t_ns;          /* finish: when it stopped counting (END, reaped, last record) */
 } model_process_t;
 
 typedef struct model_summary {
@@ -144,6 +179,8 @@ typedef struct model_summary {
     int has_memory_sample_bytes;
     uint64_t memory_sample_bytes;                   /* R */
     int oom;                                        /* some process ran out of memory */
+    int has_reserved;
+    uint64_t reserved_bytes;                        /* address space reserved, not used, at the peak */
     size_t processes, threads;
     uint64_t samples, dropped_samples;
     uint32_t py_version;                            /* PY_VERSION_HEX, 0 unknown */
@@ -164,6 +201,11 @@ typedef struct model {
     uint32_t rounding_frame;     /* the [allocator rounding] frame, likewise */
     int has_memory;              /* some process had memory records */
     model_mem_point_t *mem_series; size_t nmem_series;   /* merged, built by finish */
+    uint32_t unrecorded_frame;   /* the [callstacks not recorded] frame, likewise */
+    model_reserved_t *reserved; size_t nreserved, reserved_cap;
+    uint32_t *reserved_frames; size_t nreserved_frames, reserved_frames_cap;
+    model_reaped_t *reaped; size_t nreaped, reaped_cap;
+    model_signal_t *signals; size_t nsignals, signals_cap;
     model_process_t *procs; size_t nprocs, procs_cap;
     model_thread_t *threads; size_t nthreads, threads_cap;
     keymap_t thread_index;       /* (proc, tid) -> thread */

@@ -414,7 +414,9 @@ static int rawread_mem_peak(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     memset(&f->mem_peak, 0, sizeof f->mem_peak);
     f->mem_peak.t_ns = rd64(p);
     f->mem_peak.peak_bytes = rd64(p + 8);
-    f->mem_peak.oom = rd64(p + 24) != 0;
+    /* bit 0: written as memory ran out; bit 1: it had before (rawfmt.h) */
+    f->mem_peak.oom = (rd64(p + 24) & 1) != 0;
+    f->mem_peak.oom_before = rd64(p + 24) != 0;
     if (head >= RAWREAD_MEM_PEAK_HEAD_V2) {
         f->mem_peak.has_generation = 1;
         f->mem_peak.generation = rd64(p + 32);
@@ -426,7 +428,7 @@ static int rawread_mem_peak(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     for (size_t i = 0; i < n; i++, p += elem) {
         uint32_t stack, kind = rd32(p + 4);
         uint64_t bytes = rd64(p + 8);
-        if (bytes > RAWREAD_MEM_BYTES_MAX || kind > RAW_MEM_ROUNDING) {
+        if (bytes > RAWREAD_MEM_BYTES_MAX || kind > RAW_MEM_RESERVED) {
             c->bad_mem_values++;
             continue;
         }
@@ -446,6 +448,73 @@ static int rawread_mem_peak(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
     return 0;
 }
 
+/* MEM_TREE: like MEM_SERIES, points of (t, total, max). */
+static int rawread_mem_tree(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    const size_t elem = sizeof(raw_mem_tree_point_t);
+    if (len % elem) {
+        c->bad_records++;
+        return 0;
+    }
+    size_t n = len / elem;
+    if (grow_array((void **)&f->tree_points, &f->tree_points_cap, f->ntree_points + n,
+                   sizeof *f->tree_points) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++, p += elem) {
+        uint64_t total = rd64(p + 8), max = rd64(p + 16);
+        if (total > RAWREAD_MEM_BYTES_MAX || max > RAWREAD_MEM_BYTES_MAX) {
+            c->bad_mem_values++;
+            continue;
+        }
+        raw_mem_tree_point_t *o = &f->tree_points[f->ntree_points++];
+        o->t_ns = rd64(p);
+        o->total_bytes = total;
+        o->max_bytes = max;
+        rawread_seen(f, o->t_ns);
+    }
+    return 0;
+}
+
+static int rawread_child_end(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < sizeof(raw_child_end_t) || rd32(p + 8) == 0) {
+        c->bad_records++;
+        return 0;
+    }
+    raw_child_end_t *o = GROW_PUSH(f->child_ends, f->nchild_ends, f->child_ends_cap);
+    if (!o)
+        return -ENOMEM;
+    o->t_ns = rd64(p);
+    o->pid = rd32(p + 8);
+    o->status = (int32_t)rd32(p + 12);
+    o->flags = rd64(p + 16);
+    rawread_seen(f, o->t_ns);
+    return 0;
+}
+
+static int rawread_signal_sent(rawread_ctx_t *c, const uint8_t *p, uint32_t len)
+{
+    rawread_file_t *f = c->f;
+    if (len < sizeof(raw_signal_sent_t) || rd32(p + 8) == 0) {
+        c->bad_records++;
+        return 0;
+    }
+    uint32_t stack = RAWREAD_NONE;
+    if (rd32(p + 16) && !rawread_sample_stack(c, rd32(p + 16), &stack))
+        stack = RAWREAD_NONE;        /* an undefined stack: the signal is still known */
+    rawread_signal_t *o = GROW_PUSH(f->signals, f->nsignals, f->signals_cap);
+    if (!o)
+        return -ENOMEM;
+    o->t_ns = rd64(p);
+    o->pid = rd32(p + 8);
+    o->signal = rd32(p + 12);
+    o->stack = stack;
+    rawread_seen(f, o->t_ns);
+    return 0;
+}
+
 static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
                           uint32_t len)
 {
@@ -462,6 +531,9 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
     case RAW_MEM_INFO:   return rawread_mem_info(c, p, len);
     case RAW_MEM_SERIES: return rawread_mem_series(c, p, len);
     case RAW_MEM_PEAK:   return rawread_mem_peak(c, p, len);
+    case RAW_MEM_TREE:   return rawread_mem_tree(c, p, len);
+    case RAW_CHILD_END:  return rawread_child_end(c, p, len);
+    case RAW_SIGNAL_SENT: return rawread_signal_sent(c, p, len);
     case RAW_NOT_PROFILED:
         c->f->not_profiled = 1;
         return rawread_keep(c->f, p, len, &c->f->not_profiled_why);
@@ -469,7 +541,7 @@ static int rawread_record(rawread_ctx_t *c, uint16_t type, const uint8_t *p,
         c->f->has_cmdline = 1;
         return rawread_keep(c->f, p, len, &c->f->cmdline);
     default:
-        if (type < 20 || type > 39)   /* 23..39: memory records to come */
+        if (type < 20 || type > 39)   /* 24..39: memory records to come */
             c->unknown_records++;
         return 0;
     }
@@ -735,6 +807,9 @@ void rawread_free(rawread_file_t *f)
     free(f->notes);
     free(f->mem_points);
     free(f->mem_entries);
+    free(f->tree_points);
+    free(f->child_ends);
+    free(f->signals);
     for (size_t i = 0; i < f->nproblems; i++)
         free(f->problems[i]);
     for (rawread_block_t *b = f->store, *next; b; b = next) {

@@ -5,8 +5,8 @@
  * whatever is well-formed: a truncated or corrupt record stops the file (what
  * came before is kept), an unknown record type is skipped by its length, a
  * sample whose ids were never defined is dropped and counted. Memory records
- * (types 20-22) follow the same rules: a MEM_SERIES must be a whole number of
- * points, a MEM_PEAK's npeak must match its length exactly (with either
+ * (types 20-23) follow the same rules: a MEM_SERIES or MEM_TREE must be a
+ * whole number of points, a MEM_PEAK's npeak must match its length exactly (with either
  * head, RAWREAD_MEM_PEAK_HEAD_V1 or _V2), and a peak entry
  * naming an undefined stack is dropped (the file is then partial); the last
  * well-formed MEM_PEAK of a file supersedes the earlier ones. Every id is
@@ -74,7 +74,8 @@ typedef struct rawread_point {
 /* One entry of a process's peak-memory snapshot (RAW_MEM_PEAK). */
 typedef struct rawread_mem_entry {
     uint32_t stack;                  /* index into stacks, RAWREAD_NONE: no Python frames */
-    uint8_t kind;                    /* raw_mem_kind_t; RAW_MEM_ROUNDING has no stack */
+    uint8_t kind;                    /* raw_mem_kind_t; RAW_MEM_ROUNDING has no stack;
+                                      * RAW_MEM_RESERVED is not part of peak_bytes */
     uint64_t bytes;                  /* at most RAWREAD_MEM_BYTES_MAX */
 } rawread_mem_entry_t;
 
@@ -86,11 +87,19 @@ typedef struct rawread_mem_entry {
 typedef struct rawread_mem_peak {
     uint64_t t_ns;                   /* when the (process tree's) peak was reached */
     uint64_t peak_bytes;             /* this process's tracked bytes then */
-    int oom;
+    int oom;                         /* written as memory ran out */
+    int oom_before;                  /* the process had run out of memory before */
     int has_generation;              /* the 48-byte head: the next two are set */
     uint64_t generation;             /* which peak of the tree (1, 2, ...) */
     uint64_t tree_peak_bytes;        /* all processes' tracked bytes at that peak */
 } rawread_mem_peak_t;
+
+/* A signal this process sent (RAW_SIGNAL_SENT). */
+typedef struct rawread_signal {
+    uint64_t t_ns;
+    uint32_t pid, signal;
+    uint32_t stack;                  /* index into stacks, RAWREAD_NONE if unknown */
+} rawread_signal_t;
 
 /* A byte count above this (1 PiB) is corrupt: the entry, series point or
  * peak record holding it is dropped. Sums of the rest stay far from
@@ -114,6 +123,9 @@ typedef struct rawread_file {
     int has_mem_peak;
     rawread_mem_peak_t mem_peak;   /* the last well-formed MEM_PEAK */
     rawread_mem_entry_t *mem_entries; size_t nmem_entries, mem_entries_cap;
+    raw_mem_tree_point_t *tree_points; size_t ntree_points, tree_points_cap;  /* MEM_TREE */
+    raw_child_end_t *child_ends; size_t nchild_ends, child_ends_cap;         /* CHILD_END */
+    rawread_signal_t *signals; size_t nsignals, signals_cap;                 /* SIGNAL_SENT */
     rawread_slice_t cmdline;   /* argv, NUL-separated; len 0 if none */
     int has_cmdline;
     int not_profiled;          /* a Python the agent could not read (RAW_NOT_PROFILED) */

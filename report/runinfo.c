@@ -46,6 +46,33 @@ static char *runinfo_unescape(const char *s, size_t n)
     return out;
 }
 
+/* `reaped=PID STATUS T`: three numbers separated by one space. */
+static int runinfo_reaped(runinfo_t *ri, const char *v, size_t n)
+{
+    uint64_t num[3];
+    size_t at = 0;
+    for (int k = 0; k < 3; k++) {
+        const char *sp = k < 2 ? memchr(v + at, ' ', n - at) : NULL;
+        size_t len = sp ? (size_t)(sp - (v + at)) : n - at;
+        if ((k < 2 && !sp) || runinfo_number(v + at, len, &num[k]) != 0) {
+            ri->bad_lines++;
+            return 0;
+        }
+        at += len + 1;
+    }
+    if (num[0] == 0 || num[0] > UINT32_MAX || num[1] > INT_MAX) {
+        ri->bad_lines++;
+        return 0;
+    }
+    runinfo_reaped_t *r = GROW_PUSH(ri->reaped, ri->nreaped, ri->reaped_cap);
+    if (!r)
+        return -ENOMEM;
+    r->pid = (uint32_t)num[0];
+    r->status = (int)num[1];
+    r->t_ns = num[2];
+    return 0;
+}
+
 static int runinfo_line(runinfo_t *ri, const char *s, size_t n)
 {
     if (n && s[n - 1] == '\r')
@@ -79,6 +106,8 @@ static int runinfo_line(runinfo_t *ri, const char *s, size_t n)
         ri->radiograph_version = a;
         return 0;
     }
+    if (KEY("reaped"))
+        return runinfo_reaped(ri, v, vlen);
     uint64_t num = 0;
     int ok = runinfo_number(v, vlen, &num) == 0;
     if (KEY("start_real_ns") && ok)
@@ -141,5 +170,6 @@ void runinfo_free(runinfo_t *ri)
         free(ri->notes[i]);
     free(ri->notes);
     free(ri->radiograph_version);
+    free(ri->reaped);
     memset(ri, 0, sizeof *ri);
 }

@@ -10,6 +10,14 @@
 
 #define RUNINFO_SIZE_MAX (1u << 20)   /* a longer run.info is read up to here */
 
+/* A process of the job that radiograph reaped as the tree's subreaper
+ * (`reaped=PID STATUS T_MONO_NS`): its parent had ended first. */
+typedef struct runinfo_reaped {
+    uint32_t pid;
+    int status;                  /* wait status, as waitpid(2) gives it */
+    uint64_t t_ns;               /* CLOCK_MONOTONIC */
+} runinfo_reaped_t;
+
 typedef struct runinfo {
     int present;                 /* the file was read */
     char **argv;                 /* `arg=` lines, unescaped, in order */
@@ -22,6 +30,8 @@ typedef struct runinfo {
     uint64_t start_real_ns, start_mono_ns, end_mono_ns, cpu_ns;
     int exit_code, signal;
     uint32_t sample_interval_us;
+    runinfo_reaped_t *reaped;    /* `reaped=` lines, in order */
+    size_t nreaped, reaped_cap;
     size_t bad_lines;            /* lines that were not key=value or had a bad number */
 } runinfo_t;
 

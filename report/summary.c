@@ -1,9 +1,11 @@
 /* summary.c — formatting of the model's summary figures. */
 #include "summary.h"
 #include "answers.h"
+#include "fold.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 
 int summary_python_version(uint32_t v, char *buf, size_t len)
@@ -27,6 +29,60 @@ int summary_iso_time(uint64_t real_ns, char *buf, size_t len)
     if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         return -EINVAL;
     return 0;
+}
+
+/* reserved_bytes, and the stacks of the largest reservations. */
+static void summary_write_reserved(json_t *w, const model_t *m)
+{
+    const model_summary_t *s = &m->summary;
+    json_key(w, "reserved_bytes");
+    json_uint_or_null(w, s->has_reserved, s->reserved_bytes);
+    json_key(w, "reserved");
+    json_array_begin(w);
+    char *label = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < m->nreserved && i < MODEL_RESERVED_SHOWN; i++) {
+        const model_reserved_t *r = &m->reserved[i];
+        json_object_begin(w);
+        json_key(w, "bytes");
+        json_uint(w, r->bytes);
+        json_key(w, "stack");
+        json_array_begin(w);
+        for (uint32_t k = 0; k < r->depth; k++) {
+            size_t len = 0;
+            if (fold_label(m, m->reserved_frames[r->at + k], &label, &len, &cap) == 0)
+                json_string(w, label, len);
+        }
+        json_array_end(w);
+        json_object_end(w);
+    }
+    free(label);
+    json_array_end(w);
+}
+
+/* How each process ended, in the timeline's order. */
+static void summary_write_ends(json_t *w, const model_t *m)
+{
+    json_key(w, "process_ends");
+    json_array_begin(w);
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const model_process_t *p = &m->procs[i];
+        size_t len;
+        json_object_begin(w);
+        json_key(w, "pid");
+        json_uint(w, p->pid);
+        json_key(w, "ppid");
+        json_uint(w, p->ppid);
+        json_key(w, "ended");
+        const char *e = model_str(m, p->ended, &len);
+        json_string(w, e, len);
+        json_key(w, "exit_code");
+        json_int_or_null(w, p->has_status && WIFEXITED(p->status), WEXITSTATUS(p->status));
+        json_key(w, "signal");
+        json_int_or_null(w, p->has_status && WIFSIGNALED(p->status), WTERMSIG(p->status));
+        json_object_end(w);
+    }
+    json_array_end(w);
 }
 
 int summary_write_members(json_t *w, const model_t *m, int with_nodes)
@@ -65,6 +121,7 @@ int summary_write_members(json_t *w, const model_t *m, int with_nodes)
     json_uint_or_null(w, s->has_memory_sample_bytes, s->memory_sample_bytes);
     json_key(w, "oom");
     json_bool(w, s->oom);
+    summary_write_reserved(w, m);
     json_key(w, "processes");
     json_uint(w, s->processes);
     json_key(w, "threads");
@@ -102,6 +159,7 @@ int summary_write_members(json_t *w, const model_t *m, int with_nodes)
         json_null(w);
     json_key(w, "partial");
     json_bool(w, m->partial);
+    summary_write_ends(w, m);
     json_key(w, "notes");
     json_array_begin(w);
     for (size_t i = 0; i < m->nnotes; i++) {

@@ -5,9 +5,12 @@
  * the resident set size, when no process tracked memory), peak_memory_seconds
  * (when the peak was reached, from the run's start; null for "rss"),
  * memory_sample_bytes (the sampling mean R, null without tracking), oom,
- * processes, threads, samples, sample_interval_seconds, python_version,
- * radiograph_version, dropped_samples, start_time, partial, notes, answers
- * (answers.h). Unknown values are null. */
+ * reserved_bytes (address space reserved at the peak and not used, null
+ * without tracking), reserved (the largest such reservations, {bytes,
+ * stack}), processes, threads, samples, sample_interval_seconds,
+ * python_version, radiograph_version, dropped_samples, start_time,
+ * partial, process_ends ({pid, ppid, ended, exit_code, signal} per
+ * process), notes, answers (answers.h). Unknown values are null. */
 #ifndef RADIOGRAPH_SUMMARY_H
 #define RADIOGRAPH_SUMMARY_H
 

@@ -358,6 +358,22 @@
         return new RG.FlameGraphView(box, source, { of: 'peak', info: info });
       });
     }
+    const reserved = data.summary && Array.isArray(data.summary.reserved) ? data.summary.reserved : [];
+    if (mem && isTree(mem.tree) && reserved.length) {
+      // Address space reserved but not used at the peak: not in the peak,
+      // listed so that nothing is hidden.
+      const ul = el('ul', { className: 'rg-notes rg-reserved' });
+      for (const r of reserved) {
+        const stack = Array.isArray(r.stack) ? r.stack.map(String) : [];
+        ul.appendChild(el('li', {}, el('b', {}, RG.fmtBytes(Number(r.bytes))), ' \u00b7 ', stack.join(' \u203a ')));
+      }
+      $('rg-memory').appendChild(el('div', {},
+        el('h3', {}, 'Reserved, not used: ' + RG.fmtBytes(Number(data.summary.reserved_bytes))),
+        el('p', { className: 'rg-help' }, 'Large mappings and blocks whose pages were mostly never ' +
+          'touched at the peak (address space reserved, not memory used): not part of the peak above. ' +
+          'Largest first, with the callstack that made each.'),
+        ul));
+    }
     if (mem && mem.series) {
       $('rg-memseries').hidden = false;
       const endNs = data.timeline ? Number(data.timeline.end_ns) : NaN;

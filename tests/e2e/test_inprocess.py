@@ -192,7 +192,9 @@ def test_numpy_imported_inside_block(job):
         def ones():
             return np.ones(80 * 1000 * 1000 // 8)
         def zeros():
-            return np.zeros(50 * 1000 * 1000 // 8)
+            z = np.zeros(50 * 1000 * 1000 // 8)     # calloc: counted as its pages are written
+            z.fill(0.5)
+            return z
         with radiograph.profile("out", quiet=True):
             import numpy as np
             o = ones()

@@ -50,7 +50,9 @@ def test_numpy_zeros_and_ones(run):
     r = run("""
         import numpy as np
         def zeros():
-            return np.zeros(120 * 1000 * 1000 // 8)   # calloc
+            z = np.zeros(120 * 1000 * 1000 // 8)      # calloc: fresh pages, untouched
+            z[::512] = 0.0                            # one write a page: all of them used
+            return z
         def ones():
             return np.ones(80 * 1000 * 1000 // 8)     # malloc
         z = zeros(); o = ones()
@@ -111,7 +113,9 @@ def test_threads_allocating_at_once(run):
         import threading
         keep = {}
         def worker(n):
-            keep[n] = [bytes(1000 * 1000) for _ in range(40)]   # 40 MB each
+            # 40 MB each, written (bytearray(N) alone is calloc: its pages
+            # are not memory the job used until written)
+            keep[n] = [bytearray(b"\x01") * (1000 * 1000) for _ in range(40)]
         ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
         for t in ts: t.start()
         for t in ts: t.join()

@@ -108,7 +108,10 @@ def test_crashing_and_killed_children(run):
     # after its parent started it, less its start-up on a loaded machine).
     busy = sum(c for st, c in r.folded.items() if any(f.startswith("busy_then_killed ") for f in st))
     assert busy * s["sample_interval_seconds"] >= 0.2, busy
-    assert any("end record" in n or "killed" in n or "without" in n for n in s["notes"]), s["notes"]
+    # how each ended is known, from the wait status their parent saw
+    ends = sorted(e["ended"] for e in s["process_ends"])
+    assert ends == ["exited 0", "killed by SIGKILL (sent by its parent)", "killed by SIGSEGV"], ends
+    assert not any("not known" in n for n in s["notes"]), s["notes"]
 
 
 def test_fifty_short_children(run):
@@ -190,3 +193,80 @@ def test_pool_workers_terminated_at_the_peak_keep_their_stacks(run):
     held = held_by(m, "hold")
     assert held >= 0.9 * 200 * MB, (held, r.summary["peak_memory_bytes"])
     assert r.summary["peak_memory_bytes"] >= 200 * MB
+
+
+ENDS = """
+import ctypes, multiprocessing as mp, os, signal, subprocess, sys, time
+def crash():
+    ctypes.string_at(0)                # SIGSEGV in C code
+def busy(_):
+    time.sleep(30)                     # still working when the pool is terminated
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else ""
+    if what == "crash":
+        crash()
+    elif what == "exit3":
+        sys.exit(3)
+    elif what == "os_exit":
+        os._exit(7)
+    elif what == "normal":
+        pass
+    else:
+        for w in ["crash", "exit3", "os_exit", "normal"]:
+            subprocess.run([sys.executable, __file__, w])
+        pool = mp.get_context("fork").Pool(1)
+        pool.map_async(busy, [0])
+        time.sleep(1.0)
+        pool.terminate()               # SIGTERM to the worker, busy in its task
+        pool.join()
+"""
+
+
+def test_each_process_named_as_it_ended(run):
+    r = run(ENDS)
+    assert r.proc.returncode == 0, r.proc.stderr
+    s = r.summary
+    ends = {}
+    for e in s["process_ends"]:
+        ends.setdefault(e["ended"], []).append(e)
+    assert len(ends.get("killed by SIGSEGV", [])) == 1, s["process_ends"]
+    assert ends["killed by SIGSEGV"][0]["signal"] == signal.SIGSEGV
+    assert len(ends.get("exited 3", [])) == 1, s["process_ends"]
+    assert ends["exited 3"][0]["exit_code"] == 3
+    assert len(ends.get("exited 7", [])) == 1, s["process_ends"]       # os._exit(7)
+    assert len(ends.get("terminated by SIGTERM (its parent ended the pool)", [])) == 1, s["process_ends"]
+    # the root and the child that ran to its end
+    assert len(ends.get("exited 0", [])) == 2, s["process_ends"]
+    # the page's timeline says the same
+    tl = json.loads((r.report / "timeline.json").read_text())
+    page = {p["pid"]: p["ended"] for p in page_of(r)["timeline"]["processes"]}
+    assert sorted(page.values()) == sorted(e["ended"] for e in s["process_ends"])
+    # nothing is guessed: no note about unknown ends
+    assert not any("not known" in n for n in s["notes"]), s["notes"]
+
+
+def test_orphans_reaped_by_radiograph(run):
+    """A child whose parent ended first is reparented to radiograph (the
+    subreaper), which records how it ended."""
+    r = run("""
+        import os, sys, time
+        if len(sys.argv) > 1:
+            time.sleep(0.2)
+            os.kill(os.getpid(), 9)            # killed after its parent is gone
+        pid = os.fork()
+        if pid == 0:
+            os.execv(sys.executable, [sys.executable, __file__, "orphan"])
+        os._exit(0)                            # the parent leaves without waiting
+    """)
+    assert r.proc.returncode == 0, r.proc.stderr
+    ends = sorted(e["ended"] for e in r.summary["process_ends"])
+    # (it sent the signal to itself and died before it could say so)
+    assert ends == ["exited 0", "killed by SIGKILL"], ends
+    assert not any("not known" in n for n in r.summary["notes"]), r.summary["notes"]
+
+
+def page_of(r):
+    import re
+    html = (r.report / "index.html").read_text(encoding="utf-8")
+    m = re.search(r'<script type="application/json" id="rg-data">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1))

@@ -165,7 +165,8 @@ void rawbuild_mem_info(rawbuild_t *b, uint64_t sample_bytes)
     rawbuild_record(b, RAW_MEM_INFO, p, sizeof p);
 }
 
-void rawbuild_mem_series(rawbuild_t *b, const uint64_t *pts, size_t n)
+/* N points of three u64 each (t, and two byte counts) as one TYPE record. */
+static void rawbuild_triples(rawbuild_t *b, uint16_t type, const uint64_t *pts, size_t n)
 {
     uint8_t *p = malloc(n * 24 + 1);
     if (!p)
@@ -175,12 +176,42 @@ void rawbuild_mem_series(rawbuild_t *b, const uint64_t *pts, size_t n)
         le64(p + 24 * i + 8, pts[3 * i + 1]);
         le64(p + 24 * i + 16, pts[3 * i + 2]);
     }
-    rawbuild_record(b, RAW_MEM_SERIES, p, (uint32_t)(n * 24));
+    rawbuild_record(b, type, p, (uint32_t)(n * 24));
     free(p);
 }
 
+void rawbuild_mem_series(rawbuild_t *b, const uint64_t *pts, size_t n)
+{
+    rawbuild_triples(b, RAW_MEM_SERIES, pts, n);
+}
+
+void rawbuild_mem_tree(rawbuild_t *b, const uint64_t *pts, size_t n)
+{
+    rawbuild_triples(b, RAW_MEM_TREE, pts, n);
+}
+
+void rawbuild_child_end(rawbuild_t *b, uint64_t t, uint32_t pid, int32_t status)
+{
+    uint8_t p[24] = { 0 };
+    le64(p, t);
+    le32(p + 8, pid);
+    le32(p + 12, (uint32_t)status);
+    rawbuild_record(b, RAW_CHILD_END, p, sizeof p);
+}
+
+void rawbuild_signal_sent(rawbuild_t *b, uint64_t t, uint32_t pid, uint32_t sig, uint32_t stack)
+{
+    uint8_t p[24] = { 0 };
+    le64(p, t);
+    le32(p + 8, pid);
+    le32(p + 12, sig);
+    le32(p + 16, stack);
+    rawbuild_record(b, RAW_SIGNAL_SENT, p, sizeof p);
+}
+
 static void rawbuild_peak(rawbuild_t *b, size_t head, const uint64_t *fields,
-                          const uint32_t *stacks, const uint64_t *bytes, size_t n)
+                          const uint32_t *stacks, const uint32_t *kinds, const uint64_t *bytes,
+                          size_t n)
 {
     uint8_t *p = calloc(head + 16 * n + 1, 1);
     if (!p)
@@ -189,6 +220,7 @@ static void rawbuild_peak(rawbuild_t *b, size_t head, const uint64_t *fields,
         le64(p + 8 * i, fields[i]);
     for (size_t i = 0; i < n; i++) {
         le32(p + head + 16 * i, stacks[i]);
+        le32(p + head + 16 * i + 4, kinds ? kinds[i] : 0);
         le64(p + head + 16 * i + 8, bytes[i]);
     }
     rawbuild_record(b, RAW_MEM_PEAK, p, (uint32_t)(head + 16 * n));
@@ -199,15 +231,22 @@ void rawbuild_mem_peak(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
                        const uint32_t *stacks, const uint64_t *bytes, size_t n)
 {
     const uint64_t fields[4] = { t, peak, n, oom };
-    rawbuild_peak(b, 32, fields, stacks, bytes, n);
+    rawbuild_peak(b, 32, fields, stacks, NULL, bytes, n);
 }
 
 void rawbuild_mem_peak_gen(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
                            uint64_t generation, uint64_t tree_peak,
                            const uint32_t *stacks, const uint64_t *bytes, size_t n)
 {
+    rawbuild_mem_peak_kinds(b, t, peak, oom, generation, tree_peak, stacks, NULL, bytes, n);
+}
+
+void rawbuild_mem_peak_kinds(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
+                             uint64_t generation, uint64_t tree_peak, const uint32_t *stacks,
+                             const uint32_t *kinds, const uint64_t *bytes, size_t n)
+{
     const uint64_t fields[6] = { t, peak, n, oom, generation, tree_peak };
-    rawbuild_peak(b, 48, fields, stacks, bytes, n);
+    rawbuild_peak(b, 48, fields, stacks, kinds, bytes, n);
 }
 
 void rawbuild_cmdline(rawbuild_t *b, const char *const *argv)

@@ -43,6 +43,14 @@ void rawbuild_mem_peak(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
 void rawbuild_mem_peak_gen(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
                            uint64_t generation, uint64_t tree_peak,
                            const uint32_t *stacks, const uint64_t *bytes, size_t n);
+/* The same with each entry's kind (KINDS[i], raw_mem_kind_t). */
+void rawbuild_mem_peak_kinds(rawbuild_t *b, uint64_t t, uint64_t peak, uint64_t oom,
+                             uint64_t generation, uint64_t tree_peak, const uint32_t *stacks,
+                             const uint32_t *kinds, const uint64_t *bytes, size_t n);
+/* One MEM_TREE record of N points: t_ns, total, max. */
+void rawbuild_mem_tree(rawbuild_t *b, const uint64_t *pts, size_t n);
+void rawbuild_child_end(rawbuild_t *b, uint64_t t, uint32_t pid, int32_t status);
+void rawbuild_signal_sent(rawbuild_t *b, uint64_t t, uint32_t pid, uint32_t sig, uint32_t stack);
 /* ARGV: NULL-terminated. */
 void rawbuild_cmdline(rawbuild_t *b, const char *const *argv);
 

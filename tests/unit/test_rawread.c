@@ -356,6 +356,50 @@ static void test_memory_records(void)
     rawbuild_free(&b);
 }
 
+/* The records added for true peaks and known ends: MEM_TREE points,
+ * reserved entries (kind 2), the OOM bits, CHILD_END and SIGNAL_SENT; their
+ * malformed forms are dropped and counted, nothing else is lost. */
+static void test_tree_and_end_records(void)
+{
+    rawbuild_t b;
+    rawread_file_t f;
+    mem_base(&b);
+    const uint64_t tree[] = { 10, 500, 500, 20, 400, 900, 30, 1ull << 60, 900 };
+    rawbuild_mem_tree(&b, tree, 3);                        /* the absurd point goes */
+    const uint32_t st[] = { 1, 2 }, kinds[] = { RAW_MEM_REQUESTED, RAW_MEM_RESERVED };
+    const uint64_t by[] = { 100, 1u << 26 };
+    rawbuild_mem_peak_kinds(&b, 40, 100, 3, 2, 900, st, kinds, by, 2);
+    rawbuild_child_end(&b, 50, 123, 15);
+    rawbuild_signal_sent(&b, 45, 123, 15, 2);
+    rawbuild_signal_sent(&b, 46, 124, 9, 77);              /* undefined stack: kept, no stack */
+    uint8_t junk[32] = { 0 };
+    rawbuild_record(&b, RAW_MEM_TREE, junk, 23);           /* not a multiple of 24 */
+    rawbuild_record(&b, RAW_CHILD_END, junk, 23);          /* too short */
+    rawbuild_record(&b, RAW_CHILD_END, junk, 24);          /* pid 0 */
+    rawbuild_record(&b, RAW_SIGNAL_SENT, junk, 24);        /* pid 0 */
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && f.partial, "tree and ends: partial");
+    CHECK(f.ntree_points == 2 && f.tree_points[1].t_ns == 20 && f.tree_points[1].total_bytes == 400 &&
+          f.tree_points[1].max_bytes == 900, "tree points: %zu", f.ntree_points);
+    CHECK(f.nmem_entries == 2 && f.mem_entries[1].kind == RAW_MEM_RESERVED &&
+          f.mem_entries[1].bytes == 1u << 26, "reserved entry kept");
+    CHECK(f.mem_peak.oom && f.mem_peak.oom_before, "oom bits 1 and 2");
+    CHECK(f.nchild_ends == 1 && f.child_ends[0].pid == 123 && f.child_ends[0].status == 15 &&
+          f.child_ends[0].t_ns == 50, "child end");
+    CHECK(f.nsignals == 2 && f.signals[0].pid == 123 && f.signals[0].signal == 15 &&
+          f.signals[0].stack == 1 && f.signals[1].stack == RAWREAD_NONE, "signals");
+    CHECK(has_problem(&f, "4 malformed records"), "malformed records counted");
+    rawread_free(&f);
+    rawbuild_free(&b);
+
+    /* bit 1 alone: a later snapshot of a process that ran out of memory */
+    mem_base(&b);
+    rawbuild_mem_peak_gen(&b, 40, 100, 2, 2, 900, st, by, 1);
+    CHECK(rawread_parse(b.data, b.len, &f) == 0 && !f.mem_peak.oom && f.mem_peak.oom_before,
+          "oom before");
+    rawread_free(&f);
+    rawbuild_free(&b);
+}
+
 static void test_depth_limit(void)
 {
     rawbuild_t b;
@@ -481,6 +525,7 @@ int main(void)
     test_undefined_ids();
     test_lengths_and_types();
     test_memory_records();
+    test_tree_and_end_records();
     test_depth_limit();
     test_random();
     test_streaming();

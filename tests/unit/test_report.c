@@ -104,7 +104,9 @@ static void test_full_report(void)
             "\"radiograph_version\":\"", "\"dropped_samples\":1",
             "\"start_time\":\"2025-11-25T13:23:20Z\"", "\"partial\":false",
             "pid 100: test note",
-            "process 101 ended without an end record (killed?)",
+            "process 101: how it ended is not known",
+            "\"process_ends\":[{\"pid\":100,\"ppid\":1,\"ended\":\"exited 0\",\"exit_code\":0,"
+            "\"signal\":null},{\"pid\":101,\"ppid\":100,\"ended\":\"no end record (killed?)\"",
         };
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
             CHECK(strstr(summary, want[i]), "summary.json lacks %s:\n%s", want[i], CHECK_STR(summary));
@@ -341,9 +343,11 @@ static void test_memory_generations(void)
           "the tree's peak:\n%s", CHECK_STR(summary));
     char *html = slurp(dir, "index.html");
     /* each snapshot is a point of its process's series (301 had none before
-     * 25 ms), and the tree's own total at its peak is a point of the sum */
+     * 25 ms), and the tree's own total at its peak is a point of the sum;
+     * 301, with no end record and no wait status, counts until its last
+     * record (25 ms) */
     CHECK(html && strstr(html, "\"series\":{\"t_ms\":[10,20,25,30],"
-                               "\"tracked\":[3500,5000,4820,4800],\"rss\":[null,null,9000,9000]}"),
+                               "\"tracked\":[3500,5000,4820,700],\"rss\":[null,null,9000,null]}"),
           "the tree's peak in the series:\n%.200s", html ? strstr(html, "\"series\"") : "(null)");
     free(memfold); free(summary); free(html);
 
@@ -384,6 +388,98 @@ static void test_memory_generations(void)
     html = slurp(dir, "index.html");
     CHECK(html && strstr(html, "\"memory\":null"), "no memory: null in the page data");
     free(memfold); free(summary); free(html);
+    rawbuild_free(&a);
+    rawbuild_free(&b);
+    rawbuild_free(&c);
+    rawbuild_free(&d);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* Files with the tree's own totals (MEM_TREE), reserved regions, and how
+ * processes ended: the chart is the tree's total, the peak its maximum
+ * (never below the chart's top), memory.folded adds up to the peak (bytes
+ * no snapshot holds under [callstacks not recorded]), the reserved stacks
+ * are listed apart, and each process is named by its wait status, from its
+ * parent (CHILD_END, with the signal's sender) or from run.info. */
+static void test_tree_totals_and_ends(void)
+{
+    char *dir = make_dir();
+    if (!dir)
+        return;
+    spit(dir, "raw/run.info",
+         "arg=python3\narg=a.py\nstart_mono_ns=1000000000\nend_mono_ns=1100000000\nexit_code=0\n"
+         "reaped=503 139 1090000000\n"          /* SIGSEGV (11) | core dumped (0x80) */
+         "reaped=bad line\n");
+    const uint64_t t = 1000000000ull, ms = 1000000ull, U = 4096;   /* bytes: U units */
+    rawbuild_t a, b, c, d;
+    /* 500, the root: its series, and the tree's totals at the same moments */
+    const uint64_t sa[] = { t + 10 * ms, 1000 * U, 0, t + 30 * ms, 3000 * U, 0, t + 60 * ms, 900 * U, 0 };
+    mem_process(&a, 500, 1, t, sa, 3);
+    const uint64_t ta[] = { t + 10 * ms, 1000 * U, 1000 * U, t + 30 * ms, 7000 * U, 7200 * U,
+                            t + 60 * ms, 900 * U, 7200 * U };
+    rawbuild_mem_tree(&a, ta, 3);
+    const uint32_t st_a[] = { 2, 3 }, kind_a[] = { RAW_MEM_REQUESTED, RAW_MEM_RESERVED };
+    const uint64_t by_a[] = { 3000 * U, 1u << 26 };
+    rawbuild_mem_peak_kinds(&a, t + 30 * ms, 3000 * U, 0, 2, 7000 * U, st_a, kind_a, by_a, 2);
+    rawbuild_string(&a, 5, "Pool._terminate_pool");
+    rawbuild_frame(&a, 4, 5, 2, 20);
+    rawbuild_stack(&a, 4, 1, 4);
+    rawbuild_signal_sent(&a, t + 40 * ms, 501, 15, 4);
+    rawbuild_child_end(&a, t + 41 * ms, 501, 15);           /* terminated by SIGTERM */
+    rawbuild_child_end(&a, t + 45 * ms, 502, 3 << 8);       /* exit 3 */
+    rawbuild_child_end(&a, t + 46 * ms, 777, 0);            /* not profiled: ignored */
+    rawbuild_end(&a, t + 90 * ms, 1000);
+    /* 501: a pool worker holding 4000 at the peak, killed after */
+    mem_process(&b, 501, 500, t + 2 * ms, NULL, 0);
+    const uint64_t tb[] = { t + 20 * ms, 5000 * U, 5000 * U };
+    rawbuild_mem_tree(&b, tb, 1);
+    const uint32_t st_b[] = { 2 };
+    const uint64_t by_b[] = { 3800 * U };
+    rawbuild_mem_peak_gen(&b, t + 30 * ms, 4000 * U, 0, 2, 7000 * U, st_b, by_b, 1);
+    /* 502: exited 3 before the peak; 503: its child, orphaned, then crashed */
+    mem_process(&c, 502, 500, t + 3 * ms, NULL, 0);
+    rawbuild_end(&c, t + 44 * ms, 100);
+    mem_process(&d, 503, 502, t + 4 * ms, NULL, 0);
+    save(dir, "500.rgd", &a);
+    save(dir, "501.rgd", &b);
+    save(dir, "502.rgd", &c);
+    save(dir, "503.rgd", &d);
+    char err[512] = "";
+    int rc = report_build(dir, err, sizeof err);
+    CHECK(rc == 0, "tree totals: rc %d (%s)", rc, err);
+    char *summary = slurp(dir, "summary.json");
+    /* the tree's highest total, 7200 U, not the 7000 U committed */
+    CHECK(summary && strstr(summary, "\"peak_memory_bytes\":29491200,\"peak_memory_source\":\"tracked\","
+                                     "\"peak_memory_seconds\":0.03,"),
+          "the tree's maximum:\n%s", CHECK_STR(summary));
+    CHECK(summary && strstr(summary, "\"reserved_bytes\":67108864,\"reserved\":[{\"bytes\":67108864,"
+                                     "\"stack\":[\"<module> (a.py:1)\",\"f (a.py:5)\",\"g (a.py:9)\"]}]"),
+          "reserved:\n%s", CHECK_STR(summary));
+    static const char *const ends[] = {
+        "{\"pid\":500,\"ppid\":1,\"ended\":\"exited 0\",\"exit_code\":0,\"signal\":null}",
+        "{\"pid\":501,\"ppid\":500,\"ended\":\"terminated by SIGTERM (its parent ended the pool)\","
+        "\"exit_code\":null,\"signal\":15}",
+        "{\"pid\":502,\"ppid\":500,\"ended\":\"exited 3\",\"exit_code\":3,\"signal\":null}",
+        "{\"pid\":503,\"ppid\":502,\"ended\":\"killed by SIGSEGV (core dumped)\",\"exit_code\":null,"
+        "\"signal\":11}",
+    };
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
+        CHECK(summary && strstr(summary, ends[i]), "lacks %s:\n%s", ends[i], CHECK_STR(summary));
+    CHECK(summary && !strstr(summary, "not known"), "no unknown ends:\n%s", CHECK_STR(summary));
+    CHECK(summary && strstr(summary, "malformed lines"), "the bad reaped line is noted");
+    char *memfold = slurp(dir, "memory.folded");
+    /* 3000 + 3800 U from the snapshots, 400 U of the 7200 in none of them */
+    CHECK(memfold && strcmp(memfold,
+        "<module> (a.py:1);f (a.py:5) 27852800\n"
+        "[callstacks not recorded] 1638400\n") == 0, "folded:\n%s", CHECK_STR(memfold));
+    char *html = slurp(dir, "index.html");
+    /* the tree's own totals, with the peak as a point; 501 stops counting
+     * (its RSS, had it any) when its parent reaped it */
+    CHECK(html && strstr(html, "\"series\":{\"t_ms\":[10,20,30,60],"
+                               "\"tracked\":[4096000,20480000,29491200,3686400],"),
+          "tree series:\n%.200s", html ? strstr(html, "\"series\"") : "(null)");
+    free(summary); free(memfold); free(html);
     rawbuild_free(&a);
     rawbuild_free(&b);
     rawbuild_free(&c);
@@ -474,6 +570,7 @@ int main(void)
     test_partial_report();
     test_memory_merge();
     test_memory_generations();
+    test_tree_totals_and_ends();
     test_memory_downsample();
     test_no_data();
     return check_failures("test_report");

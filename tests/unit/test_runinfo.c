@@ -42,6 +42,17 @@ int main(void)
     CHECK(ri.bad_lines == 3, "bad lines %zu", ri.bad_lines);
     runinfo_free(&ri);
 
+    /* reaped: three numbers; anything else is a bad line */
+    const char reaped[] = "reaped=123 15 999\nreaped=7 2816 5\nreaped=1 2\nreaped=0 0 0\n"
+                          "reaped=5 x 3\nreaped=9 99999999999 1\n";
+    rc = runinfo_parse(reaped, sizeof reaped - 1, &ri);
+    CHECK(rc == 0 && ri.nreaped == 2, "reaped: %zu", ri.nreaped);
+    if (ri.nreaped == 2)
+        CHECK(ri.reaped[0].pid == 123 && ri.reaped[0].status == 15 && ri.reaped[0].t_ns == 999 &&
+              ri.reaped[1].pid == 7 && ri.reaped[1].status == 2816, "reaped values");
+    CHECK(ri.bad_lines == 4, "bad reaped lines %zu", ri.bad_lines);
+    runinfo_free(&ri);
+
     rc = runinfo_load("/nonexistent/raw/run.info", &ri);
     CHECK(rc == -ENOENT && !ri.present, "missing file: rc %d", rc);
     runinfo_free(&ri);
