@@ -3,12 +3,12 @@
 PYTHON ?= python3
 BUILD ?= build
 
-.PHONY: setup build demo test test-c test-py bench clean
+.PHONY: setup build demo test test-c test-py bench wheel clean
 
 # Once per machine: the compiler, zlib, Chromium and Go from Debian's
-# packages where missing, requirements-dev.txt from PyPI, and numpy in every
-# supported CPython found, since the end-to-end suite runs under each
-# (tools/setup.sh).
+# packages where missing, requirements-dev.txt from PyPI, and numpy and
+# ipykernel in every supported CPython found, since the end-to-end suite
+# runs under each (tools/setup.sh).
 setup:
 	PYTHON=$(PYTHON) sh tools/setup.sh
 
@@ -28,5 +28,11 @@ test: build
 bench: build
 	$(PYTHON) bench/run.py
 
+# dist/radiograph-VERSION-py3-none-manylinux_*_x86_64.whl: one wheel for
+# every supported CPython, checked by auditwheel (tools/wheel.py says why
+# it is retagged from what meson-python builds).
+wheel:
+	$(PYTHON) tools/wheel.py
+
 clean:
-	rm -rf $(BUILD) demo-report
+	rm -rf $(BUILD) demo-report dist

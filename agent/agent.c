@@ -14,6 +14,7 @@
  * and PyCode_Type with dlsym, so it can be preloaded into anything. It exits
  * through the destructor (exit) or the _exit interposer (os._exit, used by
  * multiprocessing's forked workers), writing its final record either way. */
+#include "agent.h"
 #include "ends.h"
 #include "memhooks.h"
 #include "memread.h"
@@ -116,9 +117,38 @@ static void agent_stop(void) {
     memtrack_active = 0;
 }
 
+int agent_python_open(const char *dir, uint32_t *version_out, const pylayout_t **row_out) {
+    const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    if (!get_version) return 1;                                       /* not Python: inert */
+    void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
+    void *code_type = dlsym(RTLD_DEFAULT, "PyCode_Type");
+    void *none = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
+    uint32_t have = agent_py_version(version, get_version);
+    *version_out = have;
+    if (!runtime || !version || !code_type) {                         /* before 3.11 */
+        agent_note_unprofiled(dir, have, "which radiograph does not read");
+        return -1;
+    }
+    const pylayout_t *row = agent_layout(dir, (uintptr_t)runtime, have);
+    if (!row) return -1;
+    if (memread_init() != 0) {
+        agent_note_unprofiled(dir, have, "whose memory radiograph cannot read "
+                                         "(neither process_vm_readv nor /proc/self/mem is permitted)");
+        return -1;
+    }
+    pyread_init(row, (uintptr_t)runtime, (uintptr_t)code_type, (uintptr_t)none);
+    *row_out = row;
+    return 0;
+}
+
+int agent_running(void) {
+    return agent_is_ours();
+}
+
 __attribute__((constructor)) static void agent_init(void) {
     int saved = errno;
-    memhooks_resolve();
+    memhooks_resolve(NULL);
     ends_resolve();
     agent_real.execve = (agent_execve_t)dlsym(RTLD_NEXT, "execve");
     agent_real.execv = (agent_execv_t)dlsym(RTLD_NEXT, "execv");
@@ -126,28 +156,12 @@ __attribute__((constructor)) static void agent_init(void) {
     agent_real.execvpe = (agent_execve_t)dlsym(RTLD_NEXT, "execvpe");
     const char *dir = getenv("RADIOGRAPH_RAW_DIR");
     if (!dir || !*dir) goto out;
-    const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
-    if (!get_version) goto out;                                       /* not Python: inert */
-    void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    const unsigned long *version = dlsym(RTLD_DEFAULT, "Py_Version");
-    void *code_type = dlsym(RTLD_DEFAULT, "PyCode_Type");
-    void *none = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
-    uint32_t have = agent_py_version(version, get_version);
-    if (!runtime || !version || !code_type) {                         /* before 3.11 */
-        agent_note_unprofiled(dir, have, "which radiograph does not read");
-        goto out;
-    }
-    const pylayout_t *row = agent_layout(dir, (uintptr_t)runtime, have);
-    if (!row) goto out;
-    if (memread_init() != 0) {
-        agent_note_unprofiled(dir, have, "whose memory radiograph cannot read "
-                                         "(neither process_vm_readv nor /proc/self/mem is permitted)");
-        goto out;
-    }
+    uint32_t have;
+    const pylayout_t *row;
+    if (agent_python_open(dir, &have, &row) != 0) goto out;
     const char *rate = getenv("RADIOGRAPH_INTERVAL_US");
     long interval = rate ? strtol(rate, NULL, 10) : 10000;
     if (interval < 100 || interval > 10000000) interval = 10000;
-    pyread_init(row, (uintptr_t)runtime, (uintptr_t)code_type, (uintptr_t)none);
     const char *mem = getenv("RADIOGRAPH_MEMORY_SAMPLE_BYTES");   /* "0": no memory profile */
     long long sample_bytes = mem ? strtoll(mem, NULL, 10) : AGENT_DEFAULT_SAMPLE_BYTES;
     if (sample_bytes > 0) {

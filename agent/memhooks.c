@@ -9,18 +9,24 @@
  *
  * Bootstrap: until the next definitions are found with dlsym — which may
  * itself allocate — the hooks call glibc's __libc_* entry points. Anonymous
- * mmap is issued as a raw system call, so it needs no lookup at all. */
+ * mmap is issued as a raw system call, so it needs no lookup at all.
+ *
+ * Loaded into a running program instead (attach.h), the same hooks are
+ * reached through other objects' patched GOT slots (gotpatch.h), and only
+ * blocks allocated since are counted out when freed (bornset.h). */
 /* Both mmap and mmap64 are defined here, so the header must not rename one
  * to the other. */
 #undef _FILE_OFFSET_BITS
 
 #include "memhooks.h"
-#include "nproc.h"
+
+#include "bornset.h"
+#include "gotpatch.h"
 #include "memtrack.h"
+#include "nproc.h"
 #include "sampler.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -60,38 +66,24 @@ static struct {
  * mmap hook needs no lock to check a caller. */
 static uintptr_t foreign_lo, foreign_hi;
 
-static int hook_find_object(struct dl_phdr_info *info, size_t size, void *arg) {
-    (void)size;
-    uintptr_t want = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        if (a < lo) lo = a;
-        if (b > hi) hi = b;
-    }
-    if (want >= lo && want < hi) {
-        foreign_lo = lo;
-        foreign_hi = hi;
-        return 1;
-    }
-    return 0;
+static void *hook_next(const char *name) {
+    return dlsym(RTLD_NEXT, name);
 }
 
-void memhooks_resolve(void) {
-    real.malloc = dlsym(RTLD_NEXT, "malloc");
-    real.calloc = dlsym(RTLD_NEXT, "calloc");
-    real.realloc = dlsym(RTLD_NEXT, "realloc");
-    real.free = dlsym(RTLD_NEXT, "free");
-    real.memalign = dlsym(RTLD_NEXT, "memalign");
-    real.posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
-    real.aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
-    real.valloc = dlsym(RTLD_NEXT, "valloc");
-    real.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
-    real.usable = dlsym(RTLD_NEXT, "malloc_usable_size");
-    real.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
-    if (real.malloc && real.malloc != __libc_malloc)
-        dl_iterate_phdr(hook_find_object, (void *)(uintptr_t)real.malloc);
+void memhooks_resolve(void *(*lookup)(const char *name)) {
+    if (!lookup) lookup = hook_next;
+    real.malloc = lookup("malloc");
+    real.calloc = lookup("calloc");
+    real.realloc = lookup("realloc");
+    real.free = lookup("free");
+    real.memalign = lookup("memalign");
+    real.posix_memalign = lookup("posix_memalign");
+    real.aligned_alloc = lookup("aligned_alloc");
+    real.valloc = lookup("valloc");
+    real.pvalloc = lookup("pvalloc");
+    real.usable = lookup("malloc_usable_size");
+    real.pthread_create = lookup("pthread_create");
+    if (real.malloc && real.malloc != __libc_malloc) gotpatch_object_range(real.malloc, &foreign_lo, &foreign_hi);
 }
 
 /* A thread started from C carries the Python stack that started it. */
@@ -136,12 +128,18 @@ static inline void hook_unpark(int why) {
     if (__builtin_expect(atomic_load_explicit(&sampler_parked, memory_order_relaxed), 0)) sampler_unpark(why);
 }
 
+/* A block of REQUESTED bytes appeared at P. */
+static void hook_count_in(void *p, size_t requested) {
+    bornset_add(p);
+    memtrack_alloc(p, hook_size(p), requested);
+}
+
 /* After an allocation of N bytes that returned P. */
 static void *hook_allocated(void *p, size_t n) {
     hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p), n);
+        if (p) hook_count_in(p, n);
         else if (n) memtrack_failed(n);
         errno = e;
     }
@@ -157,7 +155,7 @@ HOOK void *calloc(size_t n, size_t size) {
     hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
-        if (p) memtrack_alloc(p, hook_size(p), n * size);   /* it did not overflow */
+        if (p) hook_count_in(p, n * size);   /* it did not overflow */
         else if (n && size && n <= SIZE_MAX / size) memtrack_failed(n * size);
         errno = e;
     }
@@ -166,7 +164,7 @@ HOOK void *calloc(size_t n, size_t size) {
 
 HOOK void free(void *p) {
     hook_unpark(SAMPLER_UNPARK_FREE);
-    if (memtrack_active && p) {
+    if (memtrack_active && p && bornset_take(p)) {
         int e = errno;
         memtrack_will_free(p);
         memtrack_free(p, hook_size(p));
@@ -181,16 +179,22 @@ HOOK void *realloc(void *old, size_t n) {
     int e = errno;
     if (old) memtrack_will_free(old);
     size_t old_size = old ? hook_size(old) : 0;
+    int counted = old && bornset_take(old);   /* old: allocated while tracked */
     errno = e;
     void *p = real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);
     e = errno;
     if (p) {
         /* The old block is gone (moved or resized): count it out, the new in. */
-        if (old) memtrack_realloc(old, old_size, p, hook_size(p), n);
-        else memtrack_alloc(p, hook_size(p), n);
+        if (counted) {
+            memtrack_realloc(old, old_size, p, hook_size(p), n);
+            bornset_add(p);
+        } else {
+            hook_count_in(p, n);        /* new, or one allocated before the profile */
+        }
     } else if (n) {
         memtrack_failed(n);             /* the old block is still there */
-    } else if (old) {
+        if (counted) bornset_add(old);
+    } else if (counted) {
         memtrack_free(old, old_size);   /* realloc(p, 0) freed it */
     }
     errno = e;
@@ -228,7 +232,7 @@ HOOK int posix_memalign(void **out, size_t align, size_t n) {
     }
     if (memtrack_active) {
         int e = errno;
-        if (rc == 0) memtrack_alloc(*out, hook_size(*out), n);
+        if (rc == 0) hook_count_in(*out, n);
         else if (rc == ENOMEM) memtrack_failed(n);
         errno = e;
     }
@@ -298,3 +302,7 @@ HOOK void *mremap(void *old, size_t old_len, size_t len, int flags, ...) {
     }
     return (void *)r;
 }
+
+#define MEMHOOKS_ALIAS(f) \
+    extern __typeof__(f) memhooks_##f __attribute__((alias(#f), copy(f), visibility("hidden")));
+MEMHOOKS_LIST(MEMHOOKS_ALIAS)

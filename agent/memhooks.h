@@ -2,8 +2,28 @@
 #ifndef RADIOGRAPH_MEMHOOKS_H
 #define RADIOGRAPH_MEMHOOKS_H
 
-/* Finds the next definitions of the allocation functions (normally glibc's).
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+/* Finds the definitions the hooks forward to (normally glibc's) with
+ * LOOKUP(name), or with dlsym(RTLD_NEXT) — the next after ours, for a
+ * preloaded agent — if LOOKUP is NULL. An agent loaded into a running
+ * program (attach.h) comes after everyone: it asks gotpatch_definition.
  * Until then the hooks use glibc's __libc_* entry points. */
-void memhooks_resolve(void);
+void memhooks_resolve(void *(*lookup)(const char *name));
+
+/* The functions this module defines, listed once. */
+#define MEMHOOKS_LIST(X) \
+    X(malloc) X(calloc) X(realloc) X(free) X(memalign) X(posix_memalign) X(aligned_alloc) \
+    X(valloc) X(pvalloc) X(mmap) X(mmap64) X(munmap) X(mremap) X(pthread_create)
+
+/* Each one's own address, memhooks_malloc and so on: `&malloc` names the
+ * process's first definition, which is ours only when preloaded (for
+ * gotpatch.h, which sends other objects' calls here). */
+#define MEMHOOKS_DECLARE(f) extern __typeof__(f) memhooks_##f;
+MEMHOOKS_LIST(MEMHOOKS_DECLARE)
+#undef MEMHOOKS_DECLARE
 
 #endif

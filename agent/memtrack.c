@@ -36,6 +36,7 @@
 #include "resident.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
+#include "scope.h"
 #include "stacks.h"
 #include "tasks.h"
 #include "treepeak.h"
@@ -183,10 +184,26 @@ static int mt_maybe_sampled(uintptr_t p) {
     return mt_coarse_maybe(p) && __atomic_load_n(&mt.filter[mt_slot(p)], __ATOMIC_RELAXED);
 }
 
+static void mt_forget_all(void);
+
 int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree) {
     mt.R = sample_bytes ? sample_bytes : 1;
     mt.L = mt.R > MT_REGION_MIN ? mt.R : MT_REGION_MIN;
     resident_open();
+    if (mt.filter) {
+        /* Again, in a later in-process session (attach.h): what the last
+         * one tracked is forgotten; its filter is reused, never unmapped
+         * under a hook that may still be reading it. */
+        pthread_mutex_lock(&mt.lock);
+        mt_forget_all();
+        pthread_mutex_unlock(&mt.lock);
+        mt.forked = 0;
+        treepeak_restart();
+        atomic_store(&mt.snap_gen, treepeak_generation());
+        mt.tstate_of = tstate_of;
+        memtrack_active = 1;
+        return 0;
+    }
     livemap_init(&mt.blocks, sizeof(livemap_entry_t));
     livemap_init(&mt.regions, sizeof(mt_region_t));
     if (treepeak_attach(tree) != 0) return -1;
@@ -258,6 +275,7 @@ static uint32_t mt_stack_here(void) {
     int more = 0, cut = 0;
     int n = pyread_stack(&t, NULL, 0, frames, STACKS_MAX_DEPTH, &more, &cut);
     memread_direct(0);
+    if (n > 0) n = scope_trim(frames, n, &more, t.tid);
     int64_t id = n < 0 ? 0 : stacks_intern(mt_cache, frames, n, more, 1);
     stacks_unlock();
     return id > 0 ? (uint32_t)id : mt_fallback();
@@ -1034,22 +1052,29 @@ void memtrack_flush(uint64_t now_ns, int final) {
 void memtrack_fork_child(void) {
     if (!memtrack_active) return;
     pthread_mutex_init(&mt.lock, NULL);
+    mt_forget_all();
+    resident_fork_child();
+    mt.forked = 1;
+    treepeak_fork_child();
+    /* Peaks the tree reached before this process existed are not its. */
+    atomic_store(&mt.snap_gen, treepeak_generation());
+    mt_busy = 0;
+}
+
+/* Forgets every block, mapping, total and snapshot: a forked child's start,
+ * and a new in-process session's. */
+static void mt_forget_all(void) {
     livemap_free(&mt.blocks);
     livemap_free(&mt.regions);
-    resident_fork_child();
     mt.unsettled = mt.scan = 0;
     maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
     mt.exact = mt.sampled = 0;
     mt.rounding[0] = mt.rounding[1] = 0;
-    mt.forked = 1;
     if (mt.filter) memset(mt.filter, 0, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS));
     atomic_fetch_add(&mt.gen, 1);
-    treepeak_fork_child();
     mt.nsnap = 0;
-    /* Peaks the tree reached before this process existed are not its. */
-    atomic_store(&mt.snap_gen, treepeak_generation());
     mt.snap_bytes = mt.snap_tree_bytes = 0;
     mt.snap_t = 0;
     mt.snap_dirty = 0;
@@ -1061,5 +1086,4 @@ void memtrack_fork_child(void) {
     mt.info_written = 0;
     mt.stride = 1;
     mt.skip = mt.in_epoch = 0;
-    mt_busy = 0;
 }

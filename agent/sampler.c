@@ -19,6 +19,7 @@
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
+#include "scope.h"
 #include "stacks.h"
 #include "tasks.h"
 #include "htab.h"
@@ -315,8 +316,11 @@ static void sampler_thread_pyname(sampler_thread_t *t, const pyread_frame_t *fra
     if (t->stride) sampler_write_thread(t, now);   /* announced already: say it again */
 }
 
-/* Thread PY's Python stack, interned: its id (0 for none), or -1 if every
- * read was torn. A read is torn when a pointer went stale under it, when a
+#define SAMPLER_OUTSIDE (-2)
+
+/* Thread PY's Python stack, interned: its id (0 for none), -1 if every
+ * read was torn, or SAMPLER_OUTSIDE if the thread is outside what is
+ * profiled (scope.h). A read is torn when a pointer went stale under it, when a
  * code object no longer reads as one, or when the chain is cut from its
  * callers (a generator suspended between the copy of the thread's frame
  * stack and the read of its own frame, clearing its link to its caller).
@@ -339,8 +343,13 @@ static int64_t sampler_read_stack(sampler_thread_t *t, const pyread_thread_t *py
         stacks_lock();
         int n = pyread_stack(&cur, t->cache.frames, t->cache.n, frames, STACKS_MAX_DEPTH, &more, &cut);
         if (n >= 0 && !cut) {
-            id = stacks_intern(&t->cache, frames, n, more, 0);
-            if (id >= 0 && !more) sampler_thread_pyname(t, frames, n, now, names);
+            int whole = !more, kept = scope_trim(frames, n, &more, t->tid);
+            if (kept < 0) {
+                stacks_unlock();
+                return SAMPLER_OUTSIDE;
+            }
+            id = stacks_intern(&t->cache, frames, kept, more, 0);
+            if (id >= 0 && whole) sampler_thread_pyname(t, frames, n, now, names);
         }
         stacks_unlock();
         if (id >= 0) return id;
@@ -379,11 +388,12 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
     int ran_most = ran && (cpu - t->last_cpu) * 10 >= (now - t->last_wall) * 9;
     int state = ran_most ? RAW_ST_RUNNING : tasks_state(tid, &t->syscall_fd, sp.gil_lo, sp.gil_hi);
     if (state < 0) return;            /* the thread has ended */
-    sp.samples++;
     if (state == RAW_ST_RUNNING && ran && !ran_most) state = sampler_cpu_wait(t, tid);
     /* pyread's buffers and the tables are shared with the allocation hooks
      * of every thread (stacks_lock, taken inside). */
     int64_t stack = py && py->frame_slot ? sampler_read_stack(t, py, now, names) : 0;
+    if (stack == SAMPLER_OUTSIDE) return;   /* not a sample of the profile */
+    sp.samples++;
     if (stack < 0) {
         sp.dropped++;
         t->valid = 0;
@@ -445,11 +455,12 @@ static void sampler_tick(uint64_t now) {
     }
     int names = SAMPLER_NAMES_PER_TICK;
     for (int j = 0; j < np; j++)
-        if (py[j].tid != sp.self_tid) sampler_sample_thread(py[j].tid, &py[j], now, &names);
+        if (py[j].tid != sp.self_tid && !scope_skips_thread(py[j].tid))
+            sampler_sample_thread(py[j].tid, &py[j], now, &names);
     for (int i = 0; i < nt; i++) {
         int python = tids[i] == sp.self_tid;
         for (int j = 0; j < np && !python; j++) python = py[j].tid == tids[i];
-        if (!python) sampler_sample_thread(tids[i], NULL, now, &names);
+        if (!python && !scope_skips_thread(tids[i])) sampler_sample_thread(tids[i], NULL, now, &names);
     }
     if (now - sp.last_flush >= sp.flush_every) {
         sampler_flush(now);

@@ -282,3 +282,20 @@ void treepeak_fork_child(void) {
     atomic_store(&tp.unslotted, 0);
     if (tp.tree) tp.slot = tp_take_slot(tp.tree, (uint32_t)syscall(SYS_getpid));
 }
+
+void treepeak_restart(void) {
+    atomic_store(&tp.local, 0);
+    atomic_store(&tp.pending, 0);
+    atomic_store(&tp.unslotted, 0);
+    tree_shared_t *t = tp.tree;
+    if (!t) return;
+    atomic_store(&t->total, 0);
+    atomic_store(&t->max, 0);
+    atomic_store(&t->max_t, 0);
+    atomic_store(&t->at_max, 0);
+    atomic_store(&t->generation, 0);
+    atomic_store(&t->committed, 0);
+    atomic_store(&t->committed_t, 0);
+    if (!tp.slot) tp.slot = tp_take_slot(t, (uint32_t)syscall(SYS_getpid));
+    if (tp.slot) atomic_store(&tp.slot->flushed, 0);
+}

@@ -66,4 +66,8 @@ void treepeak_reap(void);
 /* In the child after fork: a new slot, starting from zero bytes. */
 void treepeak_fork_child(void);
 
+/* A new in-process session (attach.h), whose tree is this process alone:
+ * everything starts again from zero bytes and no peak. */
+void treepeak_restart(void);
+
 #endif

@@ -30,8 +30,8 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     quick = ["--quick"] if a.quick else []
-    step("Wall-clock overhead against plain python3",
-         [py, "bench/overhead.py", *quick, "--json", str(OUT / "overhead.json")])
+    step("Wall-clock overhead against plain python3: radiograph run, and in-process",
+         [py, "bench/overhead.py", *quick, "--inprocess", "--json", str(OUT / "overhead.json")])
     step("Memory accuracy against known allocations",
          [py, "bench/accuracy.py", "--runs", "2" if a.quick else "5", "--json", str(OUT / "accuracy.json")])
     step("Report generation for synthetic raw data",

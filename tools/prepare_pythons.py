@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Installs what the end-to-end tests' jobs import (numpy) into every
-supported CPython on this machine (tools/pythons.py finds them), so that
-`make test` can run the suite under each one. Run by `make setup`.
+"""Installs what the end-to-end tests' jobs import (numpy, and ipykernel for
+the notebook tests' kernels) into every supported CPython on this machine
+(tools/pythons.py finds them), so that `make test` can run the suite under
+each one. Run by `make setup`.
 
 An interpreter with pip gets `pip install`; one whose packages belong to
 the system (Debian's /usr/bin/python3.X, "externally managed") gets the
@@ -16,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pythons  # noqa: E402
 
-NEEDED = {"numpy": "python3-numpy"}   # module -> Debian package for the system Python
+# module -> Debian package for the system Python
+NEEDED = {"numpy": "python3-numpy", "ipykernel": "python3-ipykernel"}
 
 
 def has(python, module):

@@ -9,7 +9,7 @@
 #   zlib1g-dev       zlib's headers: profile.pb.gz is gzip-compressed
 #   chromium         the page tests drive it through Playwright
 #   golang-go        a test reads profile.pb.gz with `go tool pprof`
-#   numpy            in every supported CPython (tools/prepare_pythons.py)
+#   numpy, ipykernel in every supported CPython (tools/prepare_pythons.py)
 set -eu
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
