@@ -29,7 +29,9 @@ static int linetable_svarint(const uint8_t *t, size_t len, size_t *pos, int *out
     return 0;
 }
 
-int linetable_line(const uint8_t *t, size_t len, int firstlineno, int index) {
+/* NEAR: an instruction with no location gets the line of the located
+ * code before it (the running line: no-location entries move it by 0). */
+static int linetable_lookup(const uint8_t *t, size_t len, int firstlineno, int index, int near) {
     if (index < 0) return -1;
     size_t pos = 0;
     int line = firstlineno, addr = 0;
@@ -54,8 +56,16 @@ int linetable_line(const uint8_t *t, size_t len, int firstlineno, int index) {
         }
         if (pos > len) return -1;
         line += delta;
-        if (index < addr + length) return code == 15 ? -1 : line;
+        if (index < addr + length) return code == 15 && !near ? -1 : line;
         addr += length;
     }
     return -1;
+}
+
+int linetable_line(const uint8_t *t, size_t len, int firstlineno, int index) {
+    return linetable_lookup(t, len, firstlineno, index, 0);
+}
+
+int linetable_line_near(const uint8_t *t, size_t len, int firstlineno, int index) {
+    return linetable_lookup(t, len, firstlineno, index, 1);
 }

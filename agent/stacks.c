@@ -163,7 +163,7 @@ static uint32_t stacks_site(stacks_code_t *c, int index) {
     int created;
     uint64_t *v = htab_upsert(&st.sites, (uint64_t)(uintptr_t)c, (uint64_t)index + 1, &created);
     if (v && !created && *v) return (uint32_t)*v;
-    int line = linetable_line(c->table, c->table_len, c->snap.firstlineno, index);
+    int line = linetable_line_near(c->table, c->table_len, c->snap.firstlineno, index);
     uint32_t f = stacks_frame(c->name, c->file, line > 0 ? (uint32_t)line : 0);
     if (v) *v = f;
     return f;

@@ -50,6 +50,14 @@ static void test_linetable(void) {
     CHECK(linetable_line(junk, sizeof junk, 1, 0) == -1, "a table not starting with an entry head");
     static const uint8_t unterminated[] = {0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     CHECK(linetable_line(unterminated, sizeof unterminated, 1, 0) == -1, "an endless varint");
+    /* line 5 for 2 units (code 10: delta 0, 2 bytes), no location for 1
+     * (code 15), line 6 for 1 (code 11) */
+    static const uint8_t gap[] = {0x80 | (10 << 3) | 1, 0, 0, 0x80 | (15 << 3), 0x80 | (11 << 3), 0, 0};
+    CHECK(linetable_line(gap, sizeof gap, 5, 2) == -1, "no location");
+    CHECK(linetable_line_near(gap, sizeof gap, 5, 2) == 5, "the line before: %d",
+          linetable_line_near(gap, sizeof gap, 5, 2));
+    CHECK(linetable_line_near(gap, sizeof gap, 5, 3) == 6 && linetable_line_near(gap, sizeof gap, 5, 9) == -1,
+          "located lines as before, past the end nothing");
 }
 
 static void test_htab(void) {
