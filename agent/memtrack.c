@@ -15,12 +15,13 @@
  * written; far less for pages untouched or huge), skipping regions already found
  * fully resident ("settled" — a live block or mapping only loses pages to
  * madvise, which is hooked) and backing off from those found unchanged
- * (MT_BACKOFF_MAX); just before a fall commits a new peak (the regions not
- * backing off); and when the region itself is freed or unmapped, so the
- * bytes it reached are counted before it goes. A new region counts nothing
- * until it is measured: a reservation never raises the peak, and a block
- * allocated and written between two ticks is measured by whichever of the
- * three comes first. The hot path
+ * (MT_BACKOFF_MAX); just before a fall commits a new peak, or takes the
+ * total more than 1% of the peak below where it stood when they were last
+ * measured (the regions not backing off: mt_before_fall); and when the
+ * region itself is freed or unmapped, so the bytes it reached are counted
+ * before it goes. A new region counts nothing until it is measured: a
+ * reservation never raises the peak, and a block allocated and written
+ * between two ticks is measured by whichever comes first. The hot path
  * (blocks under L) is untouched by any of this. */
 #include "memtrack.h"
 
@@ -71,6 +72,9 @@
 /* A region listed as "reserved, not used" at the peak: at least this much,
  * and at least half of it, not resident. */
 #define MT_RESERVED_MIN (1u << 20)
+/* mt.high once the regions have been measured: the next fall sets it to
+ * the total it finds (the level after the fall that measured them). */
+#define MT_HIGH_UNSET INT64_MIN
 
 /* A block or anonymous mapping of L bytes or more, counted by residency. */
 typedef struct mt_region {
@@ -142,6 +146,11 @@ static struct {
     int snap_dirty, snap_oom;
     int oom_seen;                     /* this process ran out of memory once */
     uint64_t last_peak_write;
+    /* The highest this process's total has stood since the regions that may
+     * be changing were last measured (mt_falls_far); written by the threads
+     * that fall, on a line of its own. */
+    _Alignas(64) _Atomic int64_t high;
+    char high_pad[64 - sizeof(int64_t)];
     /* The last provisional snapshot (mt_provisional). */
     int64_t prov_max, prov_own;
     uint64_t prov_gen, prov_t, prov_every;
@@ -198,6 +207,7 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
     mt.coarse = f + ((size_t)1 << MT_FILTER_BITS);
     mt.filter = f;
     htab_init(&mt.live, 1u << 22);
+    atomic_store(&mt.high, MT_HIGH_UNSET);
     mt.stride = 1;
     memtrack_active = 1;
     return 0;
@@ -474,17 +484,17 @@ static int64_t mt_region_measure(mt_region_t *r) {
     return now;
 }
 
-static void mt_before_fall(void);
+static void mt_before_fall(uint64_t fall);
 
 /* Applies falls found by measuring: each goes through mt_before_fall. */
 typedef struct mt_fall {
     uintptr_t start;
-    uint64_t now;
+    uint64_t was, now;                /* counted, and found resident */
 } mt_fall_t;
 
 static void mt_apply_falls(const mt_fall_t *fall, size_t n) {
     for (size_t j = 0; j < n; j++) {
-        mt_before_fall();
+        mt_before_fall(fall[j].was - fall[j].now);
         pthread_mutex_lock(&mt.lock);
         mt_region_t *r = livemap_find(&mt.regions, fall[j].start);
         if (r && fall[j].now < r->counted) mt_region_count(r, fall[j].now);
@@ -524,28 +534,48 @@ static void mt_settle(uint64_t pages, int falls, int which) {
         } else {
             r->every = r->wait = r->same = 0;
         }
-        if (now >= 0 && nfall < MT_CUTS) {
-            fall[nfall].start = r->start;
-            fall[nfall++].now = (uint64_t)now;
-        }
+        if (now >= 0 && nfall < MT_CUTS) fall[nfall++] = (mt_fall_t){r->start, r->counted, (uint64_t)now};
     }
     pthread_mutex_unlock(&mt.lock);
     if (falls) mt_apply_falls(fall, nfall);
 }
 
-/* Just before this process's total falls: if the fall will commit a new
- * peak, the regions are measured first (their bytes are part of that
- * peak), the peak is committed now and the callstacks frozen while what is
- * about to go is still in them. Measured: the regions not backing off —
- * new ones, those that changed when last measured (being written) — and
- * those that count nothing yet; one partly resident and unchanged twice
- * (pages only read, a reservation barely used) is left to the ticks.
- * Commits are rare (each beats the last by 1%), so this costs little,
- * bounded by MT_PEAK_PAGES. */
-static void mt_before_fall(void) {
+/* 1 if a fall of up to FALL bytes would take this process's total further
+ * below the highest it has stood since the regions were last measured than
+ * the step that makes a commit (1% of the tree's committed peak, at least
+ * L): regions written since (new ones, written while the total stood still
+ * because nothing had measured them) could hold a peak that this fall
+ * would leave behind unseen. Ratchets mt.high. A few relaxed loads when it
+ * is not, on every fall. */
+static int mt_falls_far(uint64_t fall) {
+    int64_t own = treepeak_local(), high = atomic_load_explicit(&mt.high, memory_order_relaxed);
+    if (own > high) atomic_store_explicit(&mt.high, high = own, memory_order_relaxed);
+    uint64_t depth = (uint64_t)(high - own) + fall;
+    if (depth <= mt.L) return 0;
+    uint64_t gen, t;
+    int64_t peak;
+    treepeak_committed(&gen, &peak, &t);
+    return peak <= 0 || depth > (uint64_t)peak / 100;
+}
+
+/* Just before this process's total falls by up to FALL bytes. If the fall
+ * will commit a new peak, or would take the total more than a commit's step
+ * below where it stood when the regions were last measured (mt_falls_far),
+ * the regions are measured first (their bytes are part of that peak); then
+ * a peak the tree is at is committed now and the callstacks frozen while
+ * what is about to go is still in them. Measured: the regions not backing
+ * off — new ones, those that changed when last measured (being written) —
+ * and those that count nothing yet; one partly resident and unchanged twice
+ * (pages only read, a reservation barely used) is left to the ticks. So
+ * the total never falls more than that step below a high of regions being
+ * written without measuring them: a peak the ticks had not seen is missed
+ * by at most 1%, the granularity of commits anyway. Both are rare (each
+ * step is 1% of the peak), so this costs little, bounded by MT_PEAK_PAGES. */
+static void mt_before_fall(uint64_t fall) {
     mt_check_peak();
-    if (!treepeak_would_commit()) return;
+    if (!mt_falls_far(fall) && !treepeak_would_commit()) return;
     mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_ACTIVE);
+    atomic_store_explicit(&mt.high, MT_HIGH_UNSET, memory_order_relaxed);
     treepeak_commit();
     mt_check_peak();
 }
@@ -568,8 +598,9 @@ static void mt_region_free(void *p, size_t size) {
     pthread_mutex_lock(&mt.lock);
     mt_region_t *r = livemap_find(&mt.regions, (uintptr_t)p);
     if (r && !(r->flags & MT_R_SETTLED)) mt_region_measure(r);
+    uint64_t fall = r ? r->counted : size;
     pthread_mutex_unlock(&mt.lock);
-    mt_before_fall();
+    mt_before_fall(fall);
     pthread_mutex_lock(&mt.lock);
     int64_t counted = mt_region_take((uintptr_t)p);
     pthread_mutex_unlock(&mt.lock);
@@ -635,7 +666,7 @@ void memtrack_alloc(void *p, size_t size, size_t requested) {
 /* BYTES at P (a block under L) went away. The fall may commit a peak:
  * that happens, and the freeze, before the block leaves the tables. */
 static void mt_release(void *p, size_t bytes) {
-    mt_before_fall();
+    mt_before_fall(bytes);
     mt_total_add(-(int64_t)bytes);
     mt_forget(p);
 }
@@ -674,7 +705,7 @@ void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t r
     uint64_t had = r ? r->counted : 0;
     pthread_mutex_unlock(&mt.lock);
     uint64_t carry = had < size ? had : size;
-    if (!r || carry < had) mt_before_fall();
+    if (!r || carry < had) mt_before_fall(r ? had - carry : old_size);
     mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0, 0, 0, 0};
     pthread_mutex_lock(&mt.lock);
     int64_t counted = mt_region_take((uintptr_t)old);
@@ -729,7 +760,7 @@ static void mt_unmap_range(void *p, size_t len, int before) {
     uintptr_t lo = (uintptr_t)p, hi = lo + len < lo ? UINTPTR_MAX : lo + len;
     maptab_range_t cut[MT_CUTS];
     for (;;) {
-        mt_before_fall();
+        mt_before_fall(hi - lo);         /* at most */
         pthread_mutex_lock(&mt.lock);
         size_t n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
         if (n > MT_CUTS) n = MT_CUTS;
@@ -744,7 +775,7 @@ static void mt_unmap_range(void *p, size_t len, int before) {
         if (measured) {
             /* what they reached may make this fall a new peak's */
             pthread_mutex_unlock(&mt.lock);
-            mt_before_fall();
+            mt_before_fall(hi - lo);
             pthread_mutex_lock(&mt.lock);
             n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
             if (n > MT_CUTS) n = MT_CUTS;
@@ -854,7 +885,7 @@ void memtrack_advise(void *p, size_t len) {
             mt.unsettled++;
         }
         int64_t now = mt_region_measure(r);
-        if (now >= 0) fall[nfall++] = (mt_fall_t){r->start, (uint64_t)now};
+        if (now >= 0) fall[nfall++] = (mt_fall_t){r->start, r->counted, (uint64_t)now};
     }
     pthread_mutex_unlock(&mt.lock);
     mt_apply_falls(fall, nfall);
@@ -1057,6 +1088,7 @@ void memtrack_fork_child(void) {
     mt.last_peak_write = 0;
     mt.prov_max = mt.prov_own = 0;
     mt.prov_gen = mt.prov_t = mt.prov_every = 0;
+    atomic_store(&mt.high, MT_HIGH_UNSET);
     mt.nseries = 0;
     mt.info_written = 0;
     mt.stride = 1;
