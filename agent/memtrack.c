@@ -90,12 +90,14 @@ typedef struct mt_region {
 
 #define MT_R_MAPPING 1u
 #define MT_R_SETTLED 2u                       /* counted == len: not measured again */
+#define MT_R_WATCHED 4u                       /* unsettled and not backing off (every == 0) */
 
 /* Which unsettled regions a measuring pass looks at. */
 enum {
     MT_SETTLE_TICK,                           /* those whose backoff is over (counts it down) */
     MT_SETTLE_ALL,
-    MT_SETTLE_ACTIVE,                         /* those not backing off: new, or changing */
+    MT_SETTLE_ACTIVE,                         /* those watched, and those counting nothing */
+    MT_SETTLE_WATCHED,                        /* those not backing off: new, or changing (MT_R_WATCHED) */
 };
 /* A region the tick found unchanged twice in a row is measured half as
  * often, down to once every this many ticks: pages only read, or a
@@ -131,6 +133,7 @@ static struct {
     maptab_t maps;                    /* anonymous mappings; region 1: counted by residency */
     livemap_t regions;                /* mt_region_t by start */
     size_t unsettled;                 /* regions not known to be fully resident */
+    size_t watched;                   /* regions MT_R_WATCHED */
     size_t scan;                      /* the tick's measuring resumes at this slot */
     htab_t live;                      /* (stack, MT_EXACT / MT_SAMPLED) -> live requested bytes */
     int64_t exact;                    /* live bytes of blocks recorded exactly, rounding included */
@@ -419,12 +422,29 @@ static void mt_region_live(const mt_region_t *r, int sign) {
     mt.exact += sign * (int64_t)r->counted;
 }
 
+/* R's MT_R_SETTLED and MT_R_WATCHED, and the counts of regions without
+ * the one and with the other, follow its counted bytes and its last
+ * measurements. Holds mt.lock. */
 static void mt_region_flags(mt_region_t *r) {
-    int full = r->counted >= r->len, was = (r->flags & MT_R_SETTLED) != 0;
-    if (full == was) return;
-    r->flags ^= MT_R_SETTLED;
-    if (full) mt.unsettled--;
-    else mt.unsettled++;
+    uint8_t f = r->flags & (uint8_t)~(MT_R_SETTLED | MT_R_WATCHED);
+    if (r->counted >= r->len) f |= MT_R_SETTLED;
+    else if (!r->every) f |= MT_R_WATCHED;
+    uint8_t d = f ^ r->flags;
+    if (d & MT_R_SETTLED) {
+        if (f & MT_R_SETTLED) mt.unsettled--;
+        else mt.unsettled++;
+    }
+    if (d & MT_R_WATCHED) {
+        if (f & MT_R_WATCHED) mt.watched++;
+        else mt.watched--;
+    }
+    r->flags = f;
+}
+
+/* Region OLD has left the map: the counts forget it. Holds mt.lock. */
+static void mt_region_uncount(const mt_region_t *old) {
+    if (!(old->flags & MT_R_SETTLED)) mt.unsettled--;
+    if (old->flags & MT_R_WATCHED) mt.watched--;
 }
 
 /* R now counts COUNTED bytes: the tables and the total follow. Holds
@@ -447,13 +467,13 @@ static int mt_region_put(const mt_region_t *r) {
     mt_region_t old;
     if (livemap_take(&mt.regions, r->start, &old)) {   /* a stale entry */
         mt_region_live(&old, -1);
-        if (!(old.flags & MT_R_SETTLED)) mt.unsettled--;
+        mt_region_uncount(&old);
         mt_total_add(-(int64_t)old.counted);
     }
     mt_region_t fresh = *r;
     uint64_t counted = fresh.counted;
     fresh.counted = 0;
-    fresh.flags &= ~MT_R_SETTLED;
+    fresh.flags &= (uint8_t)~(MT_R_SETTLED | MT_R_WATCHED);
     if (livemap_put(&mt.regions, &fresh) != 0) return -1;
     mt.unsettled++;
     mt_region_count(livemap_find(&mt.regions, r->start), counted);
@@ -467,7 +487,7 @@ static int64_t mt_region_take(uintptr_t start) {
     mt_region_t old;
     if (!livemap_take(&mt.regions, start, &old)) return -1;
     mt_region_live(&old, -1);
-    if (!(old.flags & MT_R_SETTLED)) mt.unsettled--;
+    mt_region_uncount(&old);
     return (int64_t)old.counted;
 }
 
@@ -506,16 +526,17 @@ static void mt_apply_falls(const mt_fall_t *fall, size_t n) {
  * position on, until PAGES pages have been looked at. Falls are applied
  * when FALLS, else left for a later measurement. Holds nothing. */
 static void mt_settle(uint64_t pages, int falls, int which) {
-    if (!__atomic_load_n(&mt.unsettled, __ATOMIC_RELAXED)) return;
+    if (!__atomic_load_n(which == MT_SETTLE_WATCHED ? &mt.watched : &mt.unsettled, __ATOMIC_RELAXED)) return;
     size_t page = resident_page(), nfall = 0;
     mt_fall_t fall[MT_CUTS];
     pthread_mutex_lock(&mt.lock);
-    size_t cap = mt.regions.cap, from = mt.scan;
+    size_t cap = mt.regions.cap, from = mt.scan, watched = mt.watched;
     for (size_t k = 0; k < cap && mt.unsettled && pages; k++) {
         size_t i = (from + k) & (cap - 1);
         mt_region_t *r = livemap_slot(&mt.regions, i);
         if (!r || (r->flags & MT_R_SETTLED)) continue;
-        if (which == MT_SETTLE_ACTIVE && r->every && r->counted) continue;
+        if (which == MT_SETTLE_ACTIVE && !(r->flags & MT_R_WATCHED) && r->counted) continue;
+        if (which == MT_SETTLE_WATCHED && !(r->flags & MT_R_WATCHED)) continue;
         if (which == MT_SETTLE_TICK && r->wait) {
             r->wait--;
             continue;
@@ -534,21 +555,30 @@ static void mt_settle(uint64_t pages, int falls, int which) {
         } else {
             r->every = r->wait = r->same = 0;
         }
+        mt_region_flags(r);
         if (now >= 0 && nfall < MT_CUTS) fall[nfall++] = (mt_fall_t){r->start, r->counted, (uint64_t)now};
+        if (which == MT_SETTLE_WATCHED && !--watched) break;   /* every one seen */
     }
     pthread_mutex_unlock(&mt.lock);
     if (falls) mt_apply_falls(fall, nfall);
 }
 
 /* 1 if a fall of up to FALL bytes would take this process's total further
- * below the highest it has stood since the regions were last measured than
- * the step that makes a commit (1% of the tree's committed peak, at least
- * L): regions written since (new ones, written while the total stood still
- * because nothing had measured them) could hold a peak that this fall
- * would leave behind unseen. Ratchets mt.high. A few relaxed loads when it
- * is not, on every fall. */
+ * below the highest it has stood since the watched regions (MT_R_WATCHED:
+ * those not backing off — new ones, those being written) were last
+ * measured than the step
+ * that makes a commit (1% of the tree's committed peak, at least L): what
+ * was written in them since, while the total stood still because nothing
+ * had measured it, could be a peak that this fall would leave behind
+ * unseen. Ratchets mt.high. Two relaxed loads when none is watched. */
 static int mt_falls_far(uint64_t fall) {
-    int64_t own = treepeak_local(), high = atomic_load_explicit(&mt.high, memory_order_relaxed);
+    int64_t high = atomic_load_explicit(&mt.high, memory_order_relaxed);
+    if (!__atomic_load_n(&mt.watched, __ATOMIC_RELAXED)) {
+        /* nothing unmeasured: the next region's watch starts from then */
+        if (high != MT_HIGH_UNSET) atomic_store_explicit(&mt.high, MT_HIGH_UNSET, memory_order_relaxed);
+        return 0;
+    }
+    int64_t own = treepeak_local();
     if (own > high) atomic_store_explicit(&mt.high, high = own, memory_order_relaxed);
     uint64_t depth = (uint64_t)(high - own) + fall;
     if (depth <= mt.L) return 0;
@@ -559,25 +589,31 @@ static int mt_falls_far(uint64_t fall) {
 }
 
 /* Just before this process's total falls by up to FALL bytes. If the fall
- * will commit a new peak, or would take the total more than a commit's step
- * below where it stood when the regions were last measured (mt_falls_far),
- * the regions are measured first (their bytes are part of that peak); then
- * a peak the tree is at is committed now and the callstacks frozen while
- * what is about to go is still in them. Measured: the regions not backing
- * off — new ones, those that changed when last measured (being written) —
- * and those that count nothing yet; one partly resident and unchanged twice
- * (pages only read, a reservation barely used) is left to the ticks. So
- * the total never falls more than that step below a high of regions being
- * written without measuring them: a peak the ticks had not seen is missed
- * by at most 1%, the granularity of commits anyway. Both are rare (each
- * step is 1% of the peak), so this costs little, bounded by MT_PEAK_PAGES. */
+ * would take the total more than a commit's step below where it stood when
+ * the watched regions were last measured (mt_falls_far), they are measured
+ * first. If the fall will then commit a new peak, the regions are measured
+ * (their bytes are part of that peak), the peak is committed now and the
+ * callstacks frozen while what is about to go is still in them; measured
+ * then: the regions not backing off — new ones, those that changed when
+ * last measured (being written) — and those that count nothing yet; one
+ * partly resident and unchanged twice (pages only read, a reservation
+ * barely used) is left to the ticks. So the total never falls more than
+ * that step below a high of regions being written without measuring them:
+ * a peak the ticks had not seen is missed by at most 1%, the granularity of
+ * commits anyway. Both are rare (each step is 1% of the peak), and cost
+ * little, bounded by MT_PEAK_PAGES. */
 static void mt_before_fall(uint64_t fall) {
     mt_check_peak();
-    if (!mt_falls_far(fall) && !treepeak_would_commit()) return;
-    mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_ACTIVE);
+    int far = mt_falls_far(fall);
+    if (far) mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_WATCHED);
+    if (treepeak_would_commit()) {
+        mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_ACTIVE);
+        treepeak_commit();
+        mt_check_peak();
+    } else if (!far) {
+        return;
+    }
     atomic_store_explicit(&mt.high, MT_HIGH_UNSET, memory_order_relaxed);
-    treepeak_commit();
-    mt_check_peak();
 }
 
 /* A region appears: block or mapping P of LEN bytes (REQUESTED asked for),
@@ -1068,7 +1104,7 @@ void memtrack_fork_child(void) {
     livemap_free(&mt.blocks);
     livemap_free(&mt.regions);
     resident_fork_child();
-    mt.unsettled = mt.scan = 0;
+    mt.unsettled = mt.watched = mt.scan = 0;
     maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
