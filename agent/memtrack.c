@@ -791,15 +791,15 @@ static void mt_region_cut(const maptab_range_t *c, uintptr_t a, uintptr_t b) {
 
 /* [P, P+LEN) is unmapped (BEFORE: the pages are still there, so what each
  * region reached can be measured first). One locked pass when no region is
- * cut (CPython's frame-stack chunks come and go on every deep call). */
+ * cut and the range holds at most MT_CUTS mappings (CPython's frame-stack
+ * chunks come and go on every deep call). */
 static void mt_unmap_range(void *p, size_t len, int before) {
     uintptr_t lo = (uintptr_t)p, hi = lo + len < lo ? UINTPTR_MAX : lo + len;
     maptab_range_t cut[MT_CUTS];
     for (;;) {
         mt_before_fall(hi - lo);         /* at most */
         pthread_mutex_lock(&mt.lock);
-        size_t n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
-        if (n > MT_CUTS) n = MT_CUTS;
+        size_t all = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS), n = all < MT_CUTS ? all : MT_CUTS;
         int measured = 0;
         for (size_t i = 0; i < n && before; i++) {
             mt_region_t *r = cut[i].region ? livemap_find(&mt.regions, cut[i].start) : NULL;
@@ -813,8 +813,8 @@ static void mt_unmap_range(void *p, size_t len, int before) {
             pthread_mutex_unlock(&mt.lock);
             mt_before_fall(hi - lo);
             pthread_mutex_lock(&mt.lock);
-            n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
-            if (n > MT_CUTS) n = MT_CUTS;
+            all = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
+            n = all < MT_CUTS ? all : MT_CUTS;
         }
         int64_t gone = 0;
         for (size_t i = 0; i < n; i++) {
@@ -828,8 +828,8 @@ static void mt_unmap_range(void *p, size_t len, int before) {
             mt_region_cut(&cut[i], a, b);
         }
         pthread_mutex_unlock(&mt.lock);
-        if (!n) return;
         mt_total_add(-gone);
+        if (all <= MT_CUTS) return;      /* else the rest, in another pass */
     }
 }
 
@@ -883,8 +883,7 @@ void memtrack_map(void *p, size_t len, int populated) {
 void memtrack_unmap(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
-    mt_check_peak();
-    mt_unmap_range(p, len, 1);
+    mt_unmap_range(p, len, 1);           /* its mt_before_fall sees to the peak first */
     mt_busy = 0;
 }
 
