@@ -15,12 +15,13 @@
  * written; far less for pages untouched or huge), skipping regions already found
  * fully resident ("settled" — a live block or mapping only loses pages to
  * madvise, which is hooked) and backing off from those found unchanged
- * (MT_BACKOFF_MAX); just before a fall commits a new peak (the regions not
- * backing off); and when the region itself is freed or unmapped, so the
- * bytes it reached are counted before it goes. A new region counts nothing
- * until it is measured: a reservation never raises the peak, and a block
- * allocated and written between two ticks is measured by whichever of the
- * three comes first. The hot path
+ * (MT_BACKOFF_MAX); just before a fall commits a new peak, or takes the
+ * total more than 1% of the peak below where it stood when they were last
+ * measured (the regions not backing off: mt_before_fall); and when the
+ * region itself is freed or unmapped, so the bytes it reached are counted
+ * before it goes. A new region counts nothing until it is measured: a
+ * reservation never raises the peak, and a block allocated and written
+ * between two ticks is measured by whichever comes first. The hot path
  * (blocks under L) is untouched by any of this. */
 #include "memtrack.h"
 
@@ -72,6 +73,9 @@
 /* A region listed as "reserved, not used" at the peak: at least this much,
  * and at least half of it, not resident. */
 #define MT_RESERVED_MIN (1u << 20)
+/* mt.high once the regions have been measured: the next fall sets it to
+ * the total it finds (the level after the fall that measured them). */
+#define MT_HIGH_UNSET INT64_MIN
 
 /* A block or anonymous mapping of L bytes or more, counted by residency. */
 typedef struct mt_region {
@@ -87,12 +91,14 @@ typedef struct mt_region {
 
 #define MT_R_MAPPING 1u
 #define MT_R_SETTLED 2u                       /* counted == len: not measured again */
+#define MT_R_WATCHED 4u                       /* unsettled and not backing off (every == 0) */
 
 /* Which unsettled regions a measuring pass looks at. */
 enum {
     MT_SETTLE_TICK,                           /* those whose backoff is over (counts it down) */
     MT_SETTLE_ALL,
-    MT_SETTLE_ACTIVE,                         /* those not backing off: new, or changing */
+    MT_SETTLE_ACTIVE,                         /* those watched, and those counting nothing */
+    MT_SETTLE_WATCHED,                        /* those not backing off: new, or changing (MT_R_WATCHED) */
 };
 /* A region the tick found unchanged twice in a row is measured half as
  * often, down to once every this many ticks: pages only read, or a
@@ -128,6 +134,7 @@ static struct {
     maptab_t maps;                    /* anonymous mappings; region 1: counted by residency */
     livemap_t regions;                /* mt_region_t by start */
     size_t unsettled;                 /* regions not known to be fully resident */
+    size_t watched;                   /* regions MT_R_WATCHED */
     size_t scan;                      /* the tick's measuring resumes at this slot */
     htab_t live;                      /* (stack, MT_EXACT / MT_SAMPLED) -> live requested bytes */
     int64_t exact;                    /* live bytes of blocks recorded exactly, rounding included */
@@ -143,6 +150,11 @@ static struct {
     int snap_dirty, snap_oom;
     int oom_seen;                     /* this process ran out of memory once */
     uint64_t last_peak_write;
+    /* The highest this process's total has stood since the regions that may
+     * be changing were last measured (mt_falls_far); written by the threads
+     * that fall, on a line of its own. */
+    _Alignas(64) _Atomic int64_t high;
+    char high_pad[64 - sizeof(int64_t)];
     /* The last provisional snapshot (mt_provisional). */
     int64_t prov_max, prov_own;
     uint64_t prov_gen, prov_t, prov_every;
@@ -215,6 +227,7 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
     mt.coarse = f + ((size_t)1 << MT_FILTER_BITS);
     mt.filter = f;
     htab_init(&mt.live, 1u << 22);
+    atomic_store(&mt.high, MT_HIGH_UNSET);
     mt.stride = 1;
     memtrack_active = 1;
     return 0;
@@ -427,12 +440,29 @@ static void mt_region_live(const mt_region_t *r, int sign) {
     mt.exact += sign * (int64_t)r->counted;
 }
 
+/* R's MT_R_SETTLED and MT_R_WATCHED, and the counts of regions without
+ * the one and with the other, follow its counted bytes and its last
+ * measurements. Holds mt.lock. */
 static void mt_region_flags(mt_region_t *r) {
-    int full = r->counted >= r->len, was = (r->flags & MT_R_SETTLED) != 0;
-    if (full == was) return;
-    r->flags ^= MT_R_SETTLED;
-    if (full) mt.unsettled--;
-    else mt.unsettled++;
+    uint8_t f = r->flags & (uint8_t)~(MT_R_SETTLED | MT_R_WATCHED);
+    if (r->counted >= r->len) f |= MT_R_SETTLED;
+    else if (!r->every) f |= MT_R_WATCHED;
+    uint8_t d = f ^ r->flags;
+    if (d & MT_R_SETTLED) {
+        if (f & MT_R_SETTLED) mt.unsettled--;
+        else mt.unsettled++;
+    }
+    if (d & MT_R_WATCHED) {
+        if (f & MT_R_WATCHED) mt.watched++;
+        else mt.watched--;
+    }
+    r->flags = f;
+}
+
+/* Region OLD has left the map: the counts forget it. Holds mt.lock. */
+static void mt_region_uncount(const mt_region_t *old) {
+    if (!(old->flags & MT_R_SETTLED)) mt.unsettled--;
+    if (old->flags & MT_R_WATCHED) mt.watched--;
 }
 
 /* R now counts COUNTED bytes: the tables and the total follow. Holds
@@ -455,13 +485,13 @@ static int mt_region_put(const mt_region_t *r) {
     mt_region_t old;
     if (livemap_take(&mt.regions, r->start, &old)) {   /* a stale entry */
         mt_region_live(&old, -1);
-        if (!(old.flags & MT_R_SETTLED)) mt.unsettled--;
+        mt_region_uncount(&old);
         mt_total_add(-(int64_t)old.counted);
     }
     mt_region_t fresh = *r;
     uint64_t counted = fresh.counted;
     fresh.counted = 0;
-    fresh.flags &= ~MT_R_SETTLED;
+    fresh.flags &= (uint8_t)~(MT_R_SETTLED | MT_R_WATCHED);
     if (livemap_put(&mt.regions, &fresh) != 0) return -1;
     mt.unsettled++;
     mt_region_count(livemap_find(&mt.regions, r->start), counted);
@@ -475,7 +505,7 @@ static int64_t mt_region_take(uintptr_t start) {
     mt_region_t old;
     if (!livemap_take(&mt.regions, start, &old)) return -1;
     mt_region_live(&old, -1);
-    if (!(old.flags & MT_R_SETTLED)) mt.unsettled--;
+    mt_region_uncount(&old);
     return (int64_t)old.counted;
 }
 
@@ -492,17 +522,17 @@ static int64_t mt_region_measure(mt_region_t *r) {
     return now;
 }
 
-static void mt_before_fall(void);
+static void mt_before_fall(uint64_t fall);
 
 /* Applies falls found by measuring: each goes through mt_before_fall. */
 typedef struct mt_fall {
     uintptr_t start;
-    uint64_t now;
+    uint64_t was, now;                /* counted, and found resident */
 } mt_fall_t;
 
 static void mt_apply_falls(const mt_fall_t *fall, size_t n) {
     for (size_t j = 0; j < n; j++) {
-        mt_before_fall();
+        mt_before_fall(fall[j].was - fall[j].now);
         pthread_mutex_lock(&mt.lock);
         mt_region_t *r = livemap_find(&mt.regions, fall[j].start);
         if (r && fall[j].now < r->counted) mt_region_count(r, fall[j].now);
@@ -514,16 +544,17 @@ static void mt_apply_falls(const mt_fall_t *fall, size_t n) {
  * position on, until PAGES pages have been looked at. Falls are applied
  * when FALLS, else left for a later measurement. Holds nothing. */
 static void mt_settle(uint64_t pages, int falls, int which) {
-    if (!__atomic_load_n(&mt.unsettled, __ATOMIC_RELAXED)) return;
+    if (!__atomic_load_n(which == MT_SETTLE_WATCHED ? &mt.watched : &mt.unsettled, __ATOMIC_RELAXED)) return;
     size_t page = resident_page(), nfall = 0;
     mt_fall_t fall[MT_CUTS];
     pthread_mutex_lock(&mt.lock);
-    size_t cap = mt.regions.cap, from = mt.scan;
+    size_t cap = mt.regions.cap, from = mt.scan, watched = mt.watched;
     for (size_t k = 0; k < cap && mt.unsettled && pages; k++) {
         size_t i = (from + k) & (cap - 1);
         mt_region_t *r = livemap_slot(&mt.regions, i);
         if (!r || (r->flags & MT_R_SETTLED)) continue;
-        if (which == MT_SETTLE_ACTIVE && r->every && r->counted) continue;
+        if (which == MT_SETTLE_ACTIVE && !(r->flags & MT_R_WATCHED) && r->counted) continue;
+        if (which == MT_SETTLE_WATCHED && !(r->flags & MT_R_WATCHED)) continue;
         if (which == MT_SETTLE_TICK && r->wait) {
             r->wait--;
             continue;
@@ -542,30 +573,65 @@ static void mt_settle(uint64_t pages, int falls, int which) {
         } else {
             r->every = r->wait = r->same = 0;
         }
-        if (now >= 0 && nfall < MT_CUTS) {
-            fall[nfall].start = r->start;
-            fall[nfall++].now = (uint64_t)now;
-        }
+        mt_region_flags(r);
+        if (now >= 0 && nfall < MT_CUTS) fall[nfall++] = (mt_fall_t){r->start, r->counted, (uint64_t)now};
+        if (which == MT_SETTLE_WATCHED && !--watched) break;   /* every one seen */
     }
     pthread_mutex_unlock(&mt.lock);
     if (falls) mt_apply_falls(fall, nfall);
 }
 
-/* Just before this process's total falls: if the fall will commit a new
- * peak, the regions are measured first (their bytes are part of that
- * peak), the peak is committed now and the callstacks frozen while what is
- * about to go is still in them. Measured: the regions not backing off —
- * new ones, those that changed when last measured (being written) — and
- * those that count nothing yet; one partly resident and unchanged twice
- * (pages only read, a reservation barely used) is left to the ticks.
- * Commits are rare (each beats the last by 1%), so this costs little,
- * bounded by MT_PEAK_PAGES. */
-static void mt_before_fall(void) {
+/* 1 if a fall of up to FALL bytes would take this process's total further
+ * below the highest it has stood since the watched regions (MT_R_WATCHED:
+ * those not backing off — new ones, those being written) were last
+ * measured than the step
+ * that makes a commit (1% of the tree's committed peak, at least L): what
+ * was written in them since, while the total stood still because nothing
+ * had measured it, could be a peak that this fall would leave behind
+ * unseen. Ratchets mt.high. Two relaxed loads when none is watched. */
+static int mt_falls_far(uint64_t fall) {
+    int64_t high = atomic_load_explicit(&mt.high, memory_order_relaxed);
+    if (!__atomic_load_n(&mt.watched, __ATOMIC_RELAXED)) {
+        /* nothing unmeasured: the next region's watch starts from then */
+        if (high != MT_HIGH_UNSET) atomic_store_explicit(&mt.high, MT_HIGH_UNSET, memory_order_relaxed);
+        return 0;
+    }
+    int64_t own = treepeak_local();
+    if (own > high) atomic_store_explicit(&mt.high, high = own, memory_order_relaxed);
+    uint64_t depth = (uint64_t)(high - own) + fall;
+    if (depth <= mt.L) return 0;
+    uint64_t gen, t;
+    int64_t peak;
+    treepeak_committed(&gen, &peak, &t);
+    return peak <= 0 || depth > (uint64_t)peak / 100;
+}
+
+/* Just before this process's total falls by up to FALL bytes. If the fall
+ * would take the total more than a commit's step below where it stood when
+ * the watched regions were last measured (mt_falls_far), they are measured
+ * first. If the fall will then commit a new peak, the regions are measured
+ * (their bytes are part of that peak), the peak is committed now and the
+ * callstacks frozen while what is about to go is still in them; measured
+ * then: the regions not backing off — new ones, those that changed when
+ * last measured (being written) — and those that count nothing yet; one
+ * partly resident and unchanged twice (pages only read, a reservation
+ * barely used) is left to the ticks. So the total never falls more than
+ * that step below a high of regions being written without measuring them:
+ * a peak the ticks had not seen is missed by at most 1%, the granularity of
+ * commits anyway. Both are rare (each step is 1% of the peak), and cost
+ * little, bounded by MT_PEAK_PAGES. */
+static void mt_before_fall(uint64_t fall) {
     mt_check_peak();
-    if (!treepeak_would_commit()) return;
-    mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_ACTIVE);
-    treepeak_commit();
-    mt_check_peak();
+    int far = mt_falls_far(fall);
+    if (far) mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_WATCHED);
+    if (treepeak_would_commit()) {
+        mt_settle(MT_PEAK_PAGES, 0, MT_SETTLE_ACTIVE);
+        treepeak_commit();
+        mt_check_peak();
+    } else if (!far) {
+        return;
+    }
+    atomic_store_explicit(&mt.high, MT_HIGH_UNSET, memory_order_relaxed);
 }
 
 /* A region appears: block or mapping P of LEN bytes (REQUESTED asked for),
@@ -586,8 +652,9 @@ static void mt_region_free(void *p, size_t size) {
     pthread_mutex_lock(&mt.lock);
     mt_region_t *r = livemap_find(&mt.regions, (uintptr_t)p);
     if (r && !(r->flags & MT_R_SETTLED)) mt_region_measure(r);
+    uint64_t fall = r ? r->counted : size;
     pthread_mutex_unlock(&mt.lock);
-    mt_before_fall();
+    mt_before_fall(fall);
     pthread_mutex_lock(&mt.lock);
     int64_t counted = mt_region_take((uintptr_t)p);
     pthread_mutex_unlock(&mt.lock);
@@ -653,7 +720,7 @@ void memtrack_alloc(void *p, size_t size, size_t requested) {
 /* BYTES at P (a block under L) went away. The fall may commit a peak:
  * that happens, and the freeze, before the block leaves the tables. */
 static void mt_release(void *p, size_t bytes) {
-    mt_before_fall();
+    mt_before_fall(bytes);
     mt_total_add(-(int64_t)bytes);
     mt_forget(p);
 }
@@ -692,7 +759,7 @@ void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t r
     uint64_t had = r ? r->counted : 0;
     pthread_mutex_unlock(&mt.lock);
     uint64_t carry = had < size ? had : size;
-    if (!r || carry < had) mt_before_fall();
+    if (!r || carry < had) mt_before_fall(r ? had - carry : old_size);
     mt_region_t fresh = {(uintptr_t)p, size, requested, 0, mt_stack_here(), 0, 0, 0, 0};
     pthread_mutex_lock(&mt.lock);
     int64_t counted = mt_region_take((uintptr_t)old);
@@ -742,15 +809,15 @@ static void mt_region_cut(const maptab_range_t *c, uintptr_t a, uintptr_t b) {
 
 /* [P, P+LEN) is unmapped (BEFORE: the pages are still there, so what each
  * region reached can be measured first). One locked pass when no region is
- * cut (CPython's frame-stack chunks come and go on every deep call). */
+ * cut and the range holds at most MT_CUTS mappings (CPython's frame-stack
+ * chunks come and go on every deep call). */
 static void mt_unmap_range(void *p, size_t len, int before) {
     uintptr_t lo = (uintptr_t)p, hi = lo + len < lo ? UINTPTR_MAX : lo + len;
     maptab_range_t cut[MT_CUTS];
     for (;;) {
-        mt_before_fall();
+        mt_before_fall(hi - lo);         /* at most */
         pthread_mutex_lock(&mt.lock);
-        size_t n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
-        if (n > MT_CUTS) n = MT_CUTS;
+        size_t all = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS), n = all < MT_CUTS ? all : MT_CUTS;
         int measured = 0;
         for (size_t i = 0; i < n && before; i++) {
             mt_region_t *r = cut[i].region ? livemap_find(&mt.regions, cut[i].start) : NULL;
@@ -762,10 +829,10 @@ static void mt_unmap_range(void *p, size_t len, int before) {
         if (measured) {
             /* what they reached may make this fall a new peak's */
             pthread_mutex_unlock(&mt.lock);
-            mt_before_fall();
+            mt_before_fall(hi - lo);
             pthread_mutex_lock(&mt.lock);
-            n = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
-            if (n > MT_CUTS) n = MT_CUTS;
+            all = maptab_overlaps(&mt.maps, lo, hi - lo, cut, MT_CUTS);
+            n = all < MT_CUTS ? all : MT_CUTS;
         }
         int64_t gone = 0;
         for (size_t i = 0; i < n; i++) {
@@ -779,8 +846,8 @@ static void mt_unmap_range(void *p, size_t len, int before) {
             mt_region_cut(&cut[i], a, b);
         }
         pthread_mutex_unlock(&mt.lock);
-        if (!n) return;
         mt_total_add(-gone);
+        if (all <= MT_CUTS) return;      /* else the rest, in another pass */
     }
 }
 
@@ -834,8 +901,7 @@ void memtrack_map(void *p, size_t len, int populated) {
 void memtrack_unmap(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
-    mt_check_peak();
-    mt_unmap_range(p, len, 1);
+    mt_unmap_range(p, len, 1);           /* its mt_before_fall sees to the peak first */
     mt_busy = 0;
 }
 
@@ -872,7 +938,7 @@ void memtrack_advise(void *p, size_t len) {
             mt.unsettled++;
         }
         int64_t now = mt_region_measure(r);
-        if (now >= 0) fall[nfall++] = (mt_fall_t){r->start, (uint64_t)now};
+        if (now >= 0) fall[nfall++] = (mt_fall_t){r->start, r->counted, (uint64_t)now};
     }
     pthread_mutex_unlock(&mt.lock);
     mt_apply_falls(fall, nfall);
@@ -1066,7 +1132,7 @@ void memtrack_fork_child(void) {
 static void mt_forget_all(void) {
     livemap_free(&mt.blocks);
     livemap_free(&mt.regions);
-    mt.unsettled = mt.scan = 0;
+    mt.unsettled = mt.watched = mt.scan = 0;
     maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
@@ -1082,6 +1148,7 @@ static void mt_forget_all(void) {
     mt.last_peak_write = 0;
     mt.prov_max = mt.prov_own = 0;
     mt.prov_gen = mt.prov_t = mt.prov_every = 0;
+    atomic_store(&mt.high, MT_HIGH_UNSET);
     mt.nseries = 0;
     mt.info_written = 0;
     mt.stride = 1;

@@ -49,7 +49,7 @@ static struct {
     tree_shared_t *tree;
     tree_slot_t *slot;              /* NULL: this process is not in the tree */
     _Atomic int64_t local;          /* exact live bytes of this process */
-    _Atomic int64_t pending;        /* not yet added to the tree */
+    _Atomic int64_t flushed;        /* the value of local last added to the tree */
     _Atomic int64_t unslotted;      /* added while this process had no slot */
 } tp;
 
@@ -150,6 +150,21 @@ int treepeak_attach(const char *path) {
     return 0;
 }
 
+/* TAKE bytes of this process's reach the tree. */
+static void tp_take(int64_t take) {
+    if (!take) return;
+    tp_tree_add(tp.tree, take);
+    if (tp.slot) atomic_fetch_add(&tp.slot->flushed, take);
+    else atomic_fetch_add(&tp.unslotted, take);   /* no slot: taken out at exit only */
+}
+
+/* Adds to the tree what local has moved since MARK (the flushed value as
+ * the caller read it), now NOW: whichever thread moves the mark from MARK
+ * adds the difference, so every byte reaches the tree once. */
+static void tp_flush(int64_t now, int64_t mark) {
+    if (tp.tree && atomic_compare_exchange_strong(&tp.flushed, &mark, now)) tp_take(now - mark);
+}
+
 void treepeak_add(int64_t delta) {
     if (delta < 0) {
         /* Never below zero: frees of blocks this process did not allocate
@@ -159,14 +174,12 @@ void treepeak_add(int64_t delta) {
         if (cur + delta < 0) delta = cur > 0 ? -cur : 0;
         if (!delta) return;
     }
-    atomic_fetch_add_explicit(&tp.local, delta, memory_order_relaxed);
-    int64_t pending = atomic_fetch_add_explicit(&tp.pending, delta, memory_order_relaxed) + delta;
-    if (pending < TREE_BATCH && pending > -TREE_BATCH) return;
-    int64_t take = atomic_exchange(&tp.pending, 0);
-    if (!take || !tp.tree) return;
-    tp_tree_add(tp.tree, take);
-    if (tp.slot) atomic_fetch_add(&tp.slot->flushed, take);
-    else atomic_fetch_add(&tp.unslotted, take);   /* no slot: taken out at exit only */
+    /* One atomic add on the hot path: the batch not yet in the tree is
+     * what local has moved since it was last flushed. */
+    int64_t now = atomic_fetch_add_explicit(&tp.local, delta, memory_order_relaxed) + delta;
+    int64_t mark = atomic_load_explicit(&tp.flushed, memory_order_relaxed);
+    if (now - mark < TREE_BATCH && now - mark > -TREE_BATCH) return;
+    tp_flush(now, mark);
 }
 
 uint64_t treepeak_generation(void) {
@@ -204,12 +217,11 @@ int treepeak_would_commit(void) {
 
 void treepeak_commit(void) {
     if (!tp.tree) return;
-    int64_t take = atomic_exchange(&tp.pending, 0);
-    if (take) {
-        tp_tree_add(tp.tree, take);
-        if (tp.slot) atomic_fetch_add(&tp.slot->flushed, take);
-        else atomic_fetch_add(&tp.unslotted, take);
-    }
+    int64_t mark = atomic_load(&tp.flushed), now;
+    do {
+        now = atomic_load(&tp.local);
+    } while (now != mark && !atomic_compare_exchange_weak(&tp.flushed, &mark, now));
+    tp_take(now - mark);
     tp_commit_if_at_max(tp.tree);
 }
 
@@ -278,14 +290,14 @@ void treepeak_reap(void) {
 
 void treepeak_fork_child(void) {
     atomic_store(&tp.local, 0);
-    atomic_store(&tp.pending, 0);
+    atomic_store(&tp.flushed, 0);
     atomic_store(&tp.unslotted, 0);
     if (tp.tree) tp.slot = tp_take_slot(tp.tree, (uint32_t)syscall(SYS_getpid));
 }
 
 void treepeak_restart(void) {
     atomic_store(&tp.local, 0);
-    atomic_store(&tp.pending, 0);
+    atomic_store(&tp.flushed, 0);
     atomic_store(&tp.unslotted, 0);
     tree_shared_t *t = tp.tree;
     if (!t) return;

@@ -1,5 +1,6 @@
 """The peak-memory profile of programs with known allocations."""
 import json
+import shutil
 
 import pytest
 
@@ -108,22 +109,57 @@ def test_small_blocks_count_the_bytes_requested(run, tmp_path):
     assert abs(sum(m.values()) - peak) < 0.002 * peak, (sum(m.values()), peak)
 
 
-def test_threads_allocating_at_once(run):
-    r = run("""
-        import threading
-        keep = {}
-        def worker(n):
-            # 40 MB each, written (bytearray(N) alone is calloc: its pages
-            # are not memory the job used until written)
-            keep[n] = [bytearray(b"\x01") * (1000 * 1000) for _ in range(40)]
-        ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+WORKERS = """
+    import threading
+    keep = {}
+    def worker(n):
+        # 40 MB each, written (bytearray(N) alone is calloc: its pages
+        # are not memory the job used until written)
+        keep[n] = [bytearray(b"\\x01") * (1000 * 1000) for _ in range(40)]
+    def workers(ns):
+        ts = [threading.Thread(target=worker, args=(i,)) for i in ns]
         for t in ts: t.start()
         for t in ts: t.join()
-        keep.clear()
-    """)
+"""
+
+
+def test_threads_allocating_at_once(run):
+    # Blocks this large count as their pages are written, and are measured
+    # at the ticks, at frees, and before a fall that makes a peak. Here the
+    # ticks find some of the blocks written and not others; before the
+    # frees measured what was written since, the peak missed whichever were
+    # unmeasured when the frees began (151 to 165 MB across runs, a
+    # quarter of them more than 3% short): five runs, each within 3%.
+    for attempt in range(5):
+        r = run(WORKERS + """
+    workers(range(4))
+    keep.clear()
+""")
+        assert r.proc.returncode == 0, r.proc.stderr
+        held = held_by(memory(r), "worker")
+        assert abs(held - 160 * MB) < 0.03 * 160 * MB, (attempt, held)
+        assert r.summary["peak_memory_bytes"] >= held, (attempt, r.summary["peak_memory_bytes"])
+        shutil.rmtree(r.report)
+
+
+def test_blocks_written_after_a_peak_count_at_the_next(run):
+    # One sample a second: no tick comes in a job this short (the first is
+    # half a second in at the earliest), so what the frees measure is all
+    # there is. A free commits a peak of 40 MB (the pop measures every
+    # block written so far); three threads then write 120 MB more, with no
+    # fall between that could commit it; then everything is freed. The
+    # peak is all 159 MB (radiograph said 45 MB when a free measured only
+    # the block it freed unless the tree was already at a new high).
+    r = run(WORKERS + """
+    workers([0])
+    keep[0].pop()
+    workers([1, 2, 3])
+    keep.clear()
+""", options=["--rate", "1"])
     assert r.proc.returncode == 0, r.proc.stderr
     held = held_by(memory(r), "worker")
-    assert abs(held - 160 * MB) < 0.1 * 160 * MB, held
+    assert abs(held - 159 * MB) < 0.03 * 159 * MB, held
+    assert held <= r.summary["peak_memory_bytes"] < held + 30 * MB, r.summary["peak_memory_bytes"]
 
 
 def test_realloc_growth_and_c_built_bytes(run):
