@@ -4,7 +4,11 @@
  * the rest of a sample (the path walk through procfs), and pread leaves no
  * offset behind to share.
  *
- * The descriptors are the program's too, so they are kept with care: at
+ * Every read is made by the agent's thread with a descriptor table of its
+ * own (agent/privfd.h), so neither the kept descriptors nor the ones opened
+ * for one read take a number in the program's table; there up to
+ * PROCFD_MAX are kept, whatever the limit. When that thread cannot be had,
+ * the descriptors are the program's too, so they are kept with care: at
  * the highest free numbers (agent/fdhigh.h: clear of the low ones a program
  * expects to get next), at most PROCFD_MAX of them and never more than 1/64 of the
  * process's descriptor limit (none under a limit of 1024), each re-checked (fstat: still the file we opened)
@@ -28,6 +32,8 @@ typedef struct procfd {
     dev_t dev;
     ino_t ino;
     uint32_t reads;          /* since the last check */
+    int priv;                /* in the agent's own table (agent/privfd.h) */
+    uint32_t gen;            /* that table's privfd_generation() */
 } procfd_t;
 
 /* Reads the file PATH into BUF (at most CAP-1 bytes, NUL-terminated)

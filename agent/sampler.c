@@ -16,6 +16,7 @@
 #include "lowmem.h"
 #include "memread.h"
 #include "memtrack.h"
+#include "privfd.h"
 #include "pyread.h"
 #include "rawfmt.h"
 #include "rawwrite.h"
@@ -114,10 +115,7 @@ static uint64_t sampler_random(void) {
 
 static void sampler_write_cmdline(void) {
     char buf[8192];
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t n = read(fd, buf, sizeof buf);
-    close(fd);
+    int n = procfd_read(NULL, "/proc/self/cmdline", buf, sizeof buf);
     if (n > 0) rawwrite_record(RAW_CMDLINE, buf, (size_t)n, NULL, 0);
 }
 
@@ -505,6 +503,7 @@ static void *sampler_main(void *arg) {
     (void)arg;
     int saved = errno;
     memtrack_ignore_thread();
+    privfd_starter();
     lowmem_init();
     sp.self_tid = (uint32_t)syscall(SYS_gettid);
     uint64_t mean = (uint64_t)sp.cfg.interval_us * 1000ull;
@@ -607,7 +606,9 @@ static int sampler_halt(void) {
     struct timespec limit;
     clock_gettime(CLOCK_REALTIME, &limit);
     limit.tv_sec += 2;
-    return pthread_timedjoin_np(sp.thread, NULL, &limit) == 0 ? 0 : -1;
+    int rc = pthread_timedjoin_np(sp.thread, NULL, &limit) == 0 ? 0 : -1;
+    privfd_stop();                 /* its reader goes with it (a thread the program may need) */
+    return rc;
 }
 
 static void sampler_final(int exec);
@@ -632,6 +633,7 @@ static void sampler_alone(void) {
     sp.running = 0;
     budget_leave();
     sampler_final(0);
+    privfd_stop();                 /* else its reader would keep the process alive */
 }
 
 static void sampler_final(int exec) {
@@ -672,6 +674,7 @@ static int sampler_park(void) {
         limit.tv_nsec -= 1000000000;
     }
     if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return -1;
+    privfd_stop();                 /* not a thread for the fork to count either */
     atomic_store(&sp.stop, 0);
     sp.running = 0;
     sp.parked = 1;
@@ -716,6 +719,7 @@ void sampler_unpark(int why) {
 }
 
 void sampler_fork_child(void) {
+    privfd_fork_child();
     atomic_store(&sampler_parked, 0);
     if (sp.released) {             /* no thread to spare: the child goes unprofiled */
         sp.released = 0;

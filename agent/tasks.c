@@ -7,6 +7,9 @@
  * go through memread, as the thread may return and reuse it meanwhile. */
 #include "tasks.h"
 
+#include "privfd.h"
+#include "procfd.h"
+
 #include "memread.h"
 #include "rawfmt.h"
 
@@ -21,7 +24,16 @@
 #include <time.h>
 #include <unistd.h>
 
-int tasks_list(uint32_t *tids, int max) {
+typedef struct tasks_req {
+    uint32_t *tids;
+    int max;
+} tasks_req_t;
+
+/* The threads of this process but the agent's own reader (agent/privfd.h). */
+static int tasks_list_fn(void *arg) {
+    tasks_req_t *r = arg;
+    uint32_t *tids = r->tids, helper = privfd_tid();
+    int max = r->max;
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     char buf[8192];
@@ -37,13 +49,20 @@ int tasks_list(uint32_t *tids, int max) {
                 unsigned char type;
                 char name[];
             } *d = (void *)(buf + off);
-            if (d->name[0] >= '0' && d->name[0] <= '9' && n < max)
-                tids[n++] = (uint32_t)strtoul(d->name, NULL, 10);
+            if (d->name[0] >= '0' && d->name[0] <= '9' && n < max) {
+                uint32_t tid = (uint32_t)strtoul(d->name, NULL, 10);
+                if (tid != helper) tids[n++] = tid;
+            }
             off += d->reclen;
         }
     }
     close(fd);
     return n;
+}
+
+int tasks_list(uint32_t *tids, int max) {
+    tasks_req_t r = {tids, max};
+    return privfd_call(tasks_list_fn, &r);
 }
 
 int tasks_alone(uint32_t self) {
@@ -54,12 +73,7 @@ int tasks_alone(uint32_t self) {
     if (n != 2 || other != pid || (tids[0] != self && tids[1] != self)) return 0;
     /* the leader lingers as a zombie while other threads live */
     char buf[512];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t got = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (got <= 0) return 0;
-    buf[got] = '\0';
+    if (procfd_read(NULL, "/proc/self/stat", buf, sizeof buf) <= 0) return 0;
     const char *paren = strrchr(buf, ')');
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }

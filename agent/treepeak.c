@@ -3,6 +3,7 @@
 #include "treepeak.h"
 
 #include "clock.h"
+#include "procfd.h"
 #include "rawfmt.h"
 
 #include <errno.h>
@@ -263,12 +264,7 @@ void treepeak_leave(void) {
 static int tp_zombie(uint32_t pid) {
     char path[48], buf[128];
     snprintf(path, sizeof path, "/proc/%u/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
+    if (procfd_read(NULL, path, buf, sizeof buf) <= 0) return 0;   /* not in the program's table */
     const char *paren = strrchr(buf, ')');   /* the name may hold anything */
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
