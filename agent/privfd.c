@@ -106,14 +106,10 @@ static void *pf_main(void *arg) {
 /* The thread is there, started if need be. 0, or -1 (the call runs in the
  * caller's table). Holds pf.lock. */
 static int pf_ensure(void) {
+    /* A vfork()ed child shares our memory: it leaves the state alone
+     * (a fork()ed one was reset by privfd_fork_child). */
     pid_t pid = (pid_t)syscall(SYS_getpid);
-    if (pf.pid != pid) {           /* never started in this process */
-        pf.pid = pid;
-        pf.joinable = 0;
-        atomic_store(&pf.up, PF_NONE);
-        atomic_store(&pf.tid, 0);
-        pf.retry_at = 0;
-    }
+    if (pf.pid && pf.pid != pid) return -1;
     uint32_t up = atomic_load(&pf.up);
     if (up == PF_READY) return 0;
     /* Only the sampler starts it: a program thread's allocation must not
@@ -127,6 +123,7 @@ static int pf_ensure(void) {
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 128u * 1024);
     pthread_sigmask(SIG_SETMASK, &all, &old);   /* no signal of the program's lands there */
+    pf.pid = pid;
     int rc = pthread_create(&pf.thread, &attr, pf_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
@@ -220,7 +217,8 @@ void privfd_stop(void) {
 
 void privfd_fork_child(void) {
     pthread_mutex_init(&pf.lock, NULL);
-    pf.pid = 0;                    /* the next call starts one of this process's own */
+    pf.pid = 0;                    /* the sampler's next call starts one of this process's own */
+    pf.retry_at = 0;
     pf.joinable = 0;
     atomic_store(&pf.up, PF_NONE);
     atomic_store(&pf.tid, 0);
