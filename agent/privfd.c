@@ -1,6 +1,8 @@
 /* privfd.c — see privfd.h. */
 #include "privfd.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -23,7 +25,7 @@
 #define PF_RETRY_NS 1000000000ull
 /* A stuck thread is not waited for longer than this (a /proc read takes
  * microseconds). */
-#define PF_JOIN_NS 200000000l
+#define PF_JOIN_NS 200000000ull
 
 enum { PF_IDLE, PF_POSTED, PF_DONE, PF_QUIT };      /* pf.state */
 enum { PF_NONE, PF_STARTING, PF_READY, PF_DENIED };  /* pf.up */
@@ -49,12 +51,6 @@ void memtrack_ignore_thread(void) __attribute__((weak));
 
 static __thread int pf_self __attribute__((tls_model("initial-exec")));
 static __thread int pf_starter __attribute__((tls_model("initial-exec")));
-
-static uint64_t pf_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void pf_wait(_Atomic uint32_t *word, uint32_t seen) {
     syscall(SYS_futex, word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, seen, NULL, NULL, 0);
@@ -114,7 +110,7 @@ static int pf_ensure(void) {
     if (up == PF_READY) return 0;
     /* Only the sampler starts it: a program thread's allocation must not
      * take a thread the program may be counting on (ulimit -u). */
-    if (!pf_starter || up == PF_DENIED || pf_now() < pf.retry_at) return -1;
+    if (!pf_starter || up == PF_DENIED || clock_ns(CLOCK_MONOTONIC) < pf.retry_at) return -1;
     atomic_store(&pf.state, PF_IDLE);
     atomic_store(&pf.up, PF_STARTING);
     sigset_t all, old;
@@ -129,7 +125,7 @@ static int pf_ensure(void) {
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         atomic_store(&pf.up, PF_NONE);
-        pf.retry_at = pf_now() + PF_RETRY_NS;
+        pf.retry_at = clock_ns(CLOCK_MONOTONIC) + PF_RETRY_NS;
         return -1;
     }
     pf.joinable = 1;
@@ -192,13 +188,7 @@ void privfd_stop(void) {
     if (pf.joinable && pf.pid == (pid_t)syscall(SYS_getpid)) {
         atomic_store(&pf.state, PF_QUIT);
         pf_wake(&pf.state);
-        struct timespec limit;
-        clock_gettime(CLOCK_REALTIME, &limit);
-        limit.tv_nsec += PF_JOIN_NS;
-        if (limit.tv_nsec >= 1000000000l) {
-            limit.tv_sec++;
-            limit.tv_nsec -= 1000000000l;
-        }
+        struct timespec limit = clock_realtime_in(PF_JOIN_NS);
         if (pthread_timedjoin_np(pf.thread, NULL, &limit) == 0) {
             pf.joinable = 0;
             atomic_store(&pf.up, PF_NONE);

@@ -603,9 +603,7 @@ static int sampler_halt(void) {
     atomic_store(&sp.stop, 1);
     syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
     /* Bounded: never let the program's exit wait on us for long. */
-    struct timespec limit;
-    clock_gettime(CLOCK_REALTIME, &limit);
-    limit.tv_sec += 2;
+    struct timespec limit = clock_realtime_in(2000000000ull);
     int rc = pthread_timedjoin_np(sp.thread, NULL, &limit) == 0 ? 0 : -1;
     privfd_stop();                 /* its reader goes with it (a thread the program may need) */
     return rc;
@@ -666,13 +664,8 @@ _Atomic int sampler_parked;
 static int sampler_park(void) {
     atomic_store(&sp.stop, 1);
     syscall(SYS_futex, &sp.stop, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
-    struct timespec limit;
-    clock_gettime(CLOCK_REALTIME, &limit);
-    limit.tv_nsec += 200000000;     /* a sample takes microseconds; a stuck one is not waited for */
-    if (limit.tv_nsec >= 1000000000) {
-        limit.tv_sec++;
-        limit.tv_nsec -= 1000000000;
-    }
+    /* a sample takes microseconds; a stuck one is not waited for */
+    struct timespec limit = clock_realtime_in(200000000ull);
     if (pthread_timedjoin_np(sp.thread, NULL, &limit) != 0) return -1;
     privfd_stop();                 /* not a thread for the fork to count either */
     atomic_store(&sp.stop, 0);
