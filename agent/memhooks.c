@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,7 +263,12 @@ HOOK void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t o
     return hook_mmap(addr, len, prot, flags, fd, (off_t)off, (uintptr_t)__builtin_return_address(0));
 }
 
+_Atomic unsigned long memhooks_unmaps;
+_Atomic int memhooks_unmap_cpu = -1;
+
 HOOK int munmap(void *addr, size_t len) {
+    atomic_fetch_add_explicit(&memhooks_unmaps, 1, memory_order_relaxed);
+    atomic_store_explicit(&memhooks_unmap_cpu, sched_getcpu(), memory_order_relaxed);
     if (memtrack_active) {
         int e = errno;
         memtrack_unmap(addr, len);

@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -25,5 +26,11 @@ void memhooks_resolve(void *(*lookup)(const char *name));
 #define MEMHOOKS_DECLARE(f) extern __typeof__(f) memhooks_##f;
 MEMHOOKS_LIST(MEMHOOKS_DECLARE)
 #undef MEMHOOKS_DECLARE
+
+/* munmap() calls through the hooks, and the CPU of the last one: how often
+ * the program gives address space back, for the sampler to decide where it
+ * runs (sampler.c, "Where the sampler runs"). Relaxed. */
+extern _Atomic unsigned long memhooks_unmaps;
+extern _Atomic int memhooks_unmap_cpu;
 
 #endif

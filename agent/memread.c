@@ -1,7 +1,22 @@
-/* memread.c — see memread.h. One syscall per read; callers batch by reading
- * whole structures rather than single fields.
+/* memread.c — see memread.h. Callers batch by reading whole structures
+ * rather than single fields.
  *
- * Two ways to read, both of which return an error instead of faulting:
+ * Three ways to read, all of which return an error instead of faulting.
+ *
+ * The sampler thread reads through a pipe of its own (memread_pipe_open):
+ * writev() of the ranges into it, readv() of what arrived. The kernel
+ * copies from our memory as any write() does, so a page that is there is
+ * copied without a lock and one that is not is faulted in under the lock
+ * of its mapping alone. process_vm_readv instead takes the process's
+ * mmap_lock for every range it reads, the lock mmap() and munmap() take to
+ * write: a thread mapping and unmapping at a high rate (CPython's frame
+ * stack in deep recursion, one of each per call across a 16 KiB chunk)
+ * then waited for the sampler's reads, or woke the sampler from them,
+ * about a thousand times a second, each an interrupt to the other CPU
+ * (measured with `perf record -e ipi:ipi_send_cpu`). The pipe is checked
+ * to be ours (fstat) before each write, as the raw file is.
+ *
+ * Other threads (the allocation hooks) use the other two:
  * process_vm_readv on our own pid (one call for a whole scatter list), and
  * pread on /proc/self/mem. The first is used until it is denied — a
  * seccomp filter (a container's, or one the program installs, for every
@@ -19,6 +34,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +44,17 @@ enum { MR_VM, MR_SWITCHING, MR_PROCMEM, MR_NONE };
 
 static pid_t memread_pid;
 static __thread int memread_trusted __attribute__((tls_model("initial-exec")));
+static __thread int memread_piped __attribute__((tls_model("initial-exec")));
+
+/* The sampler's pipe: both ends, and what identifies the write end. */
+#define MP_VECS 64
+static struct {
+    _Atomic int rd, wr;
+    size_t cap;
+    pid_t pid;                     /* whose: a forked child closes the parent's */
+    dev_t dev;
+    ino_t ino;
+} mp = {.rd = -1, .wr = -1};
 
 static struct {
     _Atomic int mode;
@@ -87,11 +115,176 @@ static int memread_procmem(void *buf, uintptr_t addr, size_t len) {
     return n == (ssize_t)len ? 0 : -1;
 }
 
+void memread_pipe_close(void) {
+    memread_piped = 0;
+    int rd = atomic_exchange(&mp.rd, -1), wr = atomic_exchange(&mp.wr, -1);
+    struct stat st;
+    /* closed only while they are still ours (a program that closed them may
+     * have that number for a file of its own now) */
+    if (wr >= 0 && fstat(wr, &st) == 0 && st.st_dev == mp.dev && st.st_ino == mp.ino) {
+        close(wr);
+        if (rd >= 0 && fstat(rd, &st) == 0 && st.st_dev == mp.dev && st.st_ino == mp.ino) close(rd);
+    }
+}
+
+int memread_pipe_open(void) {
+    memread_pipe_close();
+    /* Under a descriptor limit below 1024 the program's table holds none
+     * of the agent's descriptors (agent/privfd.h): reads take the lock. */
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur < FDHIGH_CEIL) return -1;
+    int fds[2];
+    int saved = errno;
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        errno = saved;
+        return -1;
+    }
+    int rd = fdhigh_move(fds[0]), wr = fdhigh_move(fds[1]);
+    struct stat st;
+    if (rd < 0 || wr < 0 || fstat(wr, &st) != 0) {
+        if (rd >= 0) close(rd);
+        if (wr >= 0) close(wr);
+        errno = saved;
+        return -1;
+    }
+    /* Its default size (64 KiB): a larger one would count against the
+     * user's quota of pipe pages, and shrink the program's pipes once many
+     * profiled processes had taken it. Longer reads take several writes. */
+    int cap = fcntl(wr, F_GETPIPE_SZ);
+    mp.cap = cap > 0 ? (size_t)cap : 4096;
+    mp.dev = st.st_dev;
+    mp.ino = st.st_ino;
+    mp.pid = getpid();
+    atomic_store(&mp.rd, rd);
+    atomic_store(&mp.wr, wr);
+    memread_piped = 1;
+    errno = saved;
+    return 0;
+}
+
+/* Whether both ends are still ours: before every write, since a program
+ * may close descriptors it did not open and reuse their numbers (a write
+ * would land in its file, a read take from it). If not, the thread reads
+ * the other way from now on. */
+static int memread_pipe_ours(void) {
+    struct stat w, r;
+    int wr = atomic_load_explicit(&mp.wr, memory_order_relaxed);
+    int rd = atomic_load_explicit(&mp.rd, memory_order_relaxed);
+    if (wr >= 0 && rd >= 0 && fstat(wr, &w) == 0 && w.st_dev == mp.dev && w.st_ino == mp.ino &&
+        fstat(rd, &r) == 0 && r.st_dev == mp.dev && r.st_ino == mp.ino)
+        return 1;
+    atomic_store(&mp.wr, -1);      /* not ours to close: forgotten */
+    atomic_store(&mp.rd, -1);
+    memread_piped = 0;
+    return 0;
+}
+
+/* Drains N bytes, which the pipe holds, into the N bytes the local ranges
+ * from (I, OFF) on describe. 0, or -1 if they could not all be read. */
+static int memread_pipe_drain(const struct iovec *local, int n, int i, size_t off, size_t want) {
+    int rd = atomic_load_explicit(&mp.rd, memory_order_relaxed);
+    while (want) {
+        struct iovec v[MP_VECS];
+        int k = 0;
+        size_t take = 0;
+        for (int j = i; j < n && k < MP_VECS && take < want; j++, k++) {
+            size_t o = j == i ? off : 0, len = local[j].iov_len - o;
+            if (len > want - take) len = want - take;
+            v[k] = (struct iovec){(char *)local[j].iov_base + o, len};
+            take += len;
+        }
+        ssize_t got = readv(rd, v, k);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return -1;
+        want -= (size_t)got;
+        for (size_t left = (size_t)got; left;) {   /* advance (i, off) */
+            size_t room = local[i].iov_len - off;
+            if (left < room) {
+                off += left;
+                left = 0;
+            } else {
+                left -= room;
+                i++;
+                off = 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The scatter read through the pipe, with process_vm_readv's answer: the
+ * bytes of the whole ranges read, from the first, up to the first that
+ * cannot be (-1 if none), or -2 if the pipe can no longer be used. A write
+ * of several ranges that comes back short stopped at a fault somewhere in
+ * the next page's worth of them, so the range it stopped in is written
+ * again alone to tell whether the fault is its own. */
+static long memread_pipe_vector(const struct iovec *local, const struct iovec *remote, int n) {
+    long done = 0;
+    int i = 0, alone = 0;
+    size_t off = 0;
+    while (i < n) {
+        size_t len_i = local[i].iov_len < remote[i].iov_len ? local[i].iov_len : remote[i].iov_len;
+        if (off >= len_i) {
+            done += (long)len_i;
+            i++;
+            off = 0;
+            alone = 0;
+            continue;
+        }
+        struct iovec w[MP_VECS], l[MP_VECS];
+        int k = 0;
+        size_t want = 0;
+        for (int j = i; j < n && k < MP_VECS && want < mp.cap && (j == i || !alone); j++, k++) {
+            size_t lj = local[j].iov_len < remote[j].iov_len ? local[j].iov_len : remote[j].iov_len;
+            size_t o = j == i ? off : 0, len = lj - o;
+            if (len > mp.cap - want) len = mp.cap - want;
+            w[k] = (struct iovec){(char *)remote[j].iov_base + o, len};
+            l[k] = (struct iovec){(char *)local[j].iov_base + o, len};
+            want += len;
+        }
+        if (!memread_pipe_ours()) return -2;
+        ssize_t put = writev(atomic_load_explicit(&mp.wr, memory_order_relaxed), w, k);
+        if (put < 0 && errno == EINTR) continue;
+        if (put < 0 && errno != EFAULT) {
+            /* denied (a seccomp filter), or broken: the other way from now on */
+            memread_pipe_close();
+            return -2;
+        }
+        size_t got = put > 0 ? (size_t)put : 0;
+        if (got && memread_pipe_drain(l, k, 0, 0, got) != 0) {
+            memread_pipe_close();          /* what is left in it is nobody's */
+            return -2;
+        }
+        /* the ranges it covered in full, then where it stopped in the next */
+        for (size_t left = got; left;) {
+            size_t lj = local[i].iov_len < remote[i].iov_len ? local[i].iov_len : remote[i].iov_len;
+            size_t room = lj - off;
+            if (left < room) {
+                off += left;
+                left = 0;
+            } else {
+                left -= room;
+                done += (long)lj;
+                i++;
+                off = 0;
+                alone = 0;
+            }
+        }
+        if (got < want) {
+            if (alone) break;              /* the fault is in range I */
+            alone = 1;
+        }
+    }
+    return done ? done : -1;
+}
+
 int memread_init(void) {
     memread_pid = getpid();
     /* After fork: /proc/self/mem opened by the parent reads the parent. */
     int fd = atomic_exchange(&mr.fd, -1);
     if (fd >= 0) close(fd);
+    /* the parent's pipe: its sampler's, not ours to write */
+    if (mp.pid && mp.pid != memread_pid) memread_pipe_close();
     atomic_store(&mr.mode, MR_VM);   /* a filter is inherited: found again at once */
     atomic_store(&mr.lost, 0);
     mr.said = 0;
@@ -106,6 +299,15 @@ int memread_copy(void *buf, uintptr_t addr, size_t len) {
         return 0;
     }
     int saved = errno, rc = -1;
+    if (memread_piped) {
+        struct iovec local = {buf, len};
+        struct iovec remote = {(void *)addr, len};
+        long n = memread_pipe_vector(&local, &remote, 1);
+        if (n != -2) {
+            errno = saved;
+            return n == (long)len ? 0 : -1;
+        }
+    }
     int mode = atomic_load_explicit(&mr.mode, memory_order_acquire);
     if (mode == MR_VM) {
         struct iovec local = {buf, len};
@@ -135,6 +337,11 @@ long memread_vector(const struct iovec *local, const struct iovec *remote, int n
     }
     int saved = errno;
     long got = -1;
+    if (memread_piped && (got = memread_pipe_vector(local, remote, n)) != -2) {
+        errno = saved;
+        return got;
+    }
+    got = -1;
     int mode = atomic_load_explicit(&mr.mode, memory_order_acquire);
     if (mode == MR_VM) {
         got = (long)process_vm_readv(memread_pid, local, (unsigned long)n, remote, (unsigned long)n, 0);

@@ -1,8 +1,9 @@
 /* memread.h — fault-tolerant reads of this process's own memory.
  *
  * The sampler reads other threads' interpreter state while they run, without
- * the GIL: any pointer may be stale by the time it is followed. Reads go
- * through process_vm_readv on our own pid, which returns an error instead of
+ * the GIL: any pointer may be stale by the time it is followed. The
+ * sampler's reads go through a pipe (memread_pipe_open), other threads'
+ * through process_vm_readv on our own pid; both return an error instead of
  * faulting on an unmapped address — or, once that is denied (a seccomp
  * filter, a security policy), through /proc/self/mem, which does too. */
 #ifndef RADIOGRAPH_MEMREAD_H
@@ -15,6 +16,16 @@
  * the parent's /proc/self/mem and what it noted). Returns 0, or -1 if this
  * process's memory cannot be read by either way. */
 int memread_init(void);
+
+/* For the calling thread (the sampler): reads go through a pipe of its own
+ * from now on, which takes no lock that mmap() and munmap() wait for
+ * (memread.c). Replaces the thread's earlier pipe. 0, or -1 if none could
+ * be had (the limit on descriptors is under 1024, or none is free): reads
+ * then go the other way. */
+int memread_pipe_open(void);
+
+/* Closes the pipe (the sampler thread, as it ends). */
+void memread_pipe_close(void);
 
 /* Copies LEN bytes at ADDR into BUF. Returns 0 on a complete read, -1 if any
  * byte could not be read (BUF contents then undefined). */

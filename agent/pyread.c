@@ -171,7 +171,7 @@ static uint8_t pyread_chunk[PYREAD_CHUNK_MAX];
  * pages below it, up to this many: its callers are usually there (a frame
  * stack chunk holds frames in call order, callers below), so a deep stack
  * in older chunks costs a read per chunk, not one per frame. */
-#define PYREAD_WINDOW_PAGES 16
+#define PYREAD_WINDOW_PAGES 5
 #define PYREAD_PAGE 4096u
 static uint8_t pyread_window[PYREAD_WINDOW_PAGES * PYREAD_PAGE];
 /* Reads of a thread whose _PyCFrame changes under them before giving up. */

@@ -250,12 +250,12 @@ def deny(*numbers):
     libc = ctypes.CDLL(None, use_errno=True)
     assert libc.prctl(38, 1, 0, 0, 0) == 0              # PR_SET_NO_NEW_PRIVS
     assert libc.syscall(317, 1, 1, ctypes.byref(prog)) == 0, ctypes.get_errno()
-PROCESS_VM_READV, PREAD64 = 310, 17
+PROCESS_VM_READV, PREAD64, WRITEV = 310, 17, 20
 """
 
 SECCOMP_JOB = """
 import sys, time
-from deny import deny, PROCESS_VM_READV, PREAD64
+from deny import deny, PROCESS_VM_READV, PREAD64, WRITEV
 def before():
     end = time.time() + 0.5
     while time.time() < end: pass
@@ -263,7 +263,9 @@ def after():
     end = time.time() + 1.5
     while time.time() < end: pass
 before()
-deny(*[{"vm": PROCESS_VM_READV, "pread": PREAD64}[a] for a in sys.argv[1:]])
+# "vm": both ways the sampler reads by system call (its pipe is written with writev)
+ways = {"vm": (PROCESS_VM_READV, WRITEV), "vm-only": (PROCESS_VM_READV,), "pread": (PREAD64,)}
+deny(*[nr for a in sys.argv[1:] for nr in ways[a]])
 after()
 print("done")
 """
@@ -289,6 +291,19 @@ def test_process_vm_readv_denied_mid_run_reads_through_proc_mem(run, tmp_path):
     folded = r.folded
     # after() ran three times as long as before(): it was sampled, not lost
     assert _leaf_share(folded, "after") > _leaf_share(folded, "before") > 0, folded
+
+
+@needs_x86_64
+def test_process_vm_readv_denied_the_sampler_reads_through_its_pipe(run, tmp_path):
+    # The sampler reads through a pipe of its own (writev, readv), not
+    # process_vm_readv: a filter on that alone loses nothing.
+    (tmp_path / "deny.py").write_text(DENY)
+    r = run(SECCOMP_JOB, args=["vm-only"])
+    assert r.proc.returncode == 0 and r.proc.stdout == "done\n", r.proc.stderr
+    s = r.summary
+    assert "could not be read" not in " ".join(s["notes"]), s["notes"]
+    assert s["dropped_samples"] <= 0.05 * s["samples"], s
+    assert _leaf_share(r.folded, "after") > 2 * _leaf_share(r.folded, "before") > 0, r.folded
 
 
 @needs_x86_64
@@ -324,8 +339,8 @@ def test_process_vm_readv_denied_from_the_start(run, tmp_path):
     r = run(f"""
         import os, sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from deny import deny, PROCESS_VM_READV
-        deny(PROCESS_VM_READV)
+        from deny import deny, PROCESS_VM_READV, WRITEV
+        deny(PROCESS_VM_READV, WRITEV)
         os.execv(sys.executable, [sys.executable, {str(tmp_path / 'burn.py')!r}])
     """)
     assert r.proc.returncode == 0 and r.proc.stdout == "burnt\n", r.proc.stderr
@@ -376,6 +391,97 @@ def test_agent_descriptors_stay_out_of_the_programs_low_numbers(radiograph, tmp_
     prof_fds, raw = json.loads(prof.stdout)
     assert prof_fds == bare_fds, (prof_fds, bare_fds)
     assert raw and min(raw) >= min(limit, 1024) // 2, raw
+
+
+TAKEOVER = """
+import os, sys, time
+# a daemon's way: close every descriptor, then give each number a file of
+# its own (here all the same one); nothing but the program writes there
+out = sys.argv[1]
+os.closerange(3, 1024)
+fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+for n in range(fd + 1, 1024):
+    os.dup2(fd, n)
+def work():
+    end = time.time() + 0.8
+    while time.time() < end:
+        [bytes(100) for i in range(100)]
+work()
+os.write(fd, b"mine\\n")
+print("ok")
+"""
+
+
+def test_the_sampler_never_writes_into_a_file_that_took_its_descriptor(radiograph, tmp_path,
+                                                                       target):
+    # The sampler reads memory by writing it into a pipe of its own; a
+    # program that closes every descriptor and reuses the numbers must find
+    # in its files only what it wrote, and the sampler must go on reading.
+    script = _write_job(tmp_path, TAKEOVER)
+    out = tmp_path / "out.txt"
+    prof = subprocess.run([radiograph, "run", "-q", "-o", str(tmp_path / "r"), "--",
+                           target["executable"], str(script), str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert prof.returncode == 0 and prof.stdout == "ok\n", prof.stderr
+    assert out.read_bytes() == b"mine\n"
+    s = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert s["samples"] >= 40 and s["dropped_samples"] <= 0.05 * s["samples"], s
+
+
+PLACES = """
+import json, os, threading, time, sys
+sys.setrecursionlimit(10000)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+def down(k):
+    return fib(12) if k == 0 else down(k - 1)
+def held():                       # threads of ours held to one CPU
+    out = {}
+    for t in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{t}/status") as f:
+            line = [l for l in f if l.startswith("Cpus_allowed_list")][0]
+        out[int(t)] = line.split()[1]
+    return out
+mine = sorted(os.sched_getaffinity(0))
+end = time.time() + 1.2
+while time.time() < end:          # CPython maps and unmaps a frame-stack chunk per deep call
+    for k in range(300, 700, 7): down(k)
+alone = held()
+seen = []
+t = threading.Thread(target=lambda: seen.append(sorted(os.sched_getaffinity(0))))
+t.start(); t.join()
+stop = False
+def spin():
+    while not stop: sum(range(1000))
+w = threading.Thread(target=spin); w.start()
+time.sleep(0.8)
+threads = held()
+stop = True; w.join()
+print(json.dumps({"mine": mine, "after": sorted(os.sched_getaffinity(0)), "thread": seen[0],
+                  "main": os.getpid(), "alone": alone, "threads": threads}))
+"""
+
+
+def test_the_sampler_takes_turns_on_one_cpu_only_while_the_program_has_one_thread(
+        radiograph, tmp_path, target):
+    # A single-threaded program that unmaps often: the sampler is held to its
+    # CPU (no other CPU in the mask every munmap must ask); the program's own
+    # threads never are; with a second program thread the sampler runs free.
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs to tell")
+    script = _write_job(tmp_path, PLACES)
+    bare = subprocess.run([target["executable"], str(script)], capture_output=True, text=True,
+                          timeout=60)
+    prof = subprocess.run([radiograph, "run", "-q", "-o", str(tmp_path / "r"), "--",
+                           target["executable"], str(script)],
+                          capture_output=True, text=True, timeout=60)
+    assert bare.returncode == 0 and prof.returncode == 0, (bare.stderr, prof.stderr)
+    b, p = json.loads(bare.stdout), json.loads(prof.stdout)
+    assert p["mine"] == b["mine"] and p["after"] == b["mine"] and p["thread"] == b["mine"], p
+    main = str(p["main"])
+    one = [t for t, cpus in p["alone"].items() if t != main and "," not in cpus and "-" not in cpus]
+    assert p["alone"][main] == b["alone"][str(b["main"])] and len(one) >= 1, p["alone"]
+    assert all("," in c or "-" in c for c in p["threads"].values()), p["threads"]
 
 
 FD_RACE = """
