@@ -29,7 +29,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
-#include <sched.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,7 +248,7 @@ static void *hook_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
     void *p = (void *)r;
     if (memtrack_active && (flags & MAP_ANONYMOUS) && !(caller >= foreign_lo && caller < foreign_hi)) {
         int e = errno;
-        memtrack_map(p, len, (flags & (MAP_POPULATE | MAP_LOCKED)) != 0);
+        memtrack_map(p, len, (flags & (MAP_POPULATE | MAP_LOCKED)) != 0, (flags & MAP_FIXED) != 0);
         errno = e;
     }
     return p;
@@ -264,11 +263,9 @@ HOOK void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t o
 }
 
 _Atomic unsigned long memhooks_unmaps;
-_Atomic int memhooks_unmap_cpu = -1;
 
 HOOK int munmap(void *addr, size_t len) {
     atomic_fetch_add_explicit(&memhooks_unmaps, 1, memory_order_relaxed);
-    atomic_store_explicit(&memhooks_unmap_cpu, sched_getcpu(), memory_order_relaxed);
     if (memtrack_active) {
         int e = errno;
         memtrack_unmap(addr, len);

@@ -27,10 +27,9 @@ void memhooks_resolve(void *(*lookup)(const char *name));
 MEMHOOKS_LIST(MEMHOOKS_DECLARE)
 #undef MEMHOOKS_DECLARE
 
-/* munmap() calls through the hooks, and the CPU of the last one: how often
- * the program gives address space back, for the sampler to decide where it
- * runs (sampler.c, "Where the sampler runs"). Relaxed. */
+/* munmap() calls through the hooks: how often the program gives address
+ * space back, for the sampler to decide where it runs (sampler.c, "Where
+ * the sampler runs"). Relaxed. */
 extern _Atomic unsigned long memhooks_unmaps;
-extern _Atomic int memhooks_unmap_cpu;
 
 #endif

@@ -119,6 +119,19 @@ static __thread uint32_t mt_gen_seen __attribute__((tls_model("initial-exec")));
 static __thread stacks_cache_t *mt_cache __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_inherited __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_inherited_gen __attribute__((tls_model("initial-exec")));
+/* The thread's last small anonymous mapping, unsampled, not yet in the
+ * tables (mt_last_*): CPython maps a frame-stack chunk on a call across a
+ * chunk's end and unmaps it on the return, 100,000 times a second in deep
+ * recursion. A mapping unmapped by the thread that mapped it before its
+ * next mapping never reaches the tables, the totals or the lock; any other
+ * use of its range puts it there first. While it waits it is not in the
+ * totals: at most one mapping under L per thread. */
+typedef struct mt_last {
+    uintptr_t p;
+    size_t len;
+    uint32_t gen;                     /* mt.gen when it was kept */
+} mt_last_t;
+static __thread mt_last_t mt_last __attribute__((tls_model("initial-exec")));
 
 static struct {
     uint64_t R;
@@ -665,16 +678,23 @@ static void mt_region_free(void *p, size_t size) {
 
 /* SIZE bytes at P, REQUESTED of them asked for: sampled (by SAMPLER at mean
  * distance R) or not. */
+static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int exact);
+
 static void mt_record(memsample_t *sampler, uint64_t R, void *p, size_t size, size_t requested) {
     if (!mt.filter) return;
     if (!sampler->rng) memsample_seed(sampler, (uint64_t)(uintptr_t)sampler ^ clock_ns(CLOCK_MONOTONIC));
     uint64_t weight = memsample_weigh(sampler, R, size);
-    if (!weight) return;
+    if (weight) mt_record_weighed(p, size, requested, weight, size >= R);
+}
+
+/* Records the sampled block of SIZE bytes at P, of WEIGHT (EXACT: one at
+ * least the mean distance, recorded whatever the draw). */
+static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int exact) {
     /* The weight stands for SIZE-byte blocks; the stack's share is what its
      * code asked for. */
     uint64_t mine = requested >= size ? weight
                   : (uint64_t)((double)weight * (double)requested / (double)size + 0.5);
-    livemap_entry_t e = {(uintptr_t)p, mine, weight - mine, mt_stack_here(), size >= R};
+    livemap_entry_t e = {(uintptr_t)p, mine, weight - mine, mt_stack_here(), exact};
     pthread_mutex_lock(&mt.lock);
     livemap_entry_t old;
     if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {   /* a stale entry */
@@ -852,8 +872,10 @@ static void mt_unmap_range(void *p, size_t len, int before) {
 }
 
 /* An anonymous mapping of LEN bytes at P: a region counting COUNTED bytes
- * at first (UINT64_MAX: measure now), or, under L, counted in full. */
-static void mt_map(void *p, size_t len, uint64_t counted) {
+ * at first (UINT64_MAX: measure now), or, under L, counted in full (its
+ * sample's WEIGHT already drawn if not MT_UNWEIGHED). */
+#define MT_UNWEIGHED UINT64_MAX
+static void mt_map_weighed(void *p, size_t len, uint64_t counted, uint64_t weight) {
     mt_check_peak();
     int region = len >= mt.L;
     if (!region) {
@@ -867,7 +889,8 @@ static void mt_map(void *p, size_t len, uint64_t counted) {
         pthread_mutex_unlock(&mt.lock);
         if (ok) {
             mt_total_add((int64_t)len);
-            mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
+            if (weight == MT_UNWEIGHED) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
+            else if (weight) mt_record_weighed(p, len, len, weight, 0);
         }
         if (clear) return;
     }
@@ -888,19 +911,68 @@ static void mt_map(void *p, size_t len, uint64_t counted) {
     }
     pthread_mutex_unlock(&mt.lock);
     if (!ok && !region) mt_total_add(-(int64_t)len);
-    if (ok && !region) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
+    if (ok && !region) {
+        if (weight == MT_UNWEIGHED) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
+        else if (weight) mt_record_weighed(p, len, len, weight, 0);
+    }
 }
 
-void memtrack_map(void *p, size_t len, int populated) {
+static void mt_map(void *p, size_t len, uint64_t counted) {
+    mt_map_weighed(p, len, counted, MT_UNWEIGHED);
+}
+
+/* The thread's kept mapping goes into the tables: if it is still there
+ * (another thread may have unmapped it, or mapped over it) and nothing
+ * tracked is in its range. */
+static void mt_last_put(void) {
+    mt_last_t k = mt_last;
+    mt_last.p = 0;
+    if (!k.p || k.gen != atomic_load_explicit(&mt.gen, memory_order_relaxed)) return;
+    unsigned char first;
+    if (mincore((void *)k.p, 1, &first) != 0) return;   /* gone (its first page, at least) */
+    maptab_range_t over;
+    size_t replaced = 0;
+    pthread_mutex_lock(&mt.lock);
+    int ok = maptab_overlaps(&mt.maps, k.p, k.len, &over, 1) == 0 &&
+             maptab_add(&mt.maps, k.p, k.len, 0, &replaced) == 0;
+    pthread_mutex_unlock(&mt.lock);
+    if (ok) mt_total_add((int64_t)k.len);
+}
+
+/* ... if it overlaps [LO, HI): before another use of that range. */
+static void mt_last_settle(uintptr_t lo, size_t len) {
+    if (mt_last.p && mt_last.p < lo + len && lo < mt_last.p + mt_last.len) mt_last_put();
+}
+
+void memtrack_map(void *p, size_t len, int populated, int fixed) {
     if (mt_busy || !p) return;
     mt_busy = 1;
-    mt_map(p, len, populated ? len : 0);
+    if (fixed) mt_last_settle((uintptr_t)p, len);
+    uint64_t weight = MT_UNWEIGHED;
+    if (len < mt.L && !fixed && mt.filter) {
+        memsample_t *ms = &mt_map_sampler;
+        if (!ms->rng) memsample_seed(ms, (uint64_t)(uintptr_t)ms ^ clock_ns(CLOCK_MONOTONIC));
+        weight = memsample_weigh(ms, mt.R * MT_MAP_SAMPLE_FACTOR, len);
+        if (!weight) {
+            mt_last_put();               /* the one before goes into the tables */
+            mt_last = (mt_last_t){(uintptr_t)p, len, atomic_load_explicit(&mt.gen, memory_order_relaxed)};
+            mt_busy = 0;
+            return;
+        }
+    }
+    mt_map_weighed(p, len, populated ? len : 0, weight);
     mt_busy = 0;
 }
 
 void memtrack_unmap(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
+    if (mt_last.p == (uintptr_t)p && mt_last.len == len) {
+        mt_last.p = 0;                   /* never in the tables or the totals */
+        mt_busy = 0;
+        return;
+    }
+    mt_last_settle((uintptr_t)p, len);
     mt_unmap_range(p, len, 1);           /* its mt_before_fall sees to the peak first */
     mt_busy = 0;
 }
@@ -908,6 +980,7 @@ void memtrack_unmap(void *p, size_t len) {
 void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
     if (mt_busy) return;
     mt_busy = 1;
+    mt_last_settle((uintptr_t)old, old_len);
     mt_check_peak();
     pthread_mutex_lock(&mt.lock);
     maptab_range_t was;

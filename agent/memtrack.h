@@ -65,10 +65,11 @@ void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t r
 void memtrack_will_free(const void *p);
 
 /* An anonymous mapping of LEN bytes appeared at P (POPULATED: its pages
- * are already resident, MAP_POPULATE); a range is about to be unmapped; a
+ * are already resident, MAP_POPULATE; FIXED: it may replace others,
+ * MAP_FIXED); a range is about to be unmapped; a
  * mapping moved or changed size; pages of a range were given back
  * (madvise MADV_DONTNEED, MADV_FREE, ...). */
-void memtrack_map(void *p, size_t len, int populated);
+void memtrack_map(void *p, size_t len, int populated, int fixed);
 void memtrack_unmap(void *p, size_t len);
 void memtrack_remap(void *old, size_t old_len, void *p, size_t len);
 void memtrack_advise(void *p, size_t len);

@@ -238,7 +238,8 @@ static int pyread_start(const pyread_thread_t *t, uintptr_t slot, uintptr_t *hin
         local[parts] = (struct iovec){pyread_hinted[i], fsize};
         remote[parts++] = (struct iovec){(void *)hinted[i], fsize};
     }
-    int chunk = s->hi > s->lo && s->hi - s->lo <= PYREAD_CHUNK_MAX;
+    /* (plain reads take each frame where it is: no copy of the chunk) */
+    int chunk = !memread_is_direct() && s->hi > s->lo && s->hi - s->lo <= PYREAD_CHUNK_MAX;
     if (chunk) {
         local[parts] = (struct iovec){pyread_chunk, s->hi - s->lo};
         remote[parts++] = (struct iovec){(void *)s->lo, s->hi - s->lo};
@@ -297,20 +298,23 @@ int pyread_stack(const pyread_thread_t *t, const pyread_frame_t *hint, int nhint
     int windows = !memread_is_direct(), in_stack = 1;
     for (;;) {
         while (frame) {
-            uint8_t f[PYREAD_FRAME_MAX];
+            uint8_t buf[PYREAD_FRAME_MAX];
+            const uint8_t *f = buf;
             int k = 0;
             while (k < hints_ok && hinted[k] != frame) k++;
             /* No `frame + fsize <= hi`: a torn pointer near the top of the
              * address space would wrap around and pass. */
-            if (frame >= lo && frame < hi && hi - frame >= fsize)
-                memcpy(f, pyread_chunk + (frame - lo), fsize);
+            if (!windows && frame >= 4096)
+                f = (const uint8_t *)frame;   /* plain reads: the frame itself, no copy */
+            else if (frame >= lo && frame < hi && hi - frame >= fsize)
+                f = pyread_chunk + (frame - lo);
             else if (k < hints_ok)
-                memcpy(f, pyread_hinted[k], fsize);
+                f = pyread_hinted[k];
             else if (frame >= win_lo && frame < win_hi && win_hi - frame >= fsize)
-                memcpy(f, pyread_window + sizeof pyread_window - (win_hi - frame), fsize);
+                f = pyread_window + sizeof pyread_window - (win_hi - frame);
             else if (windows && in_stack && pyread_window_fill(frame, fsize, &win_lo, &win_hi) == 0)
-                memcpy(f, pyread_window + sizeof pyread_window - (win_hi - frame), fsize);
-            else if (memread_copy(f, frame, fsize) != 0) return -1;
+                f = pyread_window + sizeof pyread_window - (win_hi - frame);
+            else if (memread_copy(buf, frame, fsize) != 0) return -1;
             /* A chain longer than any real one is a cycle through torn links. */
             if (++steps > 4 * max + 64) return -1;
             owner = (uint8_t)f[L->frame.owner];

@@ -425,14 +425,14 @@ static void sampler_sample_thread(uint32_t tid, const pyread_thread_t *py, uint6
  * program with threads of its own pays this anyway; a single-threaded one
  * pays it for the sampler alone. So when the program has one thread and it
  * unmaps more often than that cost is worth the sampler's own CPU time,
- * the sampler is held to the CPU of the program's last munmap: its samples
+ * the sampler is held to the CPU the program's thread last ran on: its samples
  * then take turns with the program's thread instead of running beside it,
  * and no other CPU is in the mask. It is let go again when the program
  * starts threads or unmaps less. Looked at every SAMPLER_PLACE_NS. */
 #define SAMPLER_PLACE_NS 200000000ull
 #define SAMPLER_UNMAP_COST_NS 300u
 
-static void sampler_place(uint64_t now, int python_threads, int tasks) {
+static void sampler_place(uint64_t now, const pyread_thread_t *py, int python_threads, int tasks) {
     if (!sp.mask_ok || now - sp.place_t < SAMPLER_PLACE_NS) return;
     unsigned long n = atomic_load_explicit(&memhooks_unmaps, memory_order_relaxed);
     uint64_t cpu_now = clock_ns(CLOCK_THREAD_CPUTIME_ID);
@@ -441,12 +441,12 @@ static void sampler_place(uint64_t now, int python_threads, int tasks) {
     sp.place_t = now;
     sp.place_unmaps = n;
     sp.place_cpu = cpu_now;
-    int cpu = atomic_load_explicit(&memhooks_unmap_cpu, memory_order_relaxed);
     /* one program thread: the sampler and, if any, its reader besides */
     int alone = python_threads == 1 && tasks > 0 && tasks <= 2;
     /* held while the munmaps cost more than half its own time, let go below */
     int worth = sp.pinned >= 0 ? unmap_cost * 2 > own : unmap_cost > own;
-    int want = alone && worth && cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &sp.mask) ? cpu : -1;
+    int cpu = alone && worth ? tasks_cpu(py[0].tid) : -1;
+    int want = cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &sp.mask) ? cpu : -1;
     if (want == sp.pinned) return;
     cpu_set_t one;
     CPU_ZERO(&one);
@@ -517,7 +517,7 @@ static void sampler_tick(uint64_t now) {
         sampler_flush(now);
         sp.flush_every = sp.flush_every * 2 > SAMPLER_FLUSH_NS ? SAMPLER_FLUSH_NS : sp.flush_every * 2;
     }
-    sampler_place(now, np, nt);
+    sampler_place(now, py, np, nt);
 }
 
 /* Sleeps until DEADLINE (CLOCK_MONOTONIC) or until sampler_stop wakes us. */

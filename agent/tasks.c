@@ -78,6 +78,19 @@ int tasks_alone(uint32_t self) {
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
 
+int tasks_cpu(uint32_t tid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%u/stat", tid);
+    if (procfd_read(NULL, path, buf, sizeof buf) <= 0) return -1;
+    const char *p = strrchr(buf, ')');
+    /* after the name: field 3 (the state) on; the CPU is field 39 */
+    for (int field = 2; p && field < 39; field++) p = strchr(p + 1, ' ');
+    if (!p) return -1;
+    char *end;
+    long cpu = strtol(p + 1, &end, 10);
+    return end > p + 1 && cpu >= 0 && cpu < 1 << 20 ? (int)cpu : -1;
+}
+
 /* What kind of file descriptor FD of this process is. */
 enum { FD_OTHER, FD_FILE, FD_SOCKET };
 

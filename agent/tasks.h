@@ -35,6 +35,9 @@ uint64_t tasks_cputime(uint32_t tid);
  * Returns 0 or -1. */
 int tasks_schedstat(uint32_t tid, procfd_t *pf, uint64_t *run_ns, uint64_t *delay_ns);
 
+/* The CPU thread TID last ran on (/proc/self/task/TID/stat), or -1. */
+int tasks_cpu(uint32_t tid);
+
 /* This process's resident set size now, from /proc/self/statm, into *OUT.
  * Returns 0, or -1 (then *OUT is untouched). */
 int tasks_rss(uint64_t *out);
