@@ -53,8 +53,8 @@
 #include <unistd.h>
 
 #define MT_FILTER_BITS 20                     /* 1 Mi counters, by address */
-#define MT_COARSE_BITS 12                     /* 4 Ki counters, by 64 KiB region */
-#define MT_COARSE_SHIFT 16
+#define MT_COARSE_BITS 16                     /* 64 Ki counters, by 4 KiB page */
+#define MT_COARSE_SHIFT 12
 #define MT_SERIES_MAX 4096                    /* buffered series points */
 #define MT_SERIES_EPOCH 1024u
 #define MT_PEAK_WRITE_NS 1000000000ull
@@ -138,8 +138,9 @@ static struct {
     uint64_t L;                       /* blocks and mappings from here up are regions */
     void *(*tstate_of)(void);
     /* Counting filters of the sampled blocks' addresses, read without the
-     * lock by every free: a coarse one (4 KiB, stays in the cache) that rules
-     * out whole regions with no sampled block, then a fine one. */
+     * lock by every free: a coarse one (64 KiB, a counter a page, indexed
+     * by address so a compact heap's frees stay in a few cache lines) that
+     * rules out whole pages with no sampled block, then a fine one. */
     uint8_t *filter, *coarse;
     _Atomic uint32_t gen;             /* bumped at fork: thread caches reset */
     pthread_mutex_t lock;
@@ -182,8 +183,10 @@ static size_t mt_slot(uintptr_t p) {
     return (size_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS));
 }
 
+/* By page, not hashed: neighbouring pages share a cache line (one covers
+ * 256 KiB of heap), so the frees of a compact heap find it in the cache. */
 static size_t mt_coarse_slot(uintptr_t p) {
-    return (size_t)(((uint64_t)(p >> MT_COARSE_SHIFT) * 0x9E3779B97F4A7C15ull) >> (64 - MT_COARSE_BITS));
+    return (size_t)((p >> MT_COARSE_SHIFT) & ((1u << MT_COARSE_BITS) - 1));
 }
 
 /* Counter C moves by DELTA; one at 255 stays there (it may stand for more).
