@@ -46,7 +46,8 @@ static pid_t memread_pid;
 static __thread int memread_trusted __attribute__((tls_model("initial-exec")));
 static __thread int memread_piped __attribute__((tls_model("initial-exec")));
 
-/* The sampler's pipe: both ends, and what identifies the write end. */
+/* The sampler's pipe: both ends, the pipe's identity (one inode for
+ * both), and the process that made it. */
 #define MP_VECS 64
 static struct {
     _Atomic int rd, wr;
@@ -179,10 +180,11 @@ static int memread_pipe_ours(void) {
     return 0;
 }
 
-/* Drains N bytes, which the pipe holds, into the N bytes the local ranges
- * from (I, OFF) on describe. 0, or -1 if they could not all be read. */
-static int memread_pipe_drain(const struct iovec *local, int n, int i, size_t off, size_t want) {
-    int rd = atomic_load_explicit(&mp.rd, memory_order_relaxed);
+/* Drains WANT bytes, which the pipe holds, into the first WANT bytes of
+ * the N local ranges. 0, or -1 if they could not all be read. */
+static int memread_pipe_drain(const struct iovec *local, int n, size_t want) {
+    int rd = atomic_load_explicit(&mp.rd, memory_order_relaxed), i = 0;
+    size_t off = 0;
     while (want) {
         struct iovec v[MP_VECS];
         int k = 0;
@@ -251,7 +253,7 @@ static long memread_pipe_vector(const struct iovec *local, const struct iovec *r
             return -2;
         }
         size_t got = put > 0 ? (size_t)put : 0;
-        if (got && memread_pipe_drain(l, k, 0, 0, got) != 0) {
+        if (got && memread_pipe_drain(l, k, got) != 0) {
             memread_pipe_close();          /* what is left in it is nobody's */
             return -2;
         }

@@ -683,10 +683,16 @@ static void mt_region_free(void *p, size_t size) {
  * distance R) or not. */
 static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int exact);
 
+/* The draw for a block of SIZE bytes under mean distance R: 0, or its
+ * weight. */
+static uint64_t mt_weigh(memsample_t *sampler, uint64_t R, size_t size) {
+    if (!sampler->rng) memsample_seed(sampler, (uint64_t)(uintptr_t)sampler ^ clock_ns(CLOCK_MONOTONIC));
+    return memsample_weigh(sampler, R, size);
+}
+
 static void mt_record(memsample_t *sampler, uint64_t R, void *p, size_t size, size_t requested) {
     if (!mt.filter) return;
-    if (!sampler->rng) memsample_seed(sampler, (uint64_t)(uintptr_t)sampler ^ clock_ns(CLOCK_MONOTONIC));
-    uint64_t weight = memsample_weigh(sampler, R, size);
+    uint64_t weight = mt_weigh(sampler, R, size);
     if (weight) mt_record_weighed(p, size, requested, weight, size >= R);
 }
 
@@ -878,6 +884,13 @@ static void mt_unmap_range(void *p, size_t len, int before) {
  * at first (UINT64_MAX: measure now), or, under L, counted in full (its
  * sample's WEIGHT already drawn if not MT_UNWEIGHED). */
 #define MT_UNWEIGHED UINT64_MAX
+
+/* A small mapping's sample, drawn now if WEIGHT is MT_UNWEIGHED. */
+static void mt_map_record(void *p, size_t len, uint64_t weight) {
+    if (weight == MT_UNWEIGHED) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
+    else if (weight) mt_record_weighed(p, len, len, weight, 0);
+}
+
 static void mt_map_weighed(void *p, size_t len, uint64_t counted, uint64_t weight) {
     mt_check_peak();
     int region = len >= mt.L;
@@ -892,8 +905,7 @@ static void mt_map_weighed(void *p, size_t len, uint64_t counted, uint64_t weigh
         pthread_mutex_unlock(&mt.lock);
         if (ok) {
             mt_total_add((int64_t)len);
-            if (weight == MT_UNWEIGHED) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
-            else if (weight) mt_record_weighed(p, len, len, weight, 0);
+            mt_map_record(p, len, weight);
         }
         if (clear) return;
     }
@@ -914,10 +926,7 @@ static void mt_map_weighed(void *p, size_t len, uint64_t counted, uint64_t weigh
     }
     pthread_mutex_unlock(&mt.lock);
     if (!ok && !region) mt_total_add(-(int64_t)len);
-    if (ok && !region) {
-        if (weight == MT_UNWEIGHED) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
-        else if (weight) mt_record_weighed(p, len, len, weight, 0);
-    }
+    if (ok && !region) mt_map_record(p, len, weight);
 }
 
 static void mt_map(void *p, size_t len, uint64_t counted) {
@@ -953,9 +962,7 @@ void memtrack_map(void *p, size_t len, int populated, int fixed) {
     if (fixed) mt_last_settle((uintptr_t)p, len);
     uint64_t weight = MT_UNWEIGHED;
     if (len < mt.L && !fixed && mt.filter) {
-        memsample_t *ms = &mt_map_sampler;
-        if (!ms->rng) memsample_seed(ms, (uint64_t)(uintptr_t)ms ^ clock_ns(CLOCK_MONOTONIC));
-        weight = memsample_weigh(ms, mt.R * MT_MAP_SAMPLE_FACTOR, len);
+        weight = mt_weigh(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, len);
         if (!weight) {
             mt_last_put();               /* the one before goes into the tables */
             mt_last = (mt_last_t){(uintptr_t)p, len, atomic_load_explicit(&mt.gen, memory_order_relaxed)};
