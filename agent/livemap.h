@@ -17,7 +17,7 @@ typedef struct livemap_entry {
     uint64_t bytes;          /* the weight's share of the bytes requested */
     uint64_t rounding;       /* the weight's share of the allocator's rounding */
     uint32_t stack;          /* stack id of the allocating code */
-    uint32_t exact;          /* 1: recorded at its own size (R bytes or more) */
+    uint32_t exact;          /* the owner's kind of entry (memtrack.c: 1, recorded at its own size) */
 } livemap_entry_t;
 
 typedef struct livemap {

@@ -61,6 +61,8 @@
 #define MT_SNAPSHOT_MAX ((RAW_RECORD_MAX - sizeof(raw_mem_peak_t)) / sizeof(raw_mem_stack_t) - 1)
 #define MT_EXACT 1u                           /* second key of mt.live: blocks >= R */
 #define MT_SAMPLED 2u                         /* blocks under R, by their weights */
+/* livemap_entry_t.exact: sampled block, recorded exactly, sampled small mapping */
+enum { MT_ENTRY_SAMPLED, MT_ENTRY_EXACT, MT_ENTRY_MAP };
 #define MT_REGION_MIN (64u * 1024)            /* L is R, and at least this */
 /* Anonymous mappings under L (CPython's frame-stack chunks, 16 KiB each,
  * mapped and unmapped on every call across a chunk boundary) are sampled
@@ -152,6 +154,7 @@ static struct {
     size_t scan;                      /* the tick's measuring resumes at this slot */
     htab_t live;                      /* (stack, MT_EXACT / MT_SAMPLED) -> live requested bytes */
     int64_t exact;                    /* live bytes of blocks recorded exactly, rounding included */
+    int64_t sampled_maps;             /* of mt.sampled, the small mappings' weights */
     int64_t sampled;                  /* weights of live sampled blocks, rounding included */
     int64_t rounding[2];              /* their allocator rounding: [MT_EXACT - 1], [MT_SAMPLED - 1] */
     int forked;                       /* a forked child: its exact total is not trusted */
@@ -327,20 +330,25 @@ void memtrack_inherit(uint32_t stack) {
  * mt.lock. */
 static void mt_live_add(const livemap_entry_t *e, int sign) {
     int created;
-    unsigned kind = e->exact ? MT_EXACT : MT_SAMPLED;
+    unsigned kind = e->exact == MT_ENTRY_EXACT ? MT_EXACT : MT_SAMPLED;
     int64_t bytes = sign * (int64_t)e->bytes, rounding = sign * (int64_t)e->rounding;
     uint64_t *v = htab_upsert(&mt.live, e->stack, kind, &created);
     if (v) *v = (uint64_t)((int64_t)*v + bytes);
     mt.rounding[kind - 1] += rounding;
-    *(e->exact ? &mt.exact : &mt.sampled) += bytes + rounding;
+    *(kind == MT_EXACT ? &mt.exact : &mt.sampled) += bytes + rounding;
+    if (e->exact == MT_ENTRY_MAP) mt.sampled_maps += bytes + rounding;
 }
 
 /* The factor that scales the sampled estimates to the exact live bytes of
- * small blocks (OWN, this process's tracked bytes, minus those recorded
- * exactly), or 1 where that figure is not to be trusted: see memtrack.h.
- * The bound is four standard deviations of the estimate's error under
- * independent (Poisson) sampling, sqrt(R / estimate); the renewal process's
- * is smaller. */
+ * small blocks and mappings (OWN, this process's tracked bytes, minus those
+ * recorded exactly), or 1 where that figure is not to be trusted: see
+ * memtrack.h. The bound is four standard deviations of the estimate's error
+ * under independent (Poisson) sampling: a variance of R a byte of blocks
+ * and MT_MAP_SAMPLE_FACTOR times that a byte of small mappings (one sample
+ * of those, 4 MiB of weight, may be live at a peak of a few MB), taken at
+ * the larger of the estimate and the truth (a low estimate from a few
+ * samples is no evidence against the truth); the renewal process's is
+ * smaller. */
 static double mt_calibration(int64_t own) {
     double est = (double)mt.sampled, truth = (double)(own - mt.exact);
     if (est <= 0) return 1.0;
@@ -349,8 +357,10 @@ static double mt_calibration(int64_t own) {
      * the child adds to the tree, so the estimates are scaled down to it. */
     if (mt.forked) return truth <= 0 ? 0.0 : truth < est ? truth / est : 1.0;
     if (truth <= 0) return 1.0;
-    double c = truth / est;
-    return (c - 1.0) * (c - 1.0) < 16.0 * (double)mt.R / est ? c : 1.0;
+    double maps = mt.sampled_maps > 0 ? (double)mt.sampled_maps : 0.0;
+    double blocks = (truth > est ? truth : est) - maps;
+    double var = (double)mt.R * (blocks > 0 ? blocks : 0.0) + (double)mt.R * MT_MAP_SAMPLE_FACTOR * maps;
+    return (truth - est) * (truth - est) < 16.0 * var ? truth / est : 1.0;
 }
 
 static void mt_snap_push(uint32_t stack, uint32_t kind, uint64_t bytes) {
@@ -681,7 +691,7 @@ static void mt_region_free(void *p, size_t size) {
 
 /* SIZE bytes at P, REQUESTED of them asked for: sampled (by SAMPLER at mean
  * distance R) or not. */
-static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int exact);
+static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int entry);
 
 /* The draw for a block of SIZE bytes under mean distance R: 0, or its
  * weight. */
@@ -693,17 +703,18 @@ static uint64_t mt_weigh(memsample_t *sampler, uint64_t R, size_t size) {
 static void mt_record(memsample_t *sampler, uint64_t R, void *p, size_t size, size_t requested) {
     if (!mt.filter) return;
     uint64_t weight = mt_weigh(sampler, R, size);
-    if (weight) mt_record_weighed(p, size, requested, weight, size >= R);
+    if (weight) mt_record_weighed(p, size, requested, weight, size >= R ? MT_ENTRY_EXACT : MT_ENTRY_SAMPLED);
 }
 
-/* Records the sampled block of SIZE bytes at P, of WEIGHT (EXACT: one at
- * least the mean distance, recorded whatever the draw). */
-static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int exact) {
+/* Records the sampled block of SIZE bytes at P, of WEIGHT (ENTRY: an
+ * MT_ENTRY_* kind; MT_ENTRY_EXACT for one at least the mean distance,
+ * recorded whatever the draw). */
+static void mt_record_weighed(void *p, size_t size, size_t requested, uint64_t weight, int entry) {
     /* The weight stands for SIZE-byte blocks; the stack's share is what its
      * code asked for. */
     uint64_t mine = requested >= size ? weight
                   : (uint64_t)((double)weight * (double)requested / (double)size + 0.5);
-    livemap_entry_t e = {(uintptr_t)p, mine, weight - mine, mt_stack_here(), exact};
+    livemap_entry_t e = {(uintptr_t)p, mine, weight - mine, mt_stack_here(), (uint32_t)entry};
     pthread_mutex_lock(&mt.lock);
     livemap_entry_t old;
     if (livemap_take(&mt.blocks, (uintptr_t)p, &old)) {   /* a stale entry */
@@ -887,8 +898,8 @@ static void mt_unmap_range(void *p, size_t len, int before) {
 
 /* A small mapping's sample, drawn now if WEIGHT is MT_UNWEIGHED. */
 static void mt_map_record(void *p, size_t len, uint64_t weight) {
-    if (weight == MT_UNWEIGHED) mt_record(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, p, len, len);
-    else if (weight) mt_record_weighed(p, len, len, weight, 0);
+    if (weight == MT_UNWEIGHED) weight = mt.filter ? mt_weigh(&mt_map_sampler, mt.R * MT_MAP_SAMPLE_FACTOR, len) : 0;
+    if (weight) mt_record_weighed(p, len, len, weight, MT_ENTRY_MAP);
 }
 
 static void mt_map_weighed(void *p, size_t len, uint64_t counted, uint64_t weight) {
@@ -1219,7 +1230,7 @@ static void mt_forget_all(void) {
     maptab_free(&mt.maps);
     htab_free(&mt.live);
     htab_init(&mt.live, 1u << 22);
-    mt.exact = mt.sampled = 0;
+    mt.exact = mt.sampled = mt.sampled_maps = 0;
     mt.rounding[0] = mt.rounding[1] = 0;
     if (mt.filter) memset(mt.filter, 0, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS));
     atomic_fetch_add(&mt.gen, 1);

@@ -18,7 +18,8 @@
  * where the exact figure is trustworthy (not in a forked child, whose frees
  * of inherited blocks were never counted in) and the scale is within the
  * sampling error (else a block counted in the total but not yet in the table
- * would skew it).
+ * would skew it) — the error of blocks and of small anonymous mappings,
+ * which are counted in full and sampled 64 times as sparsely.
  * Resident: blocks and anonymous mappings of L bytes or more (L = R, at
  * least 64 KiB) — large arrays, pymalloc's arenas, reservations — count in
  * the totals by their bytes on resident pages (resident.h), measured on a
