@@ -116,15 +116,20 @@ static int memread_procmem(void *buf, uintptr_t addr, size_t len) {
     return n == (ssize_t)len ? 0 : -1;
 }
 
+/* 1 if descriptor FD still names the pipe (a program may close descriptors
+ * it did not open and reuse their numbers). */
+static int memread_pipe_is(int fd) {
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == mp.dev && st.st_ino == mp.ino;
+}
+
 void memread_pipe_close(void) {
     memread_piped = 0;
     int rd = atomic_exchange(&mp.rd, -1), wr = atomic_exchange(&mp.wr, -1);
-    struct stat st;
-    /* closed only while they are still ours (a program that closed them may
-     * have that number for a file of its own now) */
-    if (wr >= 0 && fstat(wr, &st) == 0 && st.st_dev == mp.dev && st.st_ino == mp.ino) {
+    /* closed only while they are still ours */
+    if (memread_pipe_is(wr)) {
         close(wr);
-        if (rd >= 0 && fstat(rd, &st) == 0 && st.st_dev == mp.dev && st.st_ino == mp.ino) close(rd);
+        if (memread_pipe_is(rd)) close(rd);
     }
 }
 
@@ -168,11 +173,8 @@ int memread_pipe_open(void) {
  * would land in its file, a read take from it). If not, the thread reads
  * the other way from now on. */
 static int memread_pipe_ours(void) {
-    struct stat w, r;
-    int wr = atomic_load_explicit(&mp.wr, memory_order_relaxed);
-    int rd = atomic_load_explicit(&mp.rd, memory_order_relaxed);
-    if (wr >= 0 && rd >= 0 && fstat(wr, &w) == 0 && w.st_dev == mp.dev && w.st_ino == mp.ino &&
-        fstat(rd, &r) == 0 && r.st_dev == mp.dev && r.st_ino == mp.ino)
+    if (memread_pipe_is(atomic_load_explicit(&mp.wr, memory_order_relaxed)) &&
+        memread_pipe_is(atomic_load_explicit(&mp.rd, memory_order_relaxed)))
         return 1;
     atomic_store(&mp.wr, -1);      /* not ours to close: forgotten */
     atomic_store(&mp.rd, -1);
