@@ -169,11 +169,15 @@ def test_disk_wait(run):
         pytest.skip(f"fsync here does not wait for a disk ({in_sync:.3f} s in 3000 calls)")
     script = (r.report.parent / "job.py").read_text().splitlines()
     io_line = next(i + 1 for i, l in enumerate(script) if l.strip() == "call(*args)")
+    # the job's own measuring opens, reads and closes a file too: a wait in
+    # that (rare: a /proc file) is a wait in I/O as well
+    own_io = next(i + 1 for i, l in enumerate(script) if "schedstat" in l and "open(" in l)
     mine = {st: c for st, c in r.folded.items() if in_function("write_and_sync")(st)}
     disk = {st: c for st, c in mine.items() if leaf(st) == "[waiting: disk]"}
     assert sum(disk.values()) >= 5, (in_sync, in_io, wall, mine)
     for st in disk:
-        assert st[-2].startswith("blocked_in (") and st[-2].endswith(f":{io_line})"), st
+        assert ((st[-2].startswith("blocked_in (") and st[-2].endswith(f":{io_line})")) or
+                (st[-2].startswith("sched (") and st[-2].endswith(f":{own_io})"))), st
 
 
 def test_threads_are_all_sampled(run):
