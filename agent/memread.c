@@ -116,6 +116,11 @@ static int memread_procmem(void *buf, uintptr_t addr, size_t len) {
     return n == (ssize_t)len ? 0 : -1;
 }
 
+/* The bytes range I of a scatter read moves: the shorter of its two sides. */
+static size_t memread_range_len(const struct iovec *local, const struct iovec *remote, int i) {
+    return local[i].iov_len < remote[i].iov_len ? local[i].iov_len : remote[i].iov_len;
+}
+
 /* 1 if descriptor FD still names the pipe (a program may close descriptors
  * it did not open and reuse their numbers). */
 static int memread_pipe_is(int fd) {
@@ -227,7 +232,7 @@ static long memread_pipe_vector(const struct iovec *local, const struct iovec *r
     int i = 0, alone = 0;
     size_t off = 0;
     while (i < n) {
-        size_t len_i = local[i].iov_len < remote[i].iov_len ? local[i].iov_len : remote[i].iov_len;
+        size_t len_i = memread_range_len(local, remote, i);
         if (off >= len_i) {
             done += (long)len_i;
             i++;
@@ -239,7 +244,7 @@ static long memread_pipe_vector(const struct iovec *local, const struct iovec *r
         int k = 0;
         size_t want = 0;
         for (int j = i; j < n && k < MP_VECS && want < mp.cap && (j == i || !alone); j++, k++) {
-            size_t lj = local[j].iov_len < remote[j].iov_len ? local[j].iov_len : remote[j].iov_len;
+            size_t lj = memread_range_len(local, remote, j);
             size_t o = j == i ? off : 0, len = lj - o;
             if (len > mp.cap - want) len = mp.cap - want;
             w[k] = (struct iovec){(char *)remote[j].iov_base + o, len};
@@ -261,7 +266,7 @@ static long memread_pipe_vector(const struct iovec *local, const struct iovec *r
         }
         /* the ranges it covered in full, then where it stopped in the next */
         for (size_t left = got; left;) {
-            size_t lj = local[i].iov_len < remote[i].iov_len ? local[i].iov_len : remote[i].iov_len;
+            size_t lj = memread_range_len(local, remote, i);
             size_t room = lj - off;
             if (left < room) {
                 off += left;
@@ -357,7 +362,7 @@ long memread_vector(const struct iovec *local, const struct iovec *remote, int n
     if (mode == MR_PROCMEM) {
         got = 0;
         for (int i = 0; i < n; i++) {
-            size_t len = local[i].iov_len < remote[i].iov_len ? local[i].iov_len : remote[i].iov_len;
+            size_t len = memread_range_len(local, remote, i);
             if (memread_procmem(local[i].iov_base, (uintptr_t)remote[i].iov_base, len) != 0) break;
             got += (long)len;
         }
