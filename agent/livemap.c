@@ -4,9 +4,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* A product's high bits depend on all of the address, its low ones on its
+ * low bits alone: they are folded down, so that addresses differing only
+ * high up (blocks of one heap, 16 bytes apart and more) spread over the
+ * table instead of running together. */
 static size_t livemap_hash(uintptr_t a, size_t mask) {
     uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 17) & mask;
+    return (size_t)(h ^ (h >> 32)) & mask;
 }
 
 static uintptr_t livemap_key(const void *e) {
