@@ -22,10 +22,28 @@ static int64_t memsample_draw(memsample_t *s, uint64_t r) {
     return d < 1 ? 1 : d;
 }
 
+/* The distance to the first sampled byte of a fresh stream (a new thread's)
+ * is the process's residual life, not a whole distance: uniform in
+ * [0, R/2) half the time, else 3R/2 less R times the larger of two uniform
+ * draws (a density falling straight from R/2 to 3R/2). The weights assume
+ * it (memsample.h); a whole distance first would leave a thread that
+ * allocates less than R/2 in all never sampled. */
+static int64_t memsample_first(memsample_t *s, uint64_t r) {
+    uint64_t u = memsample_random(s);
+    int64_t d;
+    if (u & 1) {
+        d = (int64_t)((u >> 1) % (r / 2 + 1));
+    } else {
+        uint64_t a = memsample_random(s) % (r + 1), b = memsample_random(s) % (r + 1);
+        d = (int64_t)(r + r / 2 - (a > b ? a : b));
+    }
+    return d < 1 ? 1 : d;
+}
+
 uint64_t memsample_weigh(memsample_t *s, uint64_t r, uint64_t size) {
     if (size == 0) return 0;
     if (size >= r) return size;
-    if (s->countdown <= 0) s->countdown = memsample_draw(s, r);
+    if (s->countdown <= 0) s->countdown = memsample_first(s, r);
     s->countdown -= (int64_t)size;
     if (s->countdown > 0) return 0;
     /* The next sampled byte lies a fresh distance after this one, which may

@@ -11,6 +11,9 @@
  * randomness of each distance still keeps the process from locking onto a
  * periodic allocation pattern.
  *
+ * A fresh stream (a thread's first allocation) starts at a distance drawn
+ * from that residual life itself, so that a thread allocating less than
+ * R/2 in all is sampled as often as any stretch of a long stream.
  * Weights (Horvitz–Thompson, from the process's stationary residual life):
  * a block of s bytes contains a sampled byte with probability
  *     p(s) = s / R                              for s <= R/2
