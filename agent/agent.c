@@ -166,6 +166,7 @@ __attribute__((constructor)) static void agent_init(void) {
     long long sample_bytes = mem ? strtoll(mem, NULL, 10) : AGENT_DEFAULT_SAMPLE_BYTES;
     if (sample_bytes > 0) {
         void *(*tstate_of)(void) = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
+        memhooks_check_sizes();
         memtrack_start((uint64_t)sample_bytes, tstate_of, getenv("RADIOGRAPH_TREE"));
     }
     sampler_config_t cfg = {dir, (uint32_t)interval, have, row->behaviour.fork_counts_threads != 0};

@@ -94,6 +94,7 @@ static int attach_others(uint32_t *tids, int max) {
 static int attach_start_memory(int64_t sample_bytes) {
     memhooks_resolve(gotpatch_definition);
     void *(*tstate_of)(void) = (void *(*)(void))dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
+    memhooks_check_sizes();
     if (memtrack_start((uint64_t)sample_bytes, tstate_of, NULL) != 0) return -1;
     bornset_start();
     return 0;

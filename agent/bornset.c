@@ -18,7 +18,6 @@ typedef struct born_table {
     int full;                    /* could not grow: stop remembering here */
 } born_table_t;
 
-int bornset_on;
 /* Zeroed mutexes are unlocked ones in glibc (PTHREAD_MUTEX_INITIALIZER). */
 static born_table_t born[BORN_TABLES];
 

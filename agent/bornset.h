@@ -13,8 +13,10 @@
 #ifndef RADIOGRAPH_BORNSET_H
 #define RADIOGRAPH_BORNSET_H
 
+#include "memtrack.h"
+
 /* 1 while blocks are being remembered (read by the hooks). */
-extern int bornset_on;
+#define bornset_on (memtrack_hot.born)   /* memtrack.h: on the hooks' line */
 
 /* Empties the set and starts remembering. Returns 0 or -1. */
 int bornset_start(void);

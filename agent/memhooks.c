@@ -119,8 +119,45 @@ HOOK int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(vo
     return rc;
 }
 
-static size_t hook_size(void *p) {
+/* What glibc's malloc_usable_size says of the block at P, in use: the
+ * chunk's size (the header's word before P, less its three flag bits) less
+ * its header — one word, two for a chunk of its own mapping (flag 2). */
+static inline size_t hook_chunk_size(const void *p) {
+    size_t h = ((const size_t *)p)[-1];
+    return (h & ~(size_t)7) - ((h & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
+}
+
+static inline size_t hook_size(void *p) {
+    if (__builtin_expect(memtrack_hot.chunk_sizes, 1)) return hook_chunk_size(p);
     return real.usable ? real.usable(p) : malloc_usable_size(p);
+}
+
+void memhooks_check_sizes(void) {
+    memtrack_hot.chunk_sizes = 0;
+    /* Only glibc's own malloc, its usable size and its free: another
+     * allocator (or glibc's malloc-debugging one) lays out its blocks its
+     * own way. */
+    if ((real.malloc && real.malloc != __libc_malloc) || (real.free && real.free != __libc_free) ||
+        (real.calloc && real.calloc != __libc_calloc) || (real.realloc && real.realloc != __libc_realloc) ||
+        (real.memalign && real.memalign != __libc_memalign) || !real.usable || sizeof(size_t) != 8)
+        return;
+    static const size_t sizes[] = {0, 1, 24, 25, 600, 1032, 1033, 1600, 5000, 70000, 200000, 1u << 21};
+    int ok = 1;
+    for (size_t i = 0; ok && i < sizeof sizes / sizeof *sizes; i++) {
+        void *b[3] = {__libc_malloc(sizes[i]), __libc_calloc(1, sizes[i] + 1), __libc_memalign(4096, sizes[i])};
+        for (int k = 0; k < 3; k++) {
+            if (b[k] && real.usable(b[k]) != hook_chunk_size(b[k])) ok = 0;
+            __libc_free(b[k]);
+        }
+    }
+    memtrack_hot.chunk_sizes = ok;
+}
+
+/* The quick path may count a block: tracking, not attached to a running
+ * program (bornset.h), the sampler not parked (hook_unpark). */
+static inline int hook_quick(void) {
+    return memtrack_active && !bornset_on &&
+           !atomic_load_explicit(&sampler_parked, memory_order_relaxed);
 }
 
 /* A parent's sampler ended for a fork comes back from a hook (sampler.h). */
@@ -135,7 +172,8 @@ static void hook_count_in(void *p, size_t requested) {
 }
 
 /* After an allocation of N bytes that returned P. */
-static void *hook_allocated(void *p, size_t n) {
+/* Kept out of line: the quick path then needs almost no registers saved. */
+static __attribute__((noinline)) void *hook_allocated_slow(void *p, size_t n) {
     hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
@@ -146,12 +184,18 @@ static void *hook_allocated(void *p, size_t n) {
     return p;
 }
 
+static inline void *hook_allocated(void *p, size_t n) {
+    if (p && hook_quick() && memtrack_quick_alloc(hook_size(p))) return p;
+    return hook_allocated_slow(p, n);
+}
+
 HOOK void *malloc(size_t n) {
     return hook_allocated(real.malloc ? real.malloc(n) : __libc_malloc(n), n);
 }
 
 HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
+    if (p && hook_quick() && memtrack_quick_alloc(hook_size(p))) return p;
     hook_unpark(SAMPLER_UNPARK_LATE);
     if (memtrack_active) {
         int e = errno;
@@ -162,14 +206,17 @@ HOOK void *calloc(size_t n, size_t size) {
     return p;
 }
 
-HOOK void free(void *p) {
+static __attribute__((noinline)) void hook_free_slow(void *p) {
     hook_unpark(SAMPLER_UNPARK_FREE);
     if (memtrack_active && p && bornset_take(p)) {
         int e = errno;
-        memtrack_will_free(p);
         memtrack_free(p, hook_size(p));
         errno = e;
     }
+}
+
+HOOK void free(void *p) {
+    if (!(p && hook_quick() && memtrack_quick_free(p, hook_size(p)))) hook_free_slow(p);
     if (real.free) real.free(p);
     else __libc_free(p);
 }
@@ -177,7 +224,6 @@ HOOK void free(void *p) {
 HOOK void *realloc(void *old, size_t n) {
     if (!memtrack_active) return real.realloc ? real.realloc(old, n) : __libc_realloc(old, n);
     int e = errno;
-    if (old) memtrack_will_free(old);
     size_t old_size = old ? hook_size(old) : 0;
     int counted = old && bornset_take(old);   /* old: allocated while tracked */
     errno = e;

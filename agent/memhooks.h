@@ -15,6 +15,10 @@
  * Until then the hooks use glibc's __libc_* entry points. */
 void memhooks_resolve(void *(*lookup)(const char *name));
 
+/* Before tracking starts: checks that glibc's chunk headers give the sizes
+ * malloc_usable_size gives, so that the hooks may read them there. */
+void memhooks_check_sizes(void);
+
 /* The functions this module defines, listed once. */
 #define MEMHOOKS_LIST(X) \
     X(malloc) X(calloc) X(realloc) X(free) X(memalign) X(posix_memalign) X(aligned_alloc) \

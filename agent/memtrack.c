@@ -49,12 +49,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MT_FILTER_BITS 20                     /* 1 Mi counters, by address */
-#define MT_COARSE_BITS 16                     /* 64 Ki counters, by 4 KiB page */
-#define MT_COARSE_SHIFT 12
+#define MT_COARSE_BITS MEMTRACK_COARSE_BITS   /* 256 Ki counters, by 512 bytes */
+#define MT_COARSE_SHIFT MEMTRACK_COARSE_SHIFT
 #define MT_SERIES_MAX 4096                    /* buffered series points */
 #define MT_SERIES_EPOCH 1024u
 #define MT_PEAK_WRITE_NS 1000000000ull
@@ -110,12 +111,12 @@ enum {
  * costs a few microseconds a GiB). */
 #define MT_BACKOFF_MAX 16u
 
-int memtrack_active;
+memtrack_hot_t memtrack_hot;
 int memtrack_python_ready;
 
-static __thread int mt_busy __attribute__((tls_model("initial-exec")));
+__thread memtrack_thread_t memtrack_self __attribute__((tls_model("initial-exec")));
+#define mt_busy memtrack_self.busy
 static __thread int mt_ignored __attribute__((tls_model("initial-exec")));  /* the sampler */
-static __thread memsample_t mt_sampler __attribute__((tls_model("initial-exec")));
 static __thread memsample_t mt_map_sampler __attribute__((tls_model("initial-exec")));
 static __thread uint32_t mt_gen_seen __attribute__((tls_model("initial-exec")));
 static __thread stacks_cache_t *mt_cache __attribute__((tls_model("initial-exec")));
@@ -182,12 +183,21 @@ static struct {
     int info_written;
 } mt = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* By 16-byte granule (glibc's blocks start on one each) within each 16 MiB
+ * of address space, that window's run of counters starting at an offset
+ * hashed from its place: the blocks of a page have their counters in a few
+ * cache lines, so the frees the coarse filter lets through (those on the
+ * pages of sampled blocks) find them in the cache; two block starts in one
+ * window never share a counter. */
 static size_t mt_slot(uintptr_t p) {
-    return (size_t)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS));
+    uint64_t window = (uint64_t)p >> (MT_FILTER_BITS + 4);
+    return (size_t)((((uint64_t)p >> 4) + ((window * 0x9E3779B97F4A7C15ull) >> (64 - MT_FILTER_BITS))) &
+                    ((1u << MT_FILTER_BITS) - 1));
 }
 
-/* By page, not hashed: neighbouring pages share a cache line (one covers
- * 256 KiB of heap), so the frees of a compact heap find it in the cache. */
+/* By address, not hashed: neighbouring blocks share a cache line (one
+ * covers 32 KiB of heap), so the frees of a compact heap find it in the
+ * cache. */
 static size_t mt_coarse_slot(uintptr_t p) {
     return (size_t)((p >> MT_COARSE_SHIFT) & ((1u << MT_COARSE_BITS) - 1));
 }
@@ -217,8 +227,14 @@ static int mt_maybe_sampled(uintptr_t p) {
 
 static void mt_forget_all(void);
 
+/* Each thread's exit adds what its quick path still holds (mt_thread_gone). */
+static pthread_key_t mt_key;
+static int mt_key_made;
+static void mt_thread_gone(void *arg);
+
 int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree) {
     mt.R = sample_bytes ? sample_bytes : 1;
+    memtrack_hot.R = mt.R;
     mt.L = mt.R > MT_REGION_MIN ? mt.R : MT_REGION_MIN;
     resident_open();
     if (mt.filter) {
@@ -237,6 +253,7 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
     }
     livemap_init(&mt.blocks, sizeof(livemap_entry_t));
     livemap_init(&mt.regions, sizeof(mt_region_t));
+    mt_key_made = pthread_key_create(&mt_key, mt_thread_gone) == 0;
     if (treepeak_attach(tree) != 0) return -1;
     atomic_store(&mt.snap_gen, treepeak_generation());
     mt.tstate_of = tstate_of;
@@ -245,6 +262,7 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
     if (f == MAP_FAILED) return -1;
     mt.coarse = f + ((size_t)1 << MT_FILTER_BITS);
     mt.filter = f;
+    memtrack_hot.coarse = mt.coarse;
     htab_init(&mt.live, 1u << 22);
     atomic_store(&mt.high, MT_HIGH_UNSET);
     mt.stride = 1;
@@ -660,6 +678,49 @@ static void mt_before_fall(uint64_t fall) {
     atomic_store_explicit(&mt.high, MT_HIGH_UNSET, memory_order_relaxed);
 }
 
+/* ---- the quick path's pending bytes (memtrack.h) ---------------------- */
+
+/* The calling thread's PENDING reaches the totals: a rise as one
+ * allocation, a fall as one free (mt_before_fall first). Bytes counted
+ * before the tracking was reset (a forked child, a new in-process session)
+ * are dropped. The thread's exit will do the same (mt_thread_gone). */
+static void mt_pending_add(void) {
+    memtrack_thread_t *t = &memtrack_self;
+    int64_t q = t->pending;
+    uint32_t gen = atomic_load_explicit(&mt.gen, memory_order_relaxed);
+    t->pending = 0;
+    if (t->gen != gen) {
+        t->gen = gen;
+        q = 0;
+    }
+    if (!t->keyed && mt_key_made) {
+        t->keyed = 1;
+        pthread_setspecific(mt_key, t);
+    }
+    if (q > 0) {
+        mt_check_peak();
+        mt_total_add(q);
+    } else if (q < 0) {
+        mt_before_fall((uint64_t)-q);
+        mt_total_add(q);
+    }
+}
+
+/* Before the calling thread's PENDING takes bytes of its own: what an
+ * earlier generation left in it is dropped, and the thread keyed. */
+static inline void mt_pending_fresh(void) {
+    memtrack_thread_t *t = &memtrack_self;
+    if (!t->keyed || t->gen != atomic_load_explicit(&mt.gen, memory_order_relaxed)) mt_pending_add();
+}
+
+static void mt_thread_gone(void *arg) {
+    memtrack_thread_t *t = arg;
+    if (t != &memtrack_self || t->busy || !memtrack_active) return;
+    t->busy = 1;
+    mt_pending_add();
+    t->busy = 0;
+}
+
 /* A region appears: block or mapping P of LEN bytes (REQUESTED asked for),
  * counting COUNTED bytes at first. If it cannot be remembered it counts in
  * full, as its free will take out in full. Returns 1 if remembered. */
@@ -747,37 +808,43 @@ static void mt_forget(void *p) {
 void memtrack_alloc(void *p, size_t size, size_t requested) {
     if (mt_busy || !p) return;
     mt_busy = 1;
-    mt_check_peak();
     if (size >= mt.L) {
+        mt_pending_add();
+        mt_check_peak();
         mt_region_new(p, size, requested, 0, 0);
     } else {
-        mt_total_add((int64_t)size);
-        mt_record(&mt_sampler, mt.R, p, size, requested);
+        /* Counted as the quick path counts, then sampled. */
+        mt_pending_fresh();
+        mt_check_peak();
+        memtrack_self.pending += (int64_t)size;
+        if (memtrack_self.pending > MEMTRACK_BATCH) mt_pending_add();
+        mt_record(&memtrack_self.sampler, mt.R, p, size, requested);
     }
     mt_busy = 0;
 }
 
-/* BYTES at P (a block under L) went away. The fall may commit a peak:
- * that happens, and the freeze, before the block leaves the tables. */
-static void mt_release(void *p, size_t bytes) {
-    mt_before_fall(bytes);
-    mt_total_add(-(int64_t)bytes);
-    mt_forget(p);
-}
-
-void memtrack_will_free(const void *p) {
-    /* The fine filter's probe misses the cache more often than not (1 MiB
-     * of counters, read at random): where the coarse one cannot rule P out,
-     * start that load now, so that it overlaps malloc_usable_size and the
-     * locked counter updates, which no later load could pass. */
-    if (mt_coarse_maybe((uintptr_t)p)) __builtin_prefetch(&mt.filter[mt_slot((uintptr_t)p)]);
-}
-
 void memtrack_free(void *p, size_t size) {
     if (mt_busy || !p) return;
+    /* Through the coarse filter but not sampled: counted as the quick path
+     * counts (memtrack.h). */
+    if (size < mt.R && !mt_maybe_sampled((uintptr_t)p) &&
+        memtrack_self.pending - (int64_t)size >= -MEMTRACK_BATCH) {
+        memtrack_self.pending -= (int64_t)size;
+        return;
+    }
     mt_busy = 1;
-    if (size >= mt.L) mt_region_free(p, size);
-    else mt_release(p, size);
+    if (size >= mt.L) {
+        mt_pending_add();
+        mt_region_free(p, size);
+    } else {
+        /* The block's bytes and the thread's pending ones fall as one: a
+         * peak that fall commits is committed, and the callstacks frozen,
+         * before the block leaves the tables. */
+        mt_pending_fresh();
+        memtrack_self.pending -= (int64_t)size;
+        mt_pending_add();
+        mt_forget(p);
+    }
     mt_busy = 0;
 }
 
@@ -792,6 +859,7 @@ void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t r
         return;
     }
     mt_busy = 1;
+    mt_pending_add();
     mt_check_peak();
     pthread_mutex_lock(&mt.lock);
     mt_region_t *r = livemap_find(&mt.regions, (uintptr_t)old);
@@ -970,6 +1038,7 @@ static void mt_last_settle(uintptr_t lo, size_t len) {
 void memtrack_map(void *p, size_t len, int populated, int fixed) {
     if (mt_busy || !p) return;
     mt_busy = 1;
+    mt_pending_add();
     if (fixed) mt_last_settle((uintptr_t)p, len);
     uint64_t weight = MT_UNWEIGHED;
     if (len < mt.L && !fixed && mt.filter) {
@@ -988,6 +1057,7 @@ void memtrack_map(void *p, size_t len, int populated, int fixed) {
 void memtrack_unmap(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
+    mt_pending_add();
     if (mt_last.p == (uintptr_t)p && mt_last.len == len) {
         mt_last.p = 0;                   /* never in the tables or the totals */
         mt_busy = 0;
@@ -1001,6 +1071,7 @@ void memtrack_unmap(void *p, size_t len) {
 void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
     if (mt_busy) return;
     mt_busy = 1;
+    mt_pending_add();
     mt_last_settle((uintptr_t)old, old_len);
     mt_check_peak();
     pthread_mutex_lock(&mt.lock);
@@ -1018,6 +1089,7 @@ void memtrack_remap(void *old, size_t old_len, void *p, size_t len) {
 void memtrack_advise(void *p, size_t len) {
     if (mt_busy || !p) return;
     mt_busy = 1;
+    mt_pending_add();
     maptab_range_t hit[MT_CUTS];
     mt_fall_t fall[MT_CUTS];
     size_t nfall = 0;
@@ -1070,6 +1142,7 @@ void memtrack_failed(size_t size) {
     uint64_t total = lowmem_total();
     if (!size || (total && size > total) || atomic_exchange(&reported, 1)) return;
     mt_busy = 1;
+    mt_pending_add();
     char msg[160];
     snprintf(msg, sizeof msg,
              "process %d: an allocation of %zu bytes failed (out of memory)",
@@ -1187,6 +1260,7 @@ void memtrack_flush(uint64_t now_ns, int final) {
      * (a snapshot's buffer) must not come back into the hooks. */
     int busy = mt_busy;
     mt_busy = 1;
+    if (final && !busy) mt_pending_add();   /* the exiting thread's */
     if (!mt.info_written) {
         raw_mem_info_t info = {mt.R, 0};
         rawwrite_record(RAW_MEM_INFO, &info, sizeof info, NULL, 0);
@@ -1218,6 +1292,8 @@ void memtrack_fork_child(void) {
     treepeak_fork_child();
     /* Peaks the tree reached before this process existed are not its. */
     atomic_store(&mt.snap_gen, treepeak_generation());
+    memtrack_self.pending = 0;
+    memtrack_self.gen = atomic_load(&mt.gen);
     mt_busy = 0;
 }
 
@@ -1232,7 +1308,10 @@ static void mt_forget_all(void) {
     htab_init(&mt.live, 1u << 22);
     mt.exact = mt.sampled = mt.sampled_maps = 0;
     mt.rounding[0] = mt.rounding[1] = 0;
-    if (mt.filter) memset(mt.filter, 0, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS));
+    /* Zeroed pages again, and none of them resident until written. */
+    if (mt.filter && syscall(SYS_madvise, mt.filter, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS),
+                             MADV_DONTNEED) != 0)
+        memset(mt.filter, 0, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS));
     atomic_fetch_add(&mt.gen, 1);
     mt.nsnap = 0;
     mt.snap_bytes = mt.snap_tree_bytes = 0;

@@ -2,7 +2,9 @@
  * attribution to Python stacks, and the callstacks live at the peak.
  *
  * Exact: every allocation and free moves one live-byte count (sizes from
- * malloc_usable_size, mapping lengths), so the peak is timed exactly.
+ * malloc_usable_size, mapping lengths), so the peak is timed exactly — the
+ * small blocks' through their thread's own count, in batches of up to 16
+ * KiB (the quick path, below).
  * Sampled: each allocated byte is sampled with probability 1/R (memsample.h:
  * a per-thread renewal process); a sampled block walks its own thread's
  * Python stack and is remembered by address with an unbiased weight, split
@@ -36,6 +38,7 @@
 #define RADIOGRAPH_MEMTRACK_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* Starts tracking with mean sampling distance SAMPLE_BYTES. TSTATE_OF
@@ -44,8 +47,23 @@
  * NULL. Returns 0 or -1. */
 int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *tree);
 
+/* What every hook reads, on one cache line: whether allocations are being
+ * tracked, whether the sampler waits for a hook to restart it (sampler.h),
+ * whether the agent was loaded into a running program (bornset.h), and what
+ * the quick path needs (below). Each flag has its owner's name. */
+typedef struct memtrack_hot {
+    int active;                       /* memtrack_active */
+    int born;                         /* bornset_on */
+    _Atomic int parked;               /* sampler_parked */
+    int chunk_sizes;                  /* sizes read from glibc's chunk headers (memhooks.c) */
+    uint64_t R;                       /* blocks of R bytes or more are recorded exactly */
+    const uint8_t *coarse;            /* the coarse filter of sampled blocks (memtrack.c) */
+} __attribute__((aligned(64))) memtrack_hot_t;
+
+extern memtrack_hot_t memtrack_hot;
+
 /* 1 while allocations are being tracked (read by the hooks). */
-extern int memtrack_active;
+#define memtrack_active (memtrack_hot.active)
 
 /* Set once the interpreter's thread-state key exists (by the hooks, or the
  * sampler): only then are allocating threads' Python stacks read. */
@@ -61,9 +79,6 @@ void memtrack_free(void *p, size_t size);
  * large block keeps what was resident in it. */
 void memtrack_realloc(void *old, size_t old_size, void *p, size_t size, size_t requested);
 
-/* Called first thing on the way to memtrack_free(P, ...): a hint, no effect
- * on what is counted. */
-void memtrack_will_free(const void *p);
 
 /* An anonymous mapping of LEN bytes appeared at P (POPULATED: its pages
  * are already resident, MAP_POPULATE; FIXED: it may replace others,
@@ -94,6 +109,65 @@ int memtrack_tick(uint64_t now_ns, int with_rss);
 /* From the sampler thread: writes the series so far, and the peak's
  * callstacks if they changed (at most once a second, and always when FINAL). */
 void memtrack_flush(uint64_t now_ns, int final);
+
+/* ---- the hooks' quick path -------------------------------------------
+ * Most blocks are small, unsampled and never sampled before at their
+ * address: for them the hooks need no lock, no table and no shared counter.
+ * Each thread counts such blocks in its own PENDING figure and moves its
+ * sampling countdown itself (memtrack_quick_alloc, memtrack_quick_free);
+ * its next call into memtrack — a sampled block, a large one, a mapping, or
+ * PENDING beyond MEMTRACK_BATCH either way — first adds PENDING to the
+ * totals, as one allocation or one fall (so a fall that commits a peak
+ * still commits it before the bytes go), and so does its exit. Until then
+ * the totals lack up to MEMTRACK_BATCH bytes of each thread: nothing the
+ * callstacks at a peak are made of (the sampled blocks) changes unseen. */
+#define MEMTRACK_BATCH (16 * 1024)
+
+#include "memsample.h"
+
+typedef struct memtrack_thread {
+    int busy;                         /* in a hook, or the sampler: nothing is tracked */
+    int keyed;                        /* its exit adds PENDING (a thread-specific key) */
+    uint32_t gen;                     /* the tracking generation PENDING belongs to */
+    int64_t pending;                  /* counted by the quick path, not yet in the totals */
+    memsample_t sampler;              /* the thread's sampling of the blocks it allocates */
+} memtrack_thread_t;
+
+extern __thread memtrack_thread_t memtrack_self __attribute__((tls_model("initial-exec")));
+
+/* The coarse filter: a counter per 512 bytes of address space (a page of
+ * small blocks, 4 KiB, has eight), 128 MiB of it before counters are shared,
+ * indexed by address so that a compact heap's frees read a few cache lines. */
+#define MEMTRACK_COARSE_BITS 18u
+#define MEMTRACK_COARSE_SHIFT 9u
+
+/* A block of SIZE bytes appeared (memtrack_active already checked): 1 if it
+ * was counted here, 0 if memtrack_alloc must see it. */
+static inline int memtrack_quick_alloc(size_t size) {
+    memtrack_thread_t *t = &memtrack_self;
+    if (t->busy) return 1;                       /* memtrack_alloc would ignore it */
+    int64_t left = t->sampler.countdown - (int64_t)size;
+    int64_t pending = t->pending + (int64_t)size;
+    if (size >= memtrack_hot.R || left <= 0 || pending > MEMTRACK_BATCH) return 0;
+    t->sampler.countdown = left;
+    t->pending = pending;
+    return 1;
+}
+
+/* The block of SIZE bytes at P is about to be freed: 1 if it was counted
+ * out here, 0 if memtrack_free must see it (it may be sampled or large). */
+static inline int memtrack_quick_free(const void *p, size_t size) {
+    memtrack_thread_t *t = &memtrack_self;
+    if (t->busy) return 1;
+    uintptr_t a = (uintptr_t)p;
+    int64_t pending = t->pending - (int64_t)size;
+    if (size >= memtrack_hot.R || pending < -MEMTRACK_BATCH ||
+        __atomic_load_n(&memtrack_hot.coarse[(a >> MEMTRACK_COARSE_SHIFT) & ((1u << MEMTRACK_COARSE_BITS) - 1)],
+                        __ATOMIC_RELAXED))
+        return 0;
+    t->pending = pending;
+    return 1;
+}
 
 /* Re-entrancy guard: a thread inside a hook, or the sampler thread, is not
  * tracked. */

@@ -9,6 +9,8 @@
 #ifndef RADIOGRAPH_SAMPLER_H
 #define RADIOGRAPH_SAMPLER_H
 
+#include "memtrack.h"
+
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -54,7 +56,7 @@ void sampler_fork_parent(void);
 void sampler_fork_child(void);
 
 /* Set while the parent's sampler thread is ended for a fork. */
-extern _Atomic int sampler_parked;
+#define sampler_parked (memtrack_hot.parked)   /* memtrack.h: on the hooks' line */
 
 /* From the hooks, whenever sampler_parked is set: starts the parent's
  * sampler thread again, once the fork has been counted. The count is read
