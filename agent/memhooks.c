@@ -119,17 +119,23 @@ HOOK int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(vo
     return rc;
 }
 
-/* What glibc's malloc_usable_size says of the block at P, in use: the
- * chunk's size (the header's word before P, less its three flag bits) less
- * its header — one word, two for a chunk of its own mapping (flag 2). */
-static inline size_t hook_chunk_size(const void *p) {
+static size_t hook_usable(void *p) {
+    return real.usable ? real.usable(p) : malloc_usable_size(p);
+}
+
+/* What glibc's malloc_usable_size says of the block at P, in use, from the
+ * arena: the chunk's size (the header's word before P, less its three flag
+ * bits) less the one word of header it keeps. A chunk of its own mapping
+ * (flag 2: blocks of 128 KiB and more) is asked about, as it is rare. */
+static inline size_t hook_chunk_size(void *p) {
     size_t h = ((const size_t *)p)[-1];
-    return (h & ~(size_t)7) - ((h & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
+    if (__builtin_expect(h & 2, 0)) return hook_usable(p);
+    return (h & ~(size_t)7) - sizeof(size_t);
 }
 
 static inline size_t hook_size(void *p) {
     if (__builtin_expect(memtrack_hot.chunk_sizes, 1)) return hook_chunk_size(p);
-    return real.usable ? real.usable(p) : malloc_usable_size(p);
+    return hook_usable(p);
 }
 
 void memhooks_check_sizes(void) {
@@ -141,7 +147,9 @@ void memhooks_check_sizes(void) {
         (real.calloc && real.calloc != __libc_calloc) || (real.realloc && real.realloc != __libc_realloc) ||
         (real.memalign && real.memalign != __libc_memalign) || !real.usable || sizeof(size_t) != 8)
         return;
-    static const size_t sizes[] = {0, 1, 24, 25, 600, 1032, 1033, 1600, 5000, 70000, 200000, 1u << 21};
+    /* All under glibc's mmap threshold (128 KiB until a mapped block is
+     * freed): freeing a mapped one would raise the program's threshold. */
+    static const size_t sizes[] = {0, 1, 24, 25, 600, 1032, 1033, 1600, 5000, 20000, 70000};
     int ok = 1;
     for (size_t i = 0; ok && i < sizeof sizes / sizeof *sizes; i++) {
         void *b[3] = {__libc_malloc(sizes[i]), __libc_calloc(1, sizes[i] + 1), __libc_memalign(4096, sizes[i])};
