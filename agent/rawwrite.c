@@ -316,6 +316,21 @@ void rawwrite_close(void) {
     errno = saved;
 }
 
+void rawwrite_discard(void) {
+    int saved = errno;
+    rawwrite_io_lock();
+    rawwrite_lock();
+    if (rw.fd >= 0) {
+        rawwrite_close_fd();
+        unlink(rw.path);          /* a name in the raw directory: not followed */
+    }
+    rw.fd = -1;
+    rw.used = 0;
+    rawwrite_unlock();
+    rawwrite_io_unlock();
+    errno = saved;
+}
+
 void rawwrite_forget(void) {
     rawwrite_close_fd();
     rw.fd = -1;

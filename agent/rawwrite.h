@@ -38,6 +38,10 @@ void rawwrite_close(void);
  * touching the file: the child opens its own. */
 void rawwrite_forget(void);
 
+/* Closes the file and removes it: it was opened, but nothing will be
+ * written to it (the sampler could not start). */
+void rawwrite_discard(void);
+
 /* 1 if a file is open and healthy. */
 int rawwrite_ok(void);
 

@@ -87,7 +87,7 @@ static struct {
     int opened;
     int ready;                     /* the interpreter was seen initialised */
     int final;                     /* the last flush, at exit */
-    int open_early;                /* create the file at the first sample */
+    int open_early;                /* an exec'd image: its file is made at start */
     uint32_t lowmem_every;         /* ticks between checks of available memory */
     uint32_t stretch;              /* base intervals per sample, and what each counts (budget.h) */
     uint64_t last_budget;          /* when the stretch was last computed */
@@ -653,7 +653,15 @@ int sampler_start(const sampler_config_t *cfg) {
     budget_attach(getenv("RADIOGRAPH_SAMPLERS"));
     sampler_reset_state();
     sp.open_early = 1;
-    return sampler_spawn();
+    /* The file now, not at the first sample: a process killed before its
+     * sampler's first tick (a crash just after start-up) still leaves its
+     * file, and the wait status its parent saw then names its end. Without
+     * a sampler there is no file, as before. */
+    sampler_open();
+    if (sampler_spawn() == 0) return 0;
+    rawwrite_discard();
+    sp.opened = 0;
+    return -1;
 }
 
 void sampler_stop(void) {

@@ -270,3 +270,25 @@ def page_of(r):
     html = (r.report / "index.html").read_text(encoding="utf-8")
     m = re.search(r'<script type="application/json" id="rg-data">(.*?)</script>', html, re.S)
     return json.loads(m.group(1))
+
+
+def test_a_child_that_crashes_before_its_first_sample_is_named(run):
+    # Found as a rare failure of test_crashing_and_killed_children: a child
+    # killed before its sampler's first tick left no file, so the report
+    # had two processes of three and no word of the crash. At one sample a
+    # second, every such child is one.
+    r = run("""
+        import ctypes, subprocess, sys
+        if len(sys.argv) > 1:
+            ctypes.string_at(0)          # SIGSEGV in C code, at once
+        else:
+            c = subprocess.run([sys.executable, __file__, "crash"])
+            print(c.returncode)
+    """, options=("--rate", "1"))
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert r.proc.stdout.split() == [str(-signal.SIGSEGV)]
+    s = r.summary
+    assert s["processes"] == 2, s["processes"]
+    ends = sorted(e["ended"] for e in s["process_ends"])
+    assert ends == ["exited 0", "killed by SIGSEGV"], ends
+    assert not any("not known" in n for n in s["notes"]), s["notes"]
