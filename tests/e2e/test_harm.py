@@ -661,3 +661,37 @@ def test_fork_warns_as_without_radiograph(run, target, tmp_path):
         assert program_err == bare.stderr, flags
         assert any(f.startswith("after (") for st in r.folded for f in st), list(r.folded)[:5]
         r.report.rename(tmp_path / f"report{len(flags)}")
+
+
+MALLOC_STATE = """
+import ctypes, json, sys
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+def mapped(n):
+    # glibc's chunk header: flag 2, a block of its own mapping
+    p = libc.malloc(n)
+    flag = ctypes.c_size_t.from_address(p - 8).value & 2
+    libc.free(p)
+    return bool(flag)
+# Smallest first: a block freed from its own mapping raises glibc's
+# threshold to its size, so each probe is just over the one before.
+print(json.dumps([mapped(n) for n in (140_000, 300_000, 1 << 20, 8 << 20)]))
+"""
+
+
+def test_the_programs_malloc_keeps_its_own_mmap_threshold(run, tmp_path, job_path):
+    # glibc maps a block of its own for a request over its mmap threshold,
+    # and raises the threshold to the size of any such block freed. The
+    # agent's start-up check of chunk sizes once freed a 2 MiB one: the
+    # program's blocks up to 2 MiB then came from the heap (numpy's jobs
+    # took a quarter of their page faults). Which sizes glibc maps must be
+    # what it is without radiograph.
+    script = _write_job(tmp_path, MALLOC_STATE, "state.py")
+    plain = subprocess.run(["python3", str(script)], capture_output=True, text=True,
+                           env=_env(job_path), timeout=60)
+    assert plain.returncode == 0, plain.stderr
+    r = run(command=[str(script)])
+    assert r.proc.returncode == 0, r.proc.stderr
+    assert json.loads(r.proc.stdout) == json.loads(plain.stdout), (r.proc.stdout, plain.stdout)
