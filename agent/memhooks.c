@@ -203,15 +203,8 @@ HOOK void *malloc(size_t n) {
 
 HOOK void *calloc(size_t n, size_t size) {
     void *p = real.calloc ? real.calloc(n, size) : __libc_calloc(n, size);
-    if (p && hook_quick() && memtrack_quick_alloc(hook_size(p))) return p;
-    hook_unpark(SAMPLER_UNPARK_LATE);
-    if (memtrack_active) {
-        int e = errno;
-        if (p) hook_count_in(p, n * size);   /* it did not overflow */
-        else if (n && size && n <= SIZE_MAX / size) memtrack_failed(n * size);
-        errno = e;
-    }
-    return p;
+    /* A request that overflows is no allocation that failed: 0 bytes. */
+    return hook_allocated(p, size && n > SIZE_MAX / size ? 0 : n * size);
 }
 
 static __attribute__((noinline)) void hook_free_slow(void *p) {

@@ -54,8 +54,8 @@
 #include <unistd.h>
 
 #define MT_FILTER_BITS 20                     /* 1 Mi counters, by address */
-#define MT_COARSE_BITS MEMTRACK_COARSE_BITS   /* 256 Ki counters, by 512 bytes */
-#define MT_COARSE_SHIFT MEMTRACK_COARSE_SHIFT
+/* The fine filter, then the coarse one (memtrack.h), in one mapping. */
+#define MT_FILTERS_BYTES (((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MEMTRACK_COARSE_BITS))
 #define MT_SERIES_MAX 4096                    /* buffered series points */
 #define MT_SERIES_EPOCH 1024u
 #define MT_PEAK_WRITE_NS 1000000000ull
@@ -195,13 +195,6 @@ static size_t mt_slot(uintptr_t p) {
                     ((1u << MT_FILTER_BITS) - 1));
 }
 
-/* By address, not hashed: neighbouring blocks share a cache line (one
- * covers 32 KiB of heap), so the frees of a compact heap find it in the
- * cache. */
-static size_t mt_coarse_slot(uintptr_t p) {
-    return (size_t)((p >> MT_COARSE_SHIFT) & ((1u << MT_COARSE_BITS) - 1));
-}
-
 /* Counter C moves by DELTA; one at 255 stays there (it may stand for more).
  * Writers hold mt.lock. */
 static void mt_count(uint8_t *c, int delta) {
@@ -211,13 +204,13 @@ static void mt_count(uint8_t *c, int delta) {
 
 static void mt_filter_move(uintptr_t p, int delta) {
     mt_count(&mt.filter[mt_slot(p)], delta);
-    mt_count(&mt.coarse[mt_coarse_slot(p)], delta);
+    mt_count(&mt.coarse[memtrack_coarse_slot(p)], delta);
 }
 
 /* 0 if the coarse filter rules out a sampled block at P (and before
  * tracking started: no filter). */
 static int mt_coarse_maybe(uintptr_t p) {
-    return mt.filter && __atomic_load_n(&mt.coarse[mt_coarse_slot(p)], __ATOMIC_RELAXED);
+    return mt.filter && __atomic_load_n(&mt.coarse[memtrack_coarse_slot(p)], __ATOMIC_RELAXED);
 }
 
 /* 0 if no sampled block can start at P. */
@@ -257,8 +250,7 @@ int memtrack_start(uint64_t sample_bytes, void *(*tstate_of)(void), const char *
     if (treepeak_attach(tree) != 0) return -1;
     atomic_store(&mt.snap_gen, treepeak_generation());
     mt.tstate_of = tstate_of;
-    uint8_t *f = mmap(NULL, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS),
-                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *f = mmap(NULL, MT_FILTERS_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (f == MAP_FAILED) return -1;
     mt.coarse = f + ((size_t)1 << MT_FILTER_BITS);
     mt.filter = f;
@@ -1309,9 +1301,8 @@ static void mt_forget_all(void) {
     mt.exact = mt.sampled = mt.sampled_maps = 0;
     mt.rounding[0] = mt.rounding[1] = 0;
     /* Zeroed pages again, and none of them resident until written. */
-    if (mt.filter && syscall(SYS_madvise, mt.filter, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS),
-                             MADV_DONTNEED) != 0)
-        memset(mt.filter, 0, ((size_t)1 << MT_FILTER_BITS) + ((size_t)1 << MT_COARSE_BITS));
+    if (mt.filter && syscall(SYS_madvise, mt.filter, MT_FILTERS_BYTES, MADV_DONTNEED) != 0)
+        memset(mt.filter, 0, MT_FILTERS_BYTES);
     atomic_fetch_add(&mt.gen, 1);
     mt.nsnap = 0;
     mt.snap_bytes = mt.snap_tree_bytes = 0;

@@ -141,6 +141,10 @@ extern __thread memtrack_thread_t memtrack_self __attribute__((tls_model("initia
 #define MEMTRACK_COARSE_BITS 18u
 #define MEMTRACK_COARSE_SHIFT 9u
 
+static inline size_t memtrack_coarse_slot(uintptr_t a) {
+    return (size_t)((a >> MEMTRACK_COARSE_SHIFT) & ((1u << MEMTRACK_COARSE_BITS) - 1));
+}
+
 /* A block of SIZE bytes appeared (memtrack_active already checked): 1 if it
  * was counted here, 0 if memtrack_alloc must see it. */
 static inline int memtrack_quick_alloc(size_t size) {
@@ -159,11 +163,9 @@ static inline int memtrack_quick_alloc(size_t size) {
 static inline int memtrack_quick_free(const void *p, size_t size) {
     memtrack_thread_t *t = &memtrack_self;
     if (t->busy) return 1;
-    uintptr_t a = (uintptr_t)p;
     int64_t pending = t->pending - (int64_t)size;
     if (size >= memtrack_hot.R || pending < -MEMTRACK_BATCH ||
-        __atomic_load_n(&memtrack_hot.coarse[(a >> MEMTRACK_COARSE_SHIFT) & ((1u << MEMTRACK_COARSE_BITS) - 1)],
-                        __ATOMIC_RELAXED))
+        __atomic_load_n(&memtrack_hot.coarse[memtrack_coarse_slot((uintptr_t)p)], __ATOMIC_RELAXED))
         return 0;
     t->pending = pending;
     return 1;

@@ -733,7 +733,6 @@ static void sampler_final(int exec) {
  * parent preempted for longer may count us, and warn). */
 #define SAMPLER_UNPARK_NS 10000000ull
 
-
 /* Ends the sampler thread between two samples without leaving the budget or
  * writing anything: it comes back as it was. 0, or -1 if it did not end in
  * time (it is then only paused). */
